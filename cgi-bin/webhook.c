@@ -1,0 +1,144 @@
+/* webhook.fcgi: Lever deliveries (and, later, CodinGame callbacks).
+ * Verify, record durably, answer, then wake the account's runner: the
+ * answer never waits on Lever or CodinGame. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "intake.h"
+#include "log.h"
+#include "queue.h"
+#include "ratelimit.h"
+#include "req.h"
+#include "store.h"
+
+struct ctx {
+	struct conf *conf;
+	struct store *st;
+	uint32_t wake;     /* account whose runner to start after answering */
+};
+
+/* "123" or "123/" -> 123; 0 when not a plain account id. */
+static uint32_t parse_account(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '1' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > UINT32_MAX || (*end && strcmp(end, "/") != 0))
+		return 0;
+	return (uint32_t)v;
+}
+
+static void lever(struct ctx *x, struct req *r, const char *rest)
+{
+	struct store_account *acct = NULL;
+	struct intake_result res;
+	uint32_t id;
+	enum store_err se;
+
+	if (strcmp(r->method, "POST") != 0) {
+		static const char msg[] = "405 Method Not Allowed: POST only\n";
+
+		req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n",
+			  msg, sizeof msg - 1);
+		return;
+	}
+	if (!(id = parse_account(rest))) {
+		req_reply_text(r, 404, "unknown account");
+		return;
+	}
+	se = store_account_get(x->st, id, &acct);
+	if (se == STORE_NOTFOUND) {
+		req_reply_text(r, 404, "unknown account");
+		return;
+	}
+	if (se != STORE_OK) {
+		log_err("account %u: %s", id, store_last_error(x->st));
+		req_reply_text(r, 503, "store unavailable, retry later");
+		return;
+	}
+	switch (req_read_body(r, x->conf->max_body_bytes)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_TOOBIG:
+		req_reply_text(r, 413, "body over max_body_bytes");
+		goto out;
+	case REQ_BODY_NOMEM:
+		req_reply_text(r, 503, "out of memory");
+		goto out;
+	default:
+		req_reply_text(r, 400, "missing or short body");
+		goto out;
+	}
+	intake_lever(x->st, acct, r->body, r->body_len, clock_wall_ms(), &res);
+	req_reply_text(r, res.status, res.reason);
+	if (res.queued)
+		x->wake = id;
+out:
+	store_account_free(acct);
+}
+
+static const struct route {
+	const char *prefix;
+	void (*fn)(struct ctx *, struct req *, const char *rest);
+} routes[] = {
+	{ "/lever/", lever },
+};
+
+int main(void)
+{
+	struct ctx x = { 0 };
+	struct req r;
+	char err[1024];
+	int rc = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("webhook", LOG_LEVEL_INFO);
+	if (conf_load(NULL, &x.conf, err, sizeof err) < 0) {
+		log_err("%s", err);
+		fprintf(stderr, "webhook.fcgi: %s\n", err);
+		return 1;
+	}
+	log_set_level(x.conf->log_level);
+	if (store_open(x.conf, &x.st, err, sizeof err) != STORE_OK) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (req_init(&r) < 0) {
+		log_err("FastCGI initialisation failed");
+		goto out;
+	}
+	while (req_accept(&r)) {
+		size_t i;
+
+		x.wake = 0;
+		for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+			size_t n = strlen(routes[i].prefix);
+
+			if (strncmp(r.path_info, routes[i].prefix, n) == 0) {
+				routes[i].fn(&x, &r, r.path_info + n);
+				break;
+			}
+		}
+		if (i == sizeof routes / sizeof routes[0])
+			req_reply_text(&r, 404, "no such endpoint");
+		/* Answer first (fcgiwrap's rule), then start the runner. */
+		req_finish(&r);
+		if (x.wake)
+			queue_wake(x.conf, x.wake);
+	}
+	req_free(&r);
+	rc = 0;
+out:
+	store_close(x.st);
+	conf_free(x.conf);
+	return rc;
+}

@@ -1,0 +1,100 @@
+/* account: creation is all-or-nothing; the webhook URL needs the id, so
+ * the record is added first and removed again if Lever refuses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "codingame.h"
+#include "crypto.h"
+#include "lever.h"
+#include "log.h"
+#include "ratelimit.h"
+
+void account_webhook_url(const struct conf *c, uint32_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/webhook.fcgi/lever/%u", c->public_url, id);
+}
+
+static int check_codingame(const struct conf *c, const char *key, char *err, size_t errlen)
+{
+	struct codingame cg;
+	struct cg_campaign *camps = NULL;
+	size_t n = 0;
+	enum cg_err e;
+
+	cg_init(&cg, c->codingame_api_url, key);
+	e = cg_campaigns_list(&cg, &camps, &n);
+	cg_campaigns_free(camps, n);
+	if (e != CG_OK) {
+		snprintf(err, errlen, "CodinGame API key check failed: %s",
+			 cg.error[0] ? cg.error : cg_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+int account_create(const struct conf *c, struct store *st, const struct account_new *in,
+		   uint32_t *id, char *err, size_t errlen)
+{
+	struct store_account a;
+	char secret[65], url[1024];
+	char *hook_id = NULL, *hook_token = NULL;
+	struct lever lv;
+	enum store_err se;
+	enum lever_err le;
+	int rc = -1;
+
+	memset(&a, 0, sizeof a);
+	if (in->codingame_api_key && check_codingame(c, in->codingame_api_key, err, errlen) < 0)
+		return -1;
+	if (crypto_random_hex(secret, 24) < 0) {
+		snprintf(err, errlen, "no random bytes for the callback secret");
+		return -1;
+	}
+	a.name = (char *)in->name;
+	a.lever_api_key = (char *)in->lever_api_key;
+	a.codingame_api_key = (char *)in->codingame_api_key;
+	a.webhook_token = (char *)in->webhook_token;
+	a.callback_secret = secret;
+	a.created_at = clock_wall_ms();
+	se = store_account_add(st, &a);
+	if (se == STORE_EXISTS) {
+		snprintf(err, errlen, "an account named '%s' already exists", in->name);
+		return -1;
+	}
+	if (se != STORE_OK) {
+		snprintf(err, errlen, "store: %.400s", store_last_error(st));
+		return -1;
+	}
+	if (in->lever_api_key && !in->webhook_token) {
+		account_webhook_url(c, a.id, url, sizeof url);
+		lever_init(&lv, c->lever_api_url, in->lever_api_key, NULL, c->lever_rate);
+		le = lever_webhook_create(&lv, url, "candidateStageChange", &hook_id, &hook_token);
+		if (le != LEVER_OK) {
+			snprintf(err, errlen, "registering the Lever webhook failed: %s",
+				 lv.error[0] ? lv.error : lever_strerror(le));
+			goto out;
+		}
+		a.webhook_id = hook_id;
+		a.webhook_token = hook_token;
+		if (store_account_put(st, &a) != STORE_OK) {
+			snprintf(err, errlen, "store: %.400s", store_last_error(st));
+			lever_webhook_delete(&lv, hook_id);
+			goto out;
+		}
+		log_info("account %u: Lever webhook %s registered for %s", a.id, hook_id, url);
+	}
+	*id = a.id;
+	rc = 0;
+out:
+	if (rc < 0 && store_account_delete(st, a.id) != STORE_OK)
+		log_err("account %u: could not undo: %s", a.id, store_last_error(st));
+	free(hook_id);
+	if (hook_token) {
+		memset(hook_token, 0, strlen(hook_token));
+		free(hook_token);
+	}
+	memset(secret, 0, sizeof secret);
+	return rc;
+}

@@ -1,0 +1,638 @@
+/* codingame: typed client for the CodinGame (CoderPad Screen) assessment
+ * API v1.1 (API-NOTES.md, "CodinGame").
+ *
+ * Like lever.c: cg_call does URL, auth, outcome mapping and the error text
+ * "METHOD /path: HTTP 400 InvalidCampaignId: message"; replies are
+ * checked field by field and unknown fields ignored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codingame.h"
+#include "http.h"
+#include "jsonutil.h"
+#include "log.h"
+
+#define CG_PAGE_LIMIT 50
+#define CG_MAX_PAGES  200
+#define CG_NAME_MAX_CHARS 100
+
+void cg_init(struct codingame *cg, const char *api_url, const char *api_key)
+{
+	memset(cg, 0, sizeof *cg);
+	cg->api_url = api_url;
+	cg->api_key = api_key;
+}
+
+const char *cg_strerror(enum cg_err e)
+{
+	switch (e) {
+	case CG_OK: return "ok";
+	case CG_NOTFOUND: return "not found in CodinGame";
+	case CG_UNAUTHORIZED: return "CodinGame refused the API key";
+	case CG_TEMPORARY: return "CodinGame unavailable, try later";
+	case CG_REJECTED: return "CodinGame rejected the request";
+	case CG_BAD_REPLY: return "unexpected reply from CodinGame";
+	}
+	return "unknown error";
+}
+
+/* Copies untrusted text for error messages: control bytes become '?'. */
+static void clean_copy(char *dst, size_t dstlen, const char *src)
+{
+	size_t i;
+
+	if (!dstlen)
+		return;
+	for (i = 0; src && src[i] && i + 1 < dstlen; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+	dst[i] = '\0';
+}
+
+/* The query is left out: it may hold a candidate's email. */
+static void set_error(struct codingame *cg, const char *method, const char *path,
+		      const char *what, const char *more)
+{
+	int plen = (int)strcspn(path, "?");
+
+	snprintf(cg->error, sizeof cg->error, "%s %.*s: %s%s", method,
+		 plen > 200 ? 200 : plen, path, what, more ? more : "");
+}
+
+/* One request. On CG_OK with json_out, *json_out is the parsed reply (an
+ * object or an array; caller puts it). */
+static enum cg_err cg_call(struct codingame *cg, const char *method, const char *path,
+			   const char *body, enum http_retry retry,
+			   struct json_object **json_out)
+{
+	struct http_request req;
+	struct http_response resp;
+	struct json_object *root = NULL;
+	enum http_err he;
+	enum cg_err err;
+	char *url = NULL, *hdr = NULL;
+	char why[256];
+
+	if (json_out)
+		*json_out = NULL;
+	cg->status = 0;
+	cg->outcome_unknown = 0;
+	cg->code[0] = '\0';
+	cg->error[0] = '\0';
+	memset(&resp, 0, sizeof resp);
+	if (asprintf(&url, "%s%s", cg->api_url, path) < 0) {
+		url = NULL;
+		set_error(cg, method, path, "out of memory", NULL);
+		return CG_TEMPORARY;
+	}
+	if (asprintf(&hdr, "API-Key: %s", cg->api_key ? cg->api_key : "") < 0) {
+		hdr = NULL;
+		set_error(cg, method, path, "out of memory", NULL);
+		err = CG_TEMPORARY;
+		goto out;
+	}
+
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.content_type = body ? "application/json" : NULL;
+	req.header = hdr;
+	req.retry = retry;
+
+	he = http_do(&req, &resp);
+	cg->status = resp.status;
+	if (he != HTTP_OK) {
+		set_error(cg, method, path, resp.error, NULL);
+		/* TIMEOUT: (part of) the request went out and no reply came;
+		 * TOOBIG: a reply came, so the server acted. */
+		cg->outcome_unknown = he == HTTP_ERR_TIMEOUT || he == HTTP_ERR_TOOBIG;
+		err = he == HTTP_ERR_TOOBIG ? CG_BAD_REPLY : CG_TEMPORARY;
+		goto out;
+	}
+
+	if (resp.status >= 200 && resp.status <= 299) {
+		err = CG_OK;
+		if (!json_out)
+			goto out;
+		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
+		if (!root || (!json_object_is_type(root, json_type_object) &&
+			      !json_object_is_type(root, json_type_array))) {
+			char msg[320];
+
+			snprintf(msg, sizeof msg, "HTTP %ld: %s", resp.status,
+				 root ? "reply is not a JSON object or array" : why);
+			set_error(cg, method, path, msg, NULL);
+			json_object_put(root);
+			cg->outcome_unknown = 1; /* a 2xx: it was acted on */
+			err = CG_BAD_REPLY;
+			goto out;
+		}
+		*json_out = root;
+		goto out;
+	}
+
+	/* An error: {"code":"InvalidCampaignId","message":"..."} when any. */
+	{
+		char message[256] = "", msg[400];
+
+		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
+		clean_copy(cg->code, sizeof cg->code, ju_str(root, "code"));
+		clean_copy(message, sizeof message, ju_str(root, "message"));
+		json_object_put(root);
+		snprintf(msg, sizeof msg, "HTTP %ld%s%s%s%s", resp.status,
+			 cg->code[0] ? " " : "", cg->code, message[0] ? ": " : "", message);
+		set_error(cg, method, path, msg, NULL);
+	}
+	if (resp.status == 401 || resp.status == 403)
+		err = CG_UNAUTHORIZED;
+	else if (resp.status == 404 || strcmp(cg->code, "NotFoundTestId") == 0)
+		err = CG_NOTFOUND;
+	else if (resp.status == 429 || (resp.status >= 500 && resp.status <= 599))
+		err = CG_TEMPORARY;
+	else if (resp.status >= 400 && resp.status <= 499)
+		err = CG_REJECTED;
+	else
+		err = CG_BAD_REPLY; /* 1xx/3xx: redirects are not followed */
+	/* A 5xx may come after the work was done; 429 surely was not. */
+	cg->outcome_unknown = resp.status >= 500 && resp.status <= 599;
+out:
+	if (err != CG_OK)
+		log_debug("codingame: %s", cg->error);
+	http_response_free(&resp);
+	if (hdr) {
+		explicit_bzero(hdr, strlen(hdr)); /* holds the API key */
+		free(hdr);
+	}
+	free(url);
+	return err;
+}
+
+/* --- typed field access ------------------------------------------------ */
+
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v; /* NULL for JSON null too */
+}
+
+static int opt_str(struct json_object *o, const char *key, char **out)
+{
+	struct json_object *v = member(o, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	*out = strdup(json_object_get_string(v));
+	return *out ? 0 : -1;
+}
+
+/* Optional integer: absent/null leaves 0. */
+static int opt_int64(struct json_object *o, const char *key, int64_t *out)
+{
+	*out = 0;
+	if (!member(o, key))
+		return 0;
+	return ju_int64(o, key, out) ? 0 : -1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t sz)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / sz)
+		return -1;
+	if (!(np = realloc(*p, ncap * sz)))
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* --- campaigns --------------------------------------------------------- */
+
+void cg_campaigns_free(struct cg_campaign *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++)
+		free(c[i].name);
+	free(c);
+}
+
+/* GET /campaigns answers a bare array, not an envelope. */
+enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, size_t *n)
+{
+	struct json_object *root = NULL;
+	struct cg_campaign *v = NULL;
+	size_t len = 0, i;
+	enum cg_err err;
+	const char *why = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = cg_call(cg, "GET", "/campaigns", NULL, HTTP_RETRY_IDEMPOTENT, &root)) != CG_OK)
+		return err;
+	err = CG_BAD_REPLY;
+	if (!json_object_is_type(root, json_type_array)) {
+		why = "reply is not an array";
+		goto out;
+	}
+	len = json_object_array_length(root);
+	if (len && !(v = calloc(len, sizeof *v))) {
+		why = "out of memory";
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		struct json_object *c = json_object_array_get_idx(root, i);
+		int archived = 0;
+
+		if (!json_object_is_type(c, json_type_object) ||
+		    !ju_int64(c, "id", &v[i].id)) {
+			why = "campaign without an integer id";
+			goto out;
+		}
+		if (opt_str(c, "name", &v[i].name) < 0) {
+			why = "campaign name is not a string";
+			goto out;
+		}
+		if (member(c, "archived") && !ju_bool(c, "archived", &archived)) {
+			why = "campaign archived is not a boolean";
+			goto out;
+		}
+		v[i].archived = archived;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	err = CG_OK;
+out:
+	if (why) {
+		set_error(cg, "GET", "/campaigns", "bad reply: ", why);
+		if (!strcmp(why, "out of memory"))
+			err = CG_TEMPORARY;
+	}
+	cg_campaigns_free(v, len); /* calloc'd: unfilled entries are NULL */
+	json_object_put(root);
+	return err;
+}
+
+/* --- send -------------------------------------------------------------- */
+
+/* strndup of s cut to at most max characters (code points), never in the
+ * middle of a UTF-8 sequence. */
+static char *utf8_cut_alloc(const char *s, size_t max)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; s[i]; i++) {
+		/* A byte that is not a continuation (10xxxxxx) starts a character. */
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
+			break;
+	}
+	return strndup(s, i);
+}
+
+static int add_str(struct json_object *o, const char *key, const char *val)
+{
+	struct json_object *v = json_object_new_string(val);
+
+	if (!v || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Not retried once the request may have left: see outcome_unknown. */
+enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
+		    int64_t *test_id, char **test_url_alloc)
+{
+	struct json_object *body = NULL, *root = NULL, *b;
+	char *name = NULL, *json = NULL, *path = NULL, *url = NULL;
+	int64_t id = 0;
+	enum cg_err err = CG_TEMPORARY;
+
+	if (test_id)
+		*test_id = 0;
+	if (test_url_alloc)
+		*test_url_alloc = NULL;
+	if (s->campaign_id <= 0) {
+		cg->outcome_unknown = 0;
+		snprintf(cg->error, sizeof cg->error, "send: bad campaign id");
+		return CG_REJECTED;
+	}
+	if (asprintf(&path, "/campaigns/%lld/actions/send", (long long)s->campaign_id) < 0) {
+		path = NULL;
+		goto oom;
+	}
+	/* Fields left NULL are omitted: CodinGame treats all as optional. */
+	if (!(body = json_object_new_object()))
+		goto oom;
+	if (s->candidate_email && add_str(body, "candidate_email", s->candidate_email) < 0)
+		goto oom;
+	if (s->candidate_name) {
+		if (!(name = utf8_cut_alloc(s->candidate_name, CG_NAME_MAX_CHARS)) ||
+		    add_str(body, "candidate_name", name) < 0)
+			goto oom;
+	}
+	if (s->tags && add_str(body, "tags", s->tags) < 0)
+		goto oom;
+	if (!(b = json_object_new_boolean(s->send_invitation_email ? 1 : 0)))
+		goto oom;
+	if (json_object_object_add(body, "send_invitation_email", b) != 0) {
+		json_object_put(b);
+		goto oom;
+	}
+	if (!(json = ju_dump_alloc(body)))
+		goto oom;
+	log_debug("codingame: POST %s body %s", path, json);
+
+	if ((err = cg_call(cg, "POST", path, json, HTTP_RETRY_UNSAFE, &root)) != CG_OK)
+		goto out;
+	/* From here on the test exists: any reply trouble leaves the outcome
+	 * unknown, so the caller looks it up instead of sending again. */
+	err = CG_BAD_REPLY;
+	if (!json_object_is_type(root, json_type_object) || !ju_int64(root, "id", &id) ||
+	    id <= 0) {
+		set_error(cg, "POST", path, "bad reply: ", "no integer id");
+		cg->outcome_unknown = 1;
+		goto out;
+	}
+	if (opt_str(root, "test_url", &url) < 0) {
+		set_error(cg, "POST", path, "bad reply: ", "test_url is not a string");
+		cg->outcome_unknown = 1;
+		goto out;
+	}
+	if (test_id)
+		*test_id = id;
+	if (test_url_alloc) {
+		*test_url_alloc = url;
+		url = NULL;
+	}
+	err = CG_OK;
+	goto out;
+oom:
+	cg->outcome_unknown = 0;
+	snprintf(cg->error, sizeof cg->error, "send: out of memory");
+	err = CG_TEMPORARY;
+out:
+	json_object_put(root);
+	json_object_put(body);
+	free(url);
+	free(json);
+	free(name);
+	free(path);
+	return err;
+}
+
+/* --- tests ------------------------------------------------------------- */
+
+void cg_test_free(struct cg_test *t)
+{
+	if (!t)
+		return;
+	free(t->status);
+	free(t->candidate_name);
+	free(t->candidate_email);
+	free_strv(t->tags, t->n_tags);
+	free(t->url);
+	free(t->test_url);
+	free(t);
+}
+
+/* tags: an array of strings in replies; a lone string is taken as one. */
+static int parse_tags(struct json_object *o, struct cg_test *t)
+{
+	struct json_object *v = member(o, "tags");
+	size_t len, i;
+
+	if (!v)
+		return 0;
+	if (json_object_is_type(v, json_type_string)) {
+		if (!(t->tags = calloc(1, sizeof *t->tags)) ||
+		    !(t->tags[0] = strdup(json_object_get_string(v))))
+			return -1;
+		t->n_tags = 1;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_array))
+		return -1;
+	len = json_object_array_length(v);
+	if (!len)
+		return 0;
+	if (!(t->tags = calloc(len, sizeof *t->tags)))
+		return -1;
+	for (i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    !(t->tags[i] = strdup(json_object_get_string(e))))
+			break;
+		t->n_tags = i + 1;
+	}
+	return i == len ? 0 : -1;
+}
+
+/* Parses one test object; *out owned by the caller. Returns a reason. */
+static const char *parse_test(struct json_object *o, struct cg_test **out)
+{
+	struct cg_test *t;
+	struct json_object *rep, *sc;
+	const char *why = NULL;
+
+	*out = NULL;
+	if (!json_object_is_type(o, json_type_object))
+		return "test is not an object";
+	if (!(t = calloc(1, sizeof *t)))
+		return "out of memory";
+	if (!ju_int64(o, "id", &t->id))
+		why = "id missing or not an integer";
+	else if (opt_int64(o, "campaign_id", &t->campaign_id) < 0)
+		why = "campaign_id is not an integer";
+	else if (opt_str(o, "status", &t->status) < 0)
+		why = "status is not a string";
+	else if (opt_str(o, "candidate_name", &t->candidate_name) < 0)
+		why = "candidate_name is not a string";
+	else if (opt_str(o, "candidate_email", &t->candidate_email) < 0)
+		why = "candidate_email is not a string";
+	else if (parse_tags(o, t) < 0)
+		why = "tags is not an array of strings";
+	else if (opt_int64(o, "send_time", &t->send_time) < 0 ||
+		 opt_int64(o, "start_time", &t->start_time) < 0 ||
+		 opt_int64(o, "end_time", &t->end_time) < 0)
+		why = "a time is not an integer";
+	else if (opt_str(o, "url", &t->url) < 0)
+		why = "url is not a string";
+	else if (opt_str(o, "test_url", &t->test_url) < 0)
+		why = "test_url is not a string";
+	if (why)
+		goto out;
+
+	/* report appears once the test is finished; score is 0..100. */
+	if ((rep = member(o, "report"))) {
+		if (!json_object_is_type(rep, json_type_object)) {
+			why = "report is not an object";
+			goto out;
+		}
+		sc = member(rep, "score");
+		if (sc && (json_object_is_type(sc, json_type_int) ||
+			   json_object_is_type(sc, json_type_double))) {
+			t->score = json_object_get_double(sc);
+			t->has_report = 1;
+		} else if (sc) {
+			why = "report.score is not a number";
+			goto out;
+		}
+	}
+	*out = t;
+	t = NULL;
+out:
+	cg_test_free(t);
+	return why;
+}
+
+enum cg_err cg_test_get(struct codingame *cg, int64_t id, struct cg_test **out)
+{
+	struct json_object *root = NULL;
+	char *path = NULL;
+	const char *why;
+	enum cg_err err;
+
+	*out = NULL;
+	if (id <= 0) {
+		cg->outcome_unknown = 0;
+		snprintf(cg->error, sizeof cg->error, "GET /tests: bad test id");
+		return CG_REJECTED;
+	}
+	if (asprintf(&path, "/tests/%lld", (long long)id) < 0) {
+		snprintf(cg->error, sizeof cg->error, "GET /tests: out of memory");
+		return CG_TEMPORARY;
+	}
+	if ((err = cg_call(cg, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != CG_OK)
+		goto out;
+	if ((why = parse_test(root, out))) {
+		set_error(cg, "GET", path, "bad reply: ", why);
+		err = strcmp(why, "out of memory") ? CG_BAD_REPLY : CG_TEMPORARY;
+	}
+out:
+	json_object_put(root);
+	free(path);
+	return err;
+}
+
+void cg_tests_free(struct cg_test **t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		cg_test_free(t[i]);
+	free(t);
+}
+
+/* GET /tests?campaignId=&candidateEmail=&limit=50&start=N, every page:
+ * {"tests":[...],"pagination":{"has_more_items":true,"next_start":N}}. */
+enum cg_err cg_tests_find(struct codingame *cg, int64_t campaign_id,
+			  const char *email, struct cg_test ***out, size_t *n)
+{
+	struct json_object *root = NULL;
+	struct cg_test **v = NULL;
+	size_t len = 0, cap = 0;
+	char *esc = NULL, *path = NULL;
+	int64_t start = 0;
+	enum cg_err err = CG_OK;
+	int page;
+
+	*out = NULL;
+	*n = 0;
+	if (email && !(esc = http_escape_alloc(email))) {
+		snprintf(cg->error, sizeof cg->error, "GET /tests: out of memory");
+		return CG_TEMPORARY;
+	}
+	for (page = 0; page < CG_MAX_PAGES; page++) {
+		struct json_object *tests, *pg;
+		char camp[40] = "";
+		size_t i, cnt;
+		int more = 0;
+		int64_t next = 0;
+
+		if (campaign_id > 0)
+			snprintf(camp, sizeof camp, "campaignId=%lld&", (long long)campaign_id);
+		if (asprintf(&path, "/tests?%s%s%s%slimit=%d&start=%lld", camp,
+			     esc ? "candidateEmail=" : "", esc ? esc : "", esc ? "&" : "",
+			     CG_PAGE_LIMIT, (long long)start) < 0) {
+			path = NULL;
+			goto oom;
+		}
+		if ((err = cg_call(cg, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != CG_OK)
+			goto out;
+		err = CG_BAD_REPLY;
+		if (!(tests = ju_arr(root, "tests"))) {
+			set_error(cg, "GET", path, "bad reply: ", "tests is not an array");
+			goto out;
+		}
+		cnt = json_object_array_length(tests);
+		for (i = 0; i < cnt; i++) {
+			struct cg_test *t;
+			const char *why;
+
+			if (grow((void **)&v, &cap, len, sizeof *v) < 0)
+				goto oom;
+			if ((why = parse_test(json_object_array_get_idx(tests, i), &t))) {
+				set_error(cg, "GET", path, "bad reply: ", why);
+				if (!strcmp(why, "out of memory"))
+					err = CG_TEMPORARY;
+				goto out;
+			}
+			v[len++] = t;
+		}
+		/* No pagination object, or no more items: this was the last page. */
+		pg = ju_obj(root, "pagination");
+		if (pg && ju_bool(pg, "has_more_items", &more) && more) {
+			if (!ju_int64(pg, "next_start", &next) || next <= start) {
+				set_error(cg, "GET", path, "bad reply: ",
+					  "has_more_items without a next_start past start");
+				goto out;
+			}
+		}
+		json_object_put(root);
+		root = NULL;
+		free(path);
+		path = NULL;
+		err = CG_OK;
+		if (!more)
+			goto out;
+		start = next;
+	}
+	snprintf(cg->error, sizeof cg->error, "GET /tests: more than %d pages", CG_MAX_PAGES);
+	err = CG_BAD_REPLY;
+	goto out;
+oom:
+	snprintf(cg->error, sizeof cg->error, "GET /tests: out of memory");
+	err = CG_TEMPORARY;
+out:
+	if (err == CG_OK) {
+		*out = v;
+		*n = len;
+		v = NULL;
+	}
+	cg_tests_free(v, len);
+	json_object_put(root);
+	free(path);
+	free(esc);
+	return err;
+}

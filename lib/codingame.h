@@ -1,0 +1,66 @@
+/* codingame: typed client for the CodinGame assessment API (API-NOTES.md). */
+#ifndef CGLEVER_CODINGAME_H
+#define CGLEVER_CODINGAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cg_err {
+	CG_OK = 0,
+	CG_NOTFOUND,        /* 404 or NotFoundTestId */
+	CG_UNAUTHORIZED,    /* 401/403: API key refused */
+	CG_TEMPORARY,       /* 429/5xx/timeout/connection after retries */
+	CG_REJECTED,        /* other 4xx, e.g. InvalidCampaignId */
+	CG_BAD_REPLY
+};
+
+struct codingame {
+	const char *api_url;       /* borrowed; includes /assessment/api/v1.1 */
+	const char *api_key;       /* API-Key header */
+	long status;               /* last HTTP status (0: none) */
+	/* After CG_TEMPORARY from cg_send: 1 when the request may have been
+	 * acted on (timeout, 5xx), so look before sending again. */
+	int outcome_unknown;
+	char code[64];             /* last API error code, e.g. InvalidCampaignId */
+	char error[512];
+};
+
+void cg_init(struct codingame *cg, const char *api_url, const char *api_key);
+const char *cg_strerror(enum cg_err e);
+
+struct cg_campaign { int64_t id; char *name; int archived; };
+enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, size_t *n);
+void cg_campaigns_free(struct cg_campaign *c, size_t n);
+
+struct cg_send {
+	int64_t campaign_id;
+	const char *candidate_email;
+	const char *candidate_name;     /* cut to 100 characters (UTF-8 safe) */
+	const char *tags;               /* one comma-separated string, or NULL */
+	int send_invitation_email;
+};
+/* Never retried on 5xx/timeout (see outcome_unknown). */
+enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
+		    int64_t *test_id, char **test_url_alloc);
+
+struct cg_test {
+	int64_t id;
+	int64_t campaign_id;
+	char *status;                   /* waiting, in_progress, completed, ... */
+	char *candidate_name;
+	char *candidate_email;
+	char **tags; size_t n_tags;
+	int64_t send_time, start_time, end_time;
+	char *url;                      /* recruiter's report page */
+	char *test_url;                 /* candidate's link */
+	int has_report;
+	double score;                   /* report.score when has_report */
+};
+enum cg_err cg_test_get(struct codingame *cg, int64_t id, struct cg_test **out);
+void cg_test_free(struct cg_test *t);
+/* GET /tests?campaignId=&candidateEmail= (all pages). */
+enum cg_err cg_tests_find(struct codingame *cg, int64_t campaign_id,
+			  const char *email, struct cg_test ***out, size_t *n);
+void cg_tests_free(struct cg_test **t, size_t n);
+
+#endif

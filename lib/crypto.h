@@ -1,0 +1,15 @@
+/* crypto: HMAC-SHA256, constant-time compare and random tokens (libcrypto). */
+#ifndef CGLEVER_CRYPTO_H
+#define CGLEVER_CRYPTO_H
+
+#include <stddef.h>
+
+/* Lower-case hex HMAC-SHA256 into out (65 bytes with the NUL). 0 on success. */
+int crypto_hmac_sha256_hex(const void *key, size_t keylen,
+			   const void *msg, size_t msglen, char out[65]);
+/* 1 when equal; time depends only on the lengths. */
+int crypto_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* nbytes random bytes as 2*nbytes hex chars + NUL into out. 0 on success. */
+int crypto_random_hex(char *out, size_t nbytes);
+
+#endif

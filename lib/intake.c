@@ -1,0 +1,126 @@
+/* intake: Lever signs token + triggeredAt (not the body) with the
+ * webhook's signatureToken; a token seen before is a retry or a replay. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "intake.h"
+#include "jsonutil.h"
+#include "log.h"
+
+static void set(struct intake_result *res, int status, const char *reason)
+{
+	res->status = status;
+	res->reason = reason;
+}
+
+/* Lever ids are UUID-like; accept a conservative alphabet only. */
+static int id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
+static int signature_ok(const char *key, const char *token, int64_t triggered,
+			const char *sig)
+{
+	char msg[256], mac[65];
+	int n = snprintf(msg, sizeof msg, "%s%lld", token, (long long)triggered);
+
+	if (n < 0 || (size_t)n >= sizeof msg ||
+	    crypto_hmac_sha256_hex(key, strlen(key), msg, (size_t)n, mac) < 0)
+		return 0;
+	/* Lever sends lower-case hex; compare in constant time. */
+	return crypto_ct_equal(mac, 64, sig, strlen(sig));
+}
+
+void intake_lever(struct store *st, const struct store_account *acct,
+		  const char *body, size_t len, int64_t now,
+		  struct intake_result *res)
+{
+	struct json_object *root = NULL, *data;
+	const char *token, *sig, *event;
+	int64_t triggered;
+	char err[128];
+	struct store_job job;
+	enum store_err se;
+
+	memset(res, 0, sizeof *res);
+	memset(&job, 0, sizeof job);
+	root = ju_parse(body, len, err, sizeof err);
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		log_info("delivery rejected: malformed JSON (%s)", root ? "not an object" : err);
+		set(res, 400, "malformed JSON");
+		goto out;
+	}
+	token = ju_str(root, "token");
+	sig = ju_str(root, "signature");
+	event = ju_str(root, "event");
+	if (!token || !sig || !event || !ju_int64(root, "triggeredAt", &triggered)) {
+		set(res, 400, "token, signature, event and triggeredAt are required");
+		goto out;
+	}
+	if (strlen(token) == 0 || strlen(token) > 128) {
+		set(res, 400, "bad token");
+		goto out;
+	}
+	if (!acct->webhook_token) {
+		log_warn("delivery for account %u refused: no signature token stored", acct->id);
+		set(res, 401, "account has no webhook signature token");
+		goto out;
+	}
+	if (!signature_ok(acct->webhook_token, token, triggered, sig)) {
+		log_warn("delivery for account %u refused: bad signature", acct->id);
+		set(res, 401, "bad signature");
+		goto out;
+	}
+	if (triggered > now + INTAKE_MAX_SKEW_MS || triggered < now - INTAKE_MAX_AGE_MS) {
+		log_warn("delivery for account %u refused: triggeredAt %lld too far from now",
+			 acct->id, (long long)triggered);
+		set(res, 401, "stale or future triggeredAt");
+		goto out;
+	}
+	if (strcmp(event, "candidateStageChange") != 0) {
+		/* Lever's "send test" (candidateHired, empty data) lands here. */
+		log_info("delivery for account %u: event %s not used", acct->id, event);
+		set(res, 200, "event not used");
+		goto out;
+	}
+	data = ju_obj(root, "data");
+	job.opportunity = (char *)ju_str(data, "opportunityId");
+	if (!job.opportunity)
+		job.opportunity = (char *)ju_str(data, "candidateId");
+	job.to_stage = (char *)ju_str(data, "toStageId");
+	job.from_stage = (char *)ju_str(data, "fromStageId");
+	if (!id_ok(job.opportunity) || !id_ok(job.to_stage) ||
+	    (job.from_stage && *job.from_stage && !id_ok(job.from_stage))) {
+		set(res, 400, "data.opportunityId and data.toStageId are required");
+		goto out;
+	}
+	job.kind = "stage_change";
+	job.account = acct->id;
+	job.due = now;
+	job.triggered_at = triggered;
+	job.created_at = now;
+	se = store_delivery_accept(st, acct->id, token, now, &job);
+	if (se == STORE_EXISTS) {
+		log_info("delivery for account %u: token already seen, nothing to do", acct->id);
+		set(res, 200, "duplicate delivery");
+		goto out;
+	}
+	if (se != STORE_OK) {
+		log_err("delivery for account %u not recorded: %s", acct->id,
+			store_last_error(st));
+		set(res, 503, "could not record the delivery, retry later");
+		goto out;
+	}
+	log_info("delivery for account %u queued: opportunity %s to stage %s", acct->id,
+		 job.opportunity, job.to_stage);
+	set(res, 200, "queued");
+	res->queued = 1;
+out:
+	json_object_put(root);
+}

@@ -1,0 +1,129 @@
+/* jsonutil: json-c with the strictness the webhook needs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonutil.h"
+
+struct json_object *ju_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error jerr;
+
+	if (memchr(buf, '\0', len)) {
+		snprintf(err, errlen, "NUL byte in JSON");
+		return NULL;
+	}
+	if (len > 0x7fffffff) {
+		snprintf(err, errlen, "JSON too large");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(32);
+	if (!tok) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr != json_tokener_success) {
+		snprintf(err, errlen, "%s",
+			 jerr == json_tokener_continue ? "truncated JSON"
+						       : json_tokener_error_desc(jerr));
+		json_object_put(o);
+		o = NULL;
+	} else {
+		/* Anything but whitespace after the value is garbage. */
+		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+			if (!strchr(" \t\r\n", buf[i])) {
+				snprintf(err, errlen, "trailing data after JSON");
+				json_object_put(o);
+				o = NULL;
+				break;
+			}
+		}
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+static struct json_object *member(struct json_object *o, const char *key,
+				  enum json_type t)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+const char *ju_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = member(o, key, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+struct json_object *ju_obj(struct json_object *o, const char *key)
+{
+	return member(o, key, json_type_object);
+}
+
+struct json_object *ju_arr(struct json_object *o, const char *key)
+{
+	return member(o, key, json_type_array);
+}
+
+int ju_int64(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *v;
+
+	if ((v = member(o, key, json_type_int))) {
+		*out = json_object_get_int64(v);
+		return 1;
+	}
+	if ((v = member(o, key, json_type_double))) {
+		double d = json_object_get_double(v);
+
+		if (d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d) {
+			*out = (int64_t)d;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int ju_bool(struct json_object *o, const char *key, int *out)
+{
+	struct json_object *v = member(o, key, json_type_boolean);
+
+	if (!v)
+		return 0;
+	*out = json_object_get_boolean(v) ? 1 : 0;
+	return 1;
+}
+
+int ju_is_null(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return o && json_object_is_type(o, json_type_object) &&
+	       json_object_object_get_ex(o, key, &v) && v == NULL;
+}
+
+char *ju_strdup(struct json_object *o, const char *key)
+{
+	const char *s = ju_str(o, key);
+
+	return s ? strdup(s) : NULL;
+}
+
+char *ju_dump_alloc(struct json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return s ? strdup(s) : NULL;
+}

@@ -1,0 +1,669 @@
+/* lever: typed client for the Lever API (API-NOTES.md, "Lever").
+ *
+ * Every call goes through lv_call, which builds the URL, authenticates,
+ * waits on the account's rate limit, maps the outcome to enum lever_err
+ * and writes "METHOD /path: HTTP 404 Code: message" into lv->error.
+ * Replies are checked field by field: a documented field of the wrong
+ * type is LEVER_BAD_REPLY, unknown fields are ignored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "jsonutil.h"
+#include "lever.h"
+#include "log.h"
+
+#define LEVER_PAGE_LIMIT 100
+#define LEVER_MAX_PAGES  1000
+
+void lever_init(struct lever *lv, const char *api_url, const char *api_key,
+		const char *bearer, double rate)
+{
+	memset(lv, 0, sizeof *lv);
+	lv->api_url = api_url;
+	lv->api_key = api_key;
+	lv->bearer = bearer;
+	/* Burst = one second's worth: stays well under Lever's 20/s bursts. */
+	ratelimit_init(&lv->rl, rate, rate);
+	lv->retry_after = -1;
+}
+
+const char *lever_strerror(enum lever_err e)
+{
+	switch (e) {
+	case LEVER_OK: return "ok";
+	case LEVER_NOTFOUND: return "not found in Lever";
+	case LEVER_UNAUTHORIZED: return "Lever refused the credentials";
+	case LEVER_TEMPORARY: return "Lever unavailable, try later";
+	case LEVER_REJECTED: return "Lever rejected the request";
+	case LEVER_BAD_REPLY: return "unexpected reply from Lever";
+	}
+	return "unknown error";
+}
+
+/* Copies untrusted text for error messages: control bytes become '?'. */
+static void clean_copy(char *dst, size_t dstlen, const char *src)
+{
+	size_t i;
+
+	if (!dstlen)
+		return;
+	for (i = 0; src && src[i] && i + 1 < dstlen; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+	dst[i] = '\0';
+}
+
+static void set_error(struct lever *lv, const char *method, const char *path,
+		      const char *fmt_what, const char *what)
+{
+	int plen = (int)strcspn(path, "?");
+
+	snprintf(lv->error, sizeof lv->error, "%s %.*s: %s%s", method,
+		 plen > 200 ? 200 : plen, path, fmt_what, what ? what : "");
+}
+
+/* One request. On LEVER_OK with json_out, *json_out is the parsed reply
+ * (caller puts it). path starts with '/' and may carry a query. */
+static enum lever_err lv_call(struct lever *lv, const char *method, const char *path,
+			      const char *body, enum http_retry retry,
+			      struct json_object **json_out)
+{
+	struct http_request req;
+	struct http_response resp;
+	struct json_object *root = NULL;
+	enum http_err he;
+	enum lever_err err;
+	char *url = NULL;
+	char why[256];
+
+	if (json_out)
+		*json_out = NULL;
+	lv->status = 0;
+	lv->retry_after = -1;
+	lv->error[0] = '\0';
+	memset(&resp, 0, sizeof resp);
+	if (asprintf(&url, "%s%s", lv->api_url, path) < 0) {
+		url = NULL;
+		set_error(lv, method, path, "out of memory", NULL);
+		return LEVER_TEMPORARY;
+	}
+
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.content_type = body ? "application/json" : NULL;
+	if (lv->api_key && *lv->api_key)
+		req.basic_user = lv->api_key; /* key as user, empty password */
+	else
+		req.bearer = lv->bearer;
+	req.retry = retry;
+	req.rl = &lv->rl;
+
+	he = http_do(&req, &resp);
+	lv->status = resp.status;
+	lv->retry_after = resp.retry_after;
+	if (he != HTTP_OK) {
+		set_error(lv, method, path, resp.error, NULL);
+		err = he == HTTP_ERR_TOOBIG ? LEVER_BAD_REPLY : LEVER_TEMPORARY;
+		goto out;
+	}
+
+	if (resp.status >= 200 && resp.status <= 299) {
+		err = LEVER_OK;
+		if (!json_out)
+			goto out;
+		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
+		if (!root || !json_object_is_type(root, json_type_object)) {
+			char msg[320];
+
+			snprintf(msg, sizeof msg, "HTTP %ld: %s", resp.status,
+				 root ? "reply is not a JSON object" : why);
+			set_error(lv, method, path, msg, NULL);
+			json_object_put(root);
+			err = LEVER_BAD_REPLY;
+			goto out;
+		}
+		*json_out = root;
+		goto out;
+	}
+
+	/* An error: take code and message from {"code","message"} if any. */
+	{
+		char code[64] = "", message[256] = "", msg[400];
+
+		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
+		clean_copy(code, sizeof code, ju_str(root, "code"));
+		clean_copy(message, sizeof message, ju_str(root, "message"));
+		json_object_put(root);
+		snprintf(msg, sizeof msg, "HTTP %ld%s%s%s%s", resp.status,
+			 code[0] ? " " : "", code, message[0] ? ": " : "", message);
+		set_error(lv, method, path, msg, NULL);
+	}
+	if (resp.status == 401 || resp.status == 403)
+		err = LEVER_UNAUTHORIZED;
+	else if (resp.status == 404)
+		err = LEVER_NOTFOUND;
+	else if (resp.status == 429 || (resp.status >= 500 && resp.status <= 599))
+		err = LEVER_TEMPORARY;
+	else if (resp.status >= 400 && resp.status <= 499)
+		err = LEVER_REJECTED;
+	else
+		err = LEVER_BAD_REPLY; /* 1xx/3xx: redirects are not followed */
+out:
+	if (err != LEVER_OK)
+		log_debug("lever: %s", lv->error);
+	http_response_free(&resp);
+	free(url);
+	return err;
+}
+
+/* --- typed field access ------------------------------------------------ */
+
+/* The member, or NULL when absent or JSON null. */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+/* Optional string: absent/null gives NULL. Returns -1 on a wrong type or
+ * no memory. */
+static int opt_str(struct json_object *o, const char *key, char **out)
+{
+	struct json_object *v = member(o, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	*out = strdup(json_object_get_string(v));
+	return *out ? 0 : -1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Optional array of strings: absent/null gives an empty list. */
+static int opt_strv(struct json_object *o, const char *key, char ***out, size_t *n)
+{
+	struct json_object *v = member(o, key);
+	size_t len, i;
+	char **a;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return -1;
+	len = json_object_array_length(v);
+	if (len == 0)
+		return 0;
+	if (!(a = calloc(len, sizeof *a)))
+		return -1;
+	for (i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    !(a[i] = strdup(json_object_get_string(e)))) {
+			free_strv(a, i);
+			return -1;
+		}
+	}
+	*out = a;
+	*n = len;
+	return 0;
+}
+
+/* Makes room for one more element of size sz in *p (count n, capacity *cap). */
+static int grow(void **p, size_t *cap, size_t n, size_t sz)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / sz)
+		return -1;
+	if (!(np = realloc(*p, ncap * sz)))
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* --- opportunities ----------------------------------------------------- */
+
+void lever_opportunity_free(struct lever_opportunity *o)
+{
+	if (!o)
+		return;
+	free(o->id);
+	free(o->name);
+	free_strv(o->emails, o->n_emails);
+	free_strv(o->tags, o->n_tags);
+	free(o->stage_id);
+	free(o);
+}
+
+/* Fills o from the opportunity object d; returns a reason, or NULL. */
+static const char *parse_opportunity(struct json_object *d, struct lever_opportunity *o)
+{
+	struct json_object *v;
+
+	if (opt_str(d, "id", &o->id) < 0 || !o->id)
+		return "id missing or not a string";
+	if (opt_str(d, "name", &o->name) < 0)
+		return "name is not a string";
+	if (opt_strv(d, "emails", &o->emails, &o->n_emails) < 0)
+		return "emails is not an array of strings";
+	if (opt_strv(d, "tags", &o->tags, &o->n_tags) < 0)
+		return "tags is not an array of strings";
+
+	/* stage: an id, or {id, text} with ?expand=stage. */
+	if ((v = member(d, "stage"))) {
+		if (json_object_is_type(v, json_type_string)) {
+			if (!(o->stage_id = strdup(json_object_get_string(v))))
+				return "out of memory";
+		} else if (json_object_is_type(v, json_type_object)) {
+			if (opt_str(v, "id", &o->stage_id) < 0 || !o->stage_id)
+				return "stage.id missing or not a string";
+		} else {
+			return "stage is neither a string nor an object";
+		}
+	}
+
+	/* archived: null while active, {archivedAt, reason} once archived. */
+	if ((v = member(d, "archived"))) {
+		if (!json_object_is_type(v, json_type_object))
+			return "archived is neither null nor an object";
+		o->archived = 1;
+	}
+
+	if (member(d, "lastAdvancedAt") &&
+	    !ju_int64(d, "lastAdvancedAt", &o->last_advanced_at))
+		return "lastAdvancedAt is not an integer";
+	return NULL;
+}
+
+enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
+				     struct lever_opportunity **out)
+{
+	struct json_object *root = NULL, *d;
+	struct lever_opportunity *o = NULL;
+	char *esc = NULL, *path = NULL;
+	const char *why;
+	enum lever_err err;
+
+	*out = NULL;
+	if (!id || !*id) {
+		snprintf(lv->error, sizeof lv->error, "GET /opportunities: empty id");
+		return LEVER_REJECTED;
+	}
+	if (!(esc = http_escape_alloc(id)) ||
+	    asprintf(&path, "/opportunities/%s?expand=stage", esc) < 0) {
+		path = NULL;
+		snprintf(lv->error, sizeof lv->error, "GET /opportunities: out of memory");
+		err = LEVER_TEMPORARY;
+		goto out;
+	}
+	if ((err = lv_call(lv, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != LEVER_OK)
+		goto out;
+
+	err = LEVER_BAD_REPLY;
+	if (!(d = ju_obj(root, "data"))) {
+		set_error(lv, "GET", path, "data is not an object", NULL);
+		goto out;
+	}
+	if (!(o = calloc(1, sizeof *o))) {
+		set_error(lv, "GET", path, "out of memory", NULL);
+		err = LEVER_TEMPORARY;
+		goto out;
+	}
+	if ((why = parse_opportunity(d, o))) {
+		set_error(lv, "GET", path, "bad reply: ", why);
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	err = LEVER_OK;
+out:
+	lever_opportunity_free(o);
+	json_object_put(root);
+	free(path);
+	free(esc);
+	return err;
+}
+
+/* --- notes ------------------------------------------------------------- */
+
+/* A note is not idempotent: only retried when surely not received. On a
+ * 2xx without noteId the note exists, so this returns LEVER_OK with
+ * *note_id_alloc NULL rather than inviting a duplicate. */
+enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
+			      const char *text, char **note_id_alloc)
+{
+	struct json_object *body = NULL, *root = NULL, *s = NULL;
+	char *esc = NULL, *path = NULL, *json = NULL;
+	const char *nid;
+	enum lever_err err = LEVER_TEMPORARY;
+
+	if (note_id_alloc)
+		*note_id_alloc = NULL;
+	if (!opp_id || !*opp_id || !text) {
+		snprintf(lv->error, sizeof lv->error, "POST notes: empty id or text");
+		return LEVER_REJECTED;
+	}
+	/* json-c escapes the text; never build JSON by hand. */
+	if (!(body = json_object_new_object()) ||
+	    !(s = json_object_new_string(text)) ||
+	    json_object_object_add(body, "value", s) != 0) {
+		json_object_put(s); /* only reached with s unowned or NULL */
+		goto oom;
+	}
+	if (!(json = ju_dump_alloc(body)) || !(esc = http_escape_alloc(opp_id)) ||
+	    asprintf(&path, "/opportunities/%s/notes", esc) < 0) {
+		path = NULL;
+		goto oom;
+	}
+	log_debug("lever: POST %s body %s", path, json);
+	if ((err = lv_call(lv, "POST", path, json, HTTP_RETRY_UNSAFE, &root)) != LEVER_OK)
+		goto out;
+	nid = ju_str(ju_obj(root, "data"), "noteId");
+	if (!nid)
+		log_warn("lever: POST %s: note created but reply has no data.noteId", path);
+	else if (note_id_alloc && !(*note_id_alloc = strdup(nid)))
+		log_warn("lever: POST %s: out of memory copying noteId", path);
+	goto out;
+oom:
+	snprintf(lv->error, sizeof lv->error, "POST notes: out of memory");
+	err = LEVER_TEMPORARY;
+out:
+	json_object_put(root);
+	json_object_put(body);
+	free(json);
+	free(path);
+	free(esc);
+	return err;
+}
+
+/* --- lists ------------------------------------------------------------- */
+
+/* Called per element of "data"; returns NULL or why the element is bad. */
+typedef const char *(*item_fn)(struct json_object *item, void *ctx);
+
+/* GETs every page of a list: {"data":[...],"next":"..","hasNext":true}. */
+static enum lever_err lv_list(struct lever *lv, const char *base, item_fn fn, void *ctx)
+{
+	struct json_object *root = NULL;
+	char *next = NULL, *esc = NULL, *path = NULL;
+	enum lever_err err = LEVER_OK;
+	int page;
+
+	for (page = 0; page < LEVER_MAX_PAGES; page++) {
+		struct json_object *data;
+		const char *nx, *why;
+		int has_next = 0, r;
+		size_t i, len;
+
+		if (next) {
+			if (!(esc = http_escape_alloc(next)))
+				goto oom;
+			r = asprintf(&path, "%s?limit=%d&offset=%s", base, LEVER_PAGE_LIMIT, esc);
+		} else {
+			r = asprintf(&path, "%s?limit=%d", base, LEVER_PAGE_LIMIT);
+		}
+		if (r < 0) {
+			path = NULL;
+			goto oom;
+		}
+		if ((err = lv_call(lv, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != LEVER_OK)
+			goto out;
+		if (!(data = ju_arr(root, "data"))) {
+			set_error(lv, "GET", path, "data is not an array", NULL);
+			err = LEVER_BAD_REPLY;
+			goto out;
+		}
+		len = json_object_array_length(data);
+		for (i = 0; i < len; i++) {
+			if ((why = fn(json_object_array_get_idx(data, i), ctx))) {
+				set_error(lv, "GET", path, "bad item: ", why);
+				err = strcmp(why, "out of memory") ? LEVER_BAD_REPLY : LEVER_TEMPORARY;
+				goto out;
+			}
+		}
+		/* hasNext decides; without it, a "next" alone means more. */
+		nx = ju_str(root, "next");
+		if (!ju_bool(root, "hasNext", &has_next))
+			has_next = nx != NULL;
+		free(next);
+		next = NULL;
+		if (has_next && nx && *nx && !(next = strdup(nx)))
+			goto oom;
+		json_object_put(root);
+		root = NULL;
+		free(path);
+		path = NULL;
+		free(esc);
+		esc = NULL;
+		if (!next)
+			goto out;
+	}
+	snprintf(lv->error, sizeof lv->error, "GET %s: more than %d pages", base,
+		 LEVER_MAX_PAGES);
+	err = LEVER_BAD_REPLY;
+	goto out;
+oom:
+	snprintf(lv->error, sizeof lv->error, "GET %s: out of memory", base);
+	err = LEVER_TEMPORARY;
+out:
+	json_object_put(root);
+	free(next);
+	free(esc);
+	free(path);
+	return err;
+}
+
+struct stage_vec { struct lever_stage *v; size_t n, cap; };
+
+static const char *stage_item(struct json_object *item, void *ctx)
+{
+	struct stage_vec *sv = ctx;
+	struct lever_stage s = { NULL, NULL };
+
+	if (!json_object_is_type(item, json_type_object))
+		return "stage is not an object";
+	if (opt_str(item, "id", &s.id) < 0 || !s.id ||
+	    opt_str(item, "text", &s.text) < 0 || !s.text) {
+		free(s.id);
+		free(s.text);
+		return "stage id or text missing or not a string";
+	}
+	if (grow((void **)&sv->v, &sv->cap, sv->n, sizeof *sv->v) < 0) {
+		free(s.id);
+		free(s.text);
+		return "out of memory";
+	}
+	sv->v[sv->n++] = s;
+	return NULL;
+}
+
+void lever_stages_free(struct lever_stage *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		free(s[i].id);
+		free(s[i].text);
+	}
+	free(s);
+}
+
+enum lever_err lever_stages_list(struct lever *lv, struct lever_stage **out, size_t *n)
+{
+	struct stage_vec sv = { NULL, 0, 0 };
+	enum lever_err err = lv_list(lv, "/stages", stage_item, &sv);
+
+	if (err != LEVER_OK) {
+		lever_stages_free(sv.v, sv.n);
+		sv.v = NULL;
+		sv.n = 0;
+	}
+	*out = sv.v;
+	*n = sv.n;
+	return err;
+}
+
+struct tag_vec { struct lever_tag *v; size_t n, cap; };
+
+static const char *tag_item(struct json_object *item, void *ctx)
+{
+	struct tag_vec *tv = ctx;
+	struct lever_tag t = { NULL, 0 };
+
+	if (!json_object_is_type(item, json_type_object))
+		return "tag is not an object";
+	if (opt_str(item, "text", &t.text) < 0 || !t.text)
+		return "tag text missing or not a string";
+	if (member(item, "count") && !ju_int64(item, "count", &t.count)) {
+		free(t.text);
+		return "tag count is not an integer";
+	}
+	if (grow((void **)&tv->v, &tv->cap, tv->n, sizeof *tv->v) < 0) {
+		free(t.text);
+		return "out of memory";
+	}
+	tv->v[tv->n++] = t;
+	return NULL;
+}
+
+void lever_tags_free(struct lever_tag *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		free(t[i].text);
+	free(t);
+}
+
+enum lever_err lever_tags_list(struct lever *lv, struct lever_tag **out, size_t *n)
+{
+	struct tag_vec tv = { NULL, 0, 0 };
+	enum lever_err err = lv_list(lv, "/tags", tag_item, &tv);
+
+	if (err != LEVER_OK) {
+		lever_tags_free(tv.v, tv.n);
+		tv.v = NULL;
+		tv.n = 0;
+	}
+	*out = tv.v;
+	*n = tv.n;
+	return err;
+}
+
+/* --- webhooks ---------------------------------------------------------- */
+
+enum lever_err lever_webhook_create(struct lever *lv, const char *url,
+				    const char *event, char **id_alloc,
+				    char **token_alloc)
+{
+	struct json_object *body = NULL, *root = NULL, *d, *inner, *v = NULL;
+	char *json = NULL, *id = NULL, *token = NULL;
+	const char *s;
+	enum lever_err err = LEVER_TEMPORARY;
+
+	*id_alloc = NULL;
+	*token_alloc = NULL;
+	if (!url || !event) {
+		snprintf(lv->error, sizeof lv->error, "POST /webhooks: no url or event");
+		return LEVER_REJECTED;
+	}
+	if (!(body = json_object_new_object()))
+		goto oom;
+	if (!(v = json_object_new_string(url)) || json_object_object_add(body, "url", v)) {
+		json_object_put(v);
+		goto oom;
+	}
+	if (!(v = json_object_new_string(event)) || json_object_object_add(body, "event", v)) {
+		json_object_put(v);
+		goto oom;
+	}
+	if (!(json = ju_dump_alloc(body)))
+		goto oom;
+	/* Not idempotent: a retried create could leave a second webhook. */
+	if ((err = lv_call(lv, "POST", "/webhooks", json, HTTP_RETRY_UNSAFE, &root)) != LEVER_OK)
+		goto out;
+
+	/* Lever nests the webhook in data.data; accept a single data too. */
+	err = LEVER_BAD_REPLY;
+	if (!(d = ju_obj(root, "data"))) {
+		set_error(lv, "POST", "/webhooks", "data is not an object", NULL);
+		goto out;
+	}
+	inner = ju_obj(d, "data") ? ju_obj(d, "data") : d;
+	if (!(s = ju_str(inner, "id"))) {
+		set_error(lv, "POST", "/webhooks", "reply has no webhook id", NULL);
+		goto out;
+	}
+	if (!(id = strdup(s)))
+		goto oom;
+	if (!(s = ju_str(ju_obj(inner, "configuration"), "signatureToken")) || !*s) {
+		/* Without its token the webhook's deliveries cannot be
+		 * verified: remove it rather than leave it behind. */
+		log_warn("lever: POST /webhooks: reply has no signatureToken; deleting webhook");
+		if (lever_webhook_delete(lv, id) != LEVER_OK)
+			log_warn("lever: could not delete webhook: %s", lv->error);
+		set_error(lv, "POST", "/webhooks", "reply has no configuration.signatureToken", NULL);
+		err = LEVER_BAD_REPLY;
+		goto out;
+	}
+	if (!(token = strdup(s)))
+		goto oom;
+	*id_alloc = id;
+	*token_alloc = token;
+	id = token = NULL;
+	err = LEVER_OK;
+	goto out;
+oom:
+	snprintf(lv->error, sizeof lv->error, "POST /webhooks: out of memory");
+	err = LEVER_TEMPORARY;
+out:
+	json_object_put(root);
+	json_object_put(body);
+	free(json);
+	free(id);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	return err;
+}
+
+enum lever_err lever_webhook_delete(struct lever *lv, const char *id)
+{
+	char *esc = NULL, *path = NULL;
+	enum lever_err err;
+
+	if (!id || !*id) {
+		snprintf(lv->error, sizeof lv->error, "DELETE /webhooks: empty id");
+		return LEVER_REJECTED;
+	}
+	if (!(esc = http_escape_alloc(id)) || asprintf(&path, "/webhooks/%s", esc) < 0) {
+		free(esc);
+		snprintf(lv->error, sizeof lv->error, "DELETE /webhooks: out of memory");
+		return LEVER_TEMPORARY;
+	}
+	err = lv_call(lv, "DELETE", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL);
+	free(path);
+	free(esc);
+	return err;
+}

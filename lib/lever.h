@@ -1,0 +1,64 @@
+/* lever: typed client for the Lever API (API-NOTES.md). No JSON above here. */
+#ifndef CGLEVER_LEVER_H
+#define CGLEVER_LEVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ratelimit.h"
+
+enum lever_err {
+	LEVER_OK = 0,
+	LEVER_NOTFOUND,      /* 404 */
+	LEVER_UNAUTHORIZED,  /* 401/403: key or token refused */
+	LEVER_TEMPORARY,     /* 429/5xx/timeout/connection after retries: try later */
+	LEVER_REJECTED,      /* other 4xx: the request itself is wrong */
+	LEVER_BAD_REPLY      /* reply not as documented */
+};
+
+struct lever {
+	const char *api_url;       /* borrowed; no trailing slash */
+	const char *api_key;       /* Basic auth when set */
+	const char *bearer;        /* else Bearer */
+	struct ratelimit rl;       /* 10/s steady, per account */
+	long status;               /* last HTTP status */
+	long retry_after;          /* last Retry-After seconds, -1 if none */
+	char error[512];           /* last error: status, Lever code, message */
+};
+
+/* rate: requests per second (10 for Lever). */
+void lever_init(struct lever *lv, const char *api_url, const char *api_key,
+		const char *bearer, double rate);
+const char *lever_strerror(enum lever_err e);
+
+struct lever_opportunity {
+	char *id;
+	char *name;
+	char **emails;  size_t n_emails;
+	char **tags;    size_t n_tags;
+	char *stage_id;            /* NULL when absent */
+	int archived;              /* 1 when "archived" is a non-null object */
+	int64_t last_advanced_at;
+};
+enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
+				     struct lever_opportunity **out);
+void lever_opportunity_free(struct lever_opportunity *o);
+
+/* POST /opportunities/:id/notes with {"value": text}; note_id may be NULL. */
+enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
+			      const char *text, char **note_id_alloc);
+
+struct lever_stage { char *id; char *text; };
+struct lever_tag { char *text; int64_t count; };
+/* All pages. Arrays owned by caller; free with the _free functions. */
+enum lever_err lever_stages_list(struct lever *lv, struct lever_stage **out, size_t *n);
+void lever_stages_free(struct lever_stage *s, size_t n);
+enum lever_err lever_tags_list(struct lever *lv, struct lever_tag **out, size_t *n);
+void lever_tags_free(struct lever_tag *t, size_t n);
+
+/* POST /webhooks {url, event}; returns the webhook id and signature token. */
+enum lever_err lever_webhook_create(struct lever *lv, const char *url,
+				    const char *event, char **id_alloc,
+				    char **token_alloc);
+enum lever_err lever_webhook_delete(struct lever *lv, const char *id);
+
+#endif

@@ -1,0 +1,74 @@
+/* log: stderr is the web server's error log; one line per message. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static char log_prog[32] = "cglever";
+static enum log_level log_threshold = LOG_LEVEL_INFO;
+static char log_reqid[40];
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+void log_init(const char *prog, enum log_level level)
+{
+	snprintf(log_prog, sizeof log_prog, "%s", prog ? prog : "cglever");
+	log_threshold = level;
+}
+
+void log_set_level(enum log_level level) { log_threshold = level; }
+
+int log_level_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void log_set_request_id(const char *id)
+{
+	snprintf(log_reqid, sizeof log_reqid, "%s", id ? id : "");
+}
+
+const char *log_request_id(void) { return log_reqid; }
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[2048];
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	if (level > log_threshold)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof line, "%s.%03ldZ %s[%ld] %s%s%s%s: ", stamp,
+		     ts.tv_nsec / 1000000, log_prog, (long)getpid(),
+		     log_reqid[0] ? "req=" : "", log_reqid,
+		     log_reqid[0] ? " " : "", level_names[level]);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* One write per line so lines from several processes do not mix;
+	 * control characters from untrusted input cannot forge lines. */
+	n = (int)strlen(line);
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20)
+			line[i] = ' ';
+	if (n < (int)sizeof line - 1)
+		line[n++] = '\n';
+	else
+		line[sizeof line - 2] = '\n', n = (int)sizeof line - 1;
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}

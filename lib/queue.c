@@ -1,0 +1,234 @@
+/* queue: runner lock, detached wake-up and the runner loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "ratelimit.h"
+
+/* A runner waits for jobs due this soon instead of exiting. */
+#define QUEUE_LINGER_MS 10000
+
+int queue_lock(const struct conf *c, uint32_t account)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/runner-%u.lock", c->db_home, account);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_err("runner lock %s: %s", path, strerror(errno));
+		return -2;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		if (!busy)
+			log_err("runner lock %s: %s", path, strerror(errno));
+		close(fd);
+		return busy ? -1 : -2;
+	}
+	return fd;
+}
+
+void queue_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* closing drops the flock */
+}
+
+static void close_from(int lowfd)
+{
+	struct rlimit rl;
+	long max = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 65536)
+		max = (long)rl.rlim_cur;
+	for (long fd = lowfd; fd < max; fd++)
+		close((int)fd);
+}
+
+void queue_wake(const struct conf *c, uint32_t account)
+{
+	char id[16], env[PATH_MAX + 32];
+	pid_t pid;
+	int fd;
+
+	/* The job is committed before this check, and a runner checks for
+	 * due jobs after dropping its lock, so no wake-up is lost. */
+	fd = queue_lock(c, account);
+	if (fd == -1)
+		return;
+	queue_unlock(fd);
+	snprintf(id, sizeof id, "%u", account);
+	snprintf(env, sizeof env, "CGLEVER_CONFIG=%s", c->path);
+	pid = fork();
+	if (pid < 0) {
+		log_err("cannot start the queue runner: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		char *argv[] = { c->ctl_path, "sweep", "--account", id, NULL };
+		char *envp[] = { env, "PATH=/usr/bin:/bin", NULL };
+		int null;
+
+		/* Child: new session, then fork again so the runner is not
+		 * our child (no zombie) and cannot get a controlling tty. */
+		if (setsid() < 0 || (pid = fork()) < 0)
+			_exit(1);
+		if (pid > 0)
+			_exit(0);
+		null = open("/dev/null", O_RDWR);
+		if (null < 0)
+			_exit(1);
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		/* stderr stays: it is the web server's error log. */
+		close_from(3);
+		signal(SIGPIPE, SIG_DFL);
+		execve(c->ctl_path, argv, envp);
+		log_err("cannot start the queue runner %s: %s", c->ctl_path, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int64_t queue_backoff_ms(int attempts)
+{
+	int64_t ms = 30000;
+
+	for (int i = 1; i < attempts && ms < 3600000; i++)
+		ms *= 2;
+	return ms > 3600000 ? 3600000 : ms;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void finish(const struct conf *c, struct store *st, struct store_job *job,
+		   enum pipe_result r, const char *err, long retry_after,
+		   struct queue_stats *stats)
+{
+	int64_t due;
+
+	if (r == PIPE_DONE) {
+		if (store_job_done(st, job) != STORE_OK)
+			log_err("job %016llx done but not removed: %s",
+				(unsigned long long)job->id, store_last_error(st));
+		stats->done++;
+		return;
+	}
+	if (r == PIPE_FAIL || job->attempts >= c->job_max_attempts) {
+		log_err("job %016llx (opportunity %s) failed after %d tries: %s",
+			(unsigned long long)job->id, job->opportunity, job->attempts, err);
+		if (store_job_fail(st, job, err) != STORE_OK)
+			log_err("job %016llx: %s", (unsigned long long)job->id, store_last_error(st));
+		stats->failed++;
+		return;
+	}
+	due = clock_wall_ms() + queue_backoff_ms(job->attempts);
+	if (retry_after > 0 && clock_wall_ms() + retry_after * 1000 > due)
+		due = clock_wall_ms() + retry_after * 1000;
+	log_warn("job %016llx (opportunity %s) try %d failed, next in %llds: %s",
+		 (unsigned long long)job->id, job->opportunity, job->attempts,
+		 (long long)((due - clock_wall_ms()) / 1000), err);
+	if (store_job_reschedule(st, job, due, err) != STORE_OK)
+		log_err("job %016llx: %s", (unsigned long long)job->id, store_last_error(st));
+	stats->retried++;
+}
+
+/* Earliest due time of the account's pending jobs, INT64_MAX if none. */
+static int64_t next_due(struct store *st, uint32_t account)
+{
+	struct store_job **jobs = NULL;
+	size_t n = 0;
+	int64_t due = INT64_MAX;
+
+	if (store_job_list(st, account, &jobs, &n) != STORE_OK)
+		return INT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (!jobs[i]->failed && jobs[i]->due < due)
+			due = jobs[i]->due;
+	store_jobs_free(jobs, n);
+	return due;
+}
+
+int queue_run(const struct conf *c, struct store *st, uint32_t account,
+	      int recheck, struct queue_stats *stats)
+{
+	struct pipeline p;
+	int lock, rc = 0;
+
+	memset(stats, 0, sizeof *stats);
+	lock = queue_lock(c, account);
+	if (lock < 0)
+		return lock == -1 ? 0 : -1;
+	if (pipeline_open(&p, c, st, account) < 0) {
+		log_err("account %u: cannot load it: %s", account, store_last_error(st));
+		queue_unlock(lock);
+		return -1;
+	}
+	for (;;) {
+		struct store_job *job = NULL;
+		int64_t now = clock_wall_ms(), due = INT64_MAX;
+		enum store_err se;
+
+		se = store_job_lease(st, account, now, (int64_t)c->job_lease_seconds * 1000,
+				     &job, &due);
+		if (se == STORE_OK) {
+			char err[512];
+			long retry_after = -1;
+			enum pipe_result r = pipeline_work(&p, job, err, sizeof err, &retry_after);
+
+			finish(c, st, job, r, err, retry_after, stats);
+			store_job_free(job);
+			continue;
+		}
+		if (se != STORE_NOTFOUND) {
+			log_err("account %u: cannot take a job: %s", account, store_last_error(st));
+			rc = -1;
+			break;
+		}
+		if (due != INT64_MAX && due - now <= QUEUE_LINGER_MS) {
+			sleep_ms(due - now + 1);
+			continue;
+		}
+		if (recheck) {
+			int sent = pipeline_recheck_waiting(&p);
+
+			if (sent > 0)
+				log_info("account %u: %d waiting invitation(s) sent", account, sent);
+			recheck = 0;
+			continue;
+		}
+		/* Drop the lock, then look again: a delivery committed while we
+		 * held it saw the lock taken and did not start a runner. */
+		queue_unlock(lock);
+		lock = -1;
+		if (next_due(st, account) > clock_wall_ms())
+			break;
+		lock = queue_lock(c, account);
+		if (lock < 0)
+			break;       /* another runner took over */
+	}
+	queue_unlock(lock);
+	pipeline_close(&p);
+	return rc;
+}

@@ -1,0 +1,206 @@
+/* req: FastCGI (or CGI) request/response. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "req.h"
+
+extern char **environ;
+
+int req_init(struct req *r)
+{
+	memset(r, 0, sizeof *r);
+	r->is_cgi = FCGX_IsCGI();
+	if (r->is_cgi)
+		return 0;
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&r->fcgx, 0, 0) != 0)
+		return -1;
+	return 0;
+}
+
+static void reset(struct req *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->body_len = 0;
+	r->answered = 0;
+	log_set_request_id(NULL);
+}
+
+const char *req_env(const struct req *r, const char *name)
+{
+	return r->is_cgi ? getenv(name) : FCGX_GetParam(name, r->envp);
+}
+
+int req_accept(struct req *r)
+{
+	reset(r);
+	if (r->is_cgi) {
+		if (r->started)
+			return 0;
+		r->envp = environ;
+	} else if (FCGX_Accept_r(&r->fcgx) < 0) {
+		return 0;
+	} else {
+		r->envp = r->fcgx.envp;
+	}
+	r->started = 1;
+	r->method = req_env(r, "REQUEST_METHOD");
+	r->path_info = req_env(r, "PATH_INFO");
+	r->query = req_env(r, "QUERY_STRING");
+	r->remote_user = req_env(r, "REMOTE_USER");
+	if (!r->method)
+		r->method = "";
+	if (!r->path_info)
+		r->path_info = "";
+	if (!r->query)
+		r->query = "";
+	if (r->remote_user && !*r->remote_user)
+		r->remote_user = NULL;
+	if (crypto_random_hex(r->id, 8) < 0)
+		snprintf(r->id, sizeof r->id, "%08lx", (unsigned long)random());
+	log_set_request_id(r->id);
+	return 1;
+}
+
+static int read_in(struct req *r, char *buf, size_t n)
+{
+	if (r->is_cgi) {
+		ssize_t got = read(STDIN_FILENO, buf, n);
+
+		return got < 0 ? -1 : (int)got;
+	}
+	return FCGX_GetStr(buf, (int)n, r->fcgx.in);
+}
+
+enum req_body req_read_body(struct req *r, long cap)
+{
+	const char *cl = req_env(r, "CONTENT_LENGTH");
+	char *end;
+	long long len;
+	size_t have = 0;
+
+	if (!cl || !*cl)
+		return REQ_BODY_BAD;
+	errno = 0;
+	len = strtoll(cl, &end, 10);
+	if (errno || *end || len < 0)
+		return REQ_BODY_BAD;
+	if (len > cap)
+		return REQ_BODY_TOOBIG;
+	r->body = malloc((size_t)len + 1);
+	if (!r->body)
+		return REQ_BODY_NOMEM;
+	while (have < (size_t)len) {
+		size_t want = (size_t)len - have;
+		int got = read_in(r, r->body + have, want > INT_MAX ? INT_MAX : want);
+
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+	}
+	r->body[have] = '\0';
+	r->body_len = have;
+	if (have != (size_t)len)
+		return REQ_BODY_BAD;
+	return REQ_BODY_OK;
+}
+
+const char *req_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+static void out(struct req *r, const char *s, size_t n)
+{
+	if (r->is_cgi)
+		fwrite(s, 1, n, stdout);
+	else
+		FCGX_PutStr(s, (int)n, r->fcgx.out);
+}
+
+void req_reply(struct req *r, int status, const char *content_type,
+	       const char *headers, const char *body, size_t len)
+{
+	char head[512];
+	int n;
+
+	if (r->answered)
+		return;
+	r->answered = 1;
+	n = snprintf(head, sizeof head,
+		     "Status: %d %s\r\n"
+		     "Content-Type: %s\r\n"
+		     "Content-Length: %zu\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "X-Content-Type-Options: nosniff\r\n"
+		     "X-Frame-Options: DENY\r\n"
+		     "Referrer-Policy: no-referrer\r\n"
+		     "Content-Security-Policy: default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'\r\n",
+		     status, req_status_text(status),
+		     content_type ? content_type : "text/plain; charset=utf-8", len);
+	out(r, head, (size_t)n);
+	if (headers)
+		out(r, headers, strlen(headers));
+	out(r, "\r\n", 2);
+	if (body && len)
+		out(r, body, len);
+}
+
+void req_reply_text(struct req *r, int status, const char *msg)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "%d %s%s%s\n", status, req_status_text(status),
+			 msg ? ": " : "", msg ? msg : "");
+
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	req_reply(r, status, "text/plain; charset=utf-8", NULL, buf, (size_t)n);
+}
+
+void req_finish(struct req *r)
+{
+	if (!r->started)
+		return;
+	if (!r->answered)
+		req_reply_text(r, 500, "no answer");
+	if (r->is_cgi)
+		fflush(stdout);
+	else
+		FCGX_Finish_r(&r->fcgx);
+	free(r->body);
+	r->body = NULL;
+}
+
+void req_free(struct req *r)
+{
+	/* FCGX_Finish_r already released the libfcgi request. */
+	reset(r);
+}

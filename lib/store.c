@@ -1,0 +1,1979 @@
+/* store: every Berkeley DB call of cglever lives here (see store.h).
+ *
+ * One transactional environment in db_home, shared by every FastCGI
+ * process and cglever-ctl run, encrypted with AES (DB_ENCRYPT on every
+ * database; the logs follow the environment). The regions cache pages in
+ * clear and hold the passphrase, so they live in System V shared memory
+ * (DB_SYSTEM_MEM) and never in __db.* files.
+ *
+ * Crash safety across processes: DB_REGISTER|DB_RECOVER makes the next
+ * opener after a dead process run recovery; the processes still running
+ * then see DB_RUNRECOVERY. run() hides that: it closes everything,
+ * reopens and retries the operation once. Deadlocks (broken by the
+ * detector) and lock timeouts are retried a few times.
+ *
+ * Every operation is a function op(st, txn, arg) that run() calls inside
+ * a transaction (or without one for single reads). An op may be called
+ * again after a retry, so it frees what a previous call left in arg
+ * before filling it anew; the public wrapper frees it on failure.
+ *
+ * Records are JSON text (json-c); unknown fields are ignored on reading
+ * and kept by the in-place updates of jobs. Keys are big-endian so that
+ * byte order is numeric order. */
+#include <db.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonutil.h"
+#include "log.h"
+#include "store.h"
+
+#define CACHE_BYTES     (8u << 20)       /* mpool cache */
+#define LOG_BUF_BYTES   (1u << 20)       /* in-memory log buffer */
+#define LOCK_TIMEOUT_US (5u * 1000000u)  /* a live holder never keeps a lock this long */
+#define REG_TIMEOUT_US  100000u          /* recovery waits this for old users to notice */
+#define MAX_TRIES       8                /* deadlock retries per operation */
+#define PRUNE_BATCH     500              /* records examined per prune transaction */
+
+/* shm keys: one block of SHM_STRIDE keys per db_home (BDB uses key+0,
+ * key+1, ... for its regions), far above the small keys other programs
+ * pick by hand, and within a positive 32-bit key_t. */
+#define SHM_BASE   0x10000000L
+#define SHM_STRIDE 256L
+#define SHM_BLOCKS 0x6FFFFFL
+
+#define ENV_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | \
+		   DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_SYSTEM_MEM)
+
+/* An op's own error: the message is already in st->err. Berkeley DB's
+ * codes are errno values or in -30999..-30800, so -1 is free. */
+#define ERR_SET (-1)
+
+enum tbl {
+	T_ACCOUNTS, T_ACCOUNT_NAMES, T_RULES, T_DELIVERIES, T_JOBS,
+	T_INVITATIONS, T_INV_BY_TEST, T_META, T_COUNT
+};
+
+static const char *const tbl_file[T_COUNT] = {
+	"accounts.db", "account_names.db", "rules.db", "deliveries.db",
+	"jobs.db", "invitations.db", "invitations_by_test.db", "meta.db",
+};
+
+struct store {
+	DB_ENV *env;
+	DB *db[T_COUNT];
+	char *home;          /* realpath of db_home, kept to reopen */
+	char *secret;        /* kept to reopen; wiped on close */
+	long shm_key;
+	char bdb_msg[256];   /* Berkeley DB's own last message */
+	char err[768];
+};
+
+enum run_mode {
+	RUN_NOTXN,   /* one read or a checkpoint: no transaction */
+	RUN_READ,    /* cursor walks: DB_READ_COMMITTED, few locks held */
+	RUN_TXN      /* writes, and reads that must be consistent */
+};
+
+typedef int (*op_fn)(struct store *st, DB_TXN *txn, void *arg);
+
+/* ---------------------------------------------------------------- errors */
+
+static void set_err(struct store *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_err(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof st->err, fmt, ap);
+	va_end(ap);
+}
+
+const char *store_strerror(enum store_err e)
+{
+	switch (e) {
+	case STORE_OK: return "ok";
+	case STORE_NOTFOUND: return "not found";
+	case STORE_EXISTS: return "already exists";
+	case STORE_ERR: return "store error";
+	}
+	return "unknown store error";
+}
+
+const char *store_last_error(const struct store *st)
+{
+	return st && st->err[0] ? st->err : "no error";
+}
+
+/* Berkeley DB's own messages: to the log, and kept for the next error
+ * message. They name files and calls, never record contents. */
+static void on_bdb_error(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	struct store *st = env->app_private;
+
+	(void)pfx;
+	log_err("berkeley db: %s", msg);
+	if (st)
+		snprintf(st->bdb_msg, sizeof st->bdb_msg, "%s", msg);
+}
+
+static void on_bdb_msg(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	log_debug("berkeley db: %s", msg);
+}
+
+/* ------------------------------------------------------------ byte keys */
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Signed values sort as unsigned bytes once the sign bit is flipped. */
+static uint64_t ord64(int64_t v) { return (uint64_t)v ^ (UINT64_C(1) << 63); }
+static int64_t unord64(uint64_t v) { return (int64_t)(v ^ (UINT64_C(1) << 63)); }
+
+static DBT dbt(const void *data, size_t size)
+{
+	DBT d;
+
+	memset(&d, 0, sizeof d);
+	d.data = (void *)data;   /* Berkeley DB does not write through key/data it is given */
+	d.size = (u_int32_t)size;
+	return d;
+}
+
+#define JOB_KEY_LEN 20   /* account(4) | due(8) | id(8) */
+
+static void job_key(unsigned char *k, uint32_t account, int64_t due, uint64_t id)
+{
+	put_be32(k, account);
+	put_be64(k + 4, ord64(due));
+	put_be64(k + 12, id);
+}
+
+/* account(4) | token */
+static unsigned char *delivery_key_alloc(uint32_t account, const char *token, size_t *len)
+{
+	size_t tl = strlen(token);
+	unsigned char *k = malloc(4 + tl);
+
+	if (!k)
+		return NULL;
+	put_be32(k, account);
+	memcpy(k + 4, token, tl);
+	*len = 4 + tl;
+	return k;
+}
+
+/* account(4) | opportunity | 0 | campaign(8) */
+static unsigned char *inv_key_alloc(uint32_t account, const char *opp, int64_t campaign,
+				    size_t *len)
+{
+	size_t ol = strlen(opp);
+	unsigned char *k = malloc(4 + ol + 1 + 8);
+
+	if (!k)
+		return NULL;
+	put_be32(k, account);
+	memcpy(k + 4, opp, ol);
+	k[4 + ol] = 0;
+	put_be64(k + 5 + ol, (uint64_t)campaign);
+	*len = 4 + ol + 1 + 8;
+	return k;
+}
+
+/* Random, so concurrent deliveries never update one shared counter. */
+static int random_id(uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t got = 0;
+
+	while (got < sizeof v) {
+		ssize_t n = getrandom((unsigned char *)&v + got, sizeof v - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		got += (size_t)n;
+	}
+	*out = v ? v : 1;
+	return 0;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX - 1;   /* INT64_MAX means failed */
+	return a + b;
+}
+
+/* ----------------------------------------------------------------- JSON */
+
+static void jstr(struct json_object *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void jint(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void jbool(struct json_object *o, const char *k, int v)
+{
+	json_object_object_add(o, k, json_object_new_boolean(v ? 1 : 0));
+}
+
+/* Serializes and releases o; NULL when out of memory. */
+static char *jdump_put(struct json_object *o)
+{
+	char *s = o ? ju_dump_alloc(o) : NULL;
+
+	json_object_put(o);
+	return s;
+}
+
+static struct json_object *jparse(struct store *st, const char *table, const DBT *v)
+{
+	char why[128];
+	struct json_object *o = ju_parse(v->data, v->size, why, sizeof why);
+
+	if (!o)
+		set_err(st, "corrupt record in %s: %s", table, why);
+	else if (!json_object_is_type(o, json_type_object)) {
+		set_err(st, "corrupt record in %s: not an object", table);
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* Copies a string field: 0, ENOMEM, or ERR_SET when a required field is
+ * missing. */
+static int jdup(struct store *st, struct json_object *o, const char *table,
+		const char *key, int required, char **out)
+{
+	const char *s = ju_str(o, key);
+
+	*out = NULL;
+	if (!s) {
+		if (!required)
+			return 0;
+		set_err(st, "corrupt record in %s: no %s", table, key);
+		return ERR_SET;
+	}
+	*out = strdup(s);
+	return *out ? 0 : ENOMEM;
+}
+
+static int64_t jget_i64(struct json_object *o, const char *key)
+{
+	int64_t v = 0;
+
+	return ju_int64(o, key, &v) ? v : 0;
+}
+
+static int jget_bool(struct json_object *o, const char *key)
+{
+	int v = 0;
+
+	return ju_bool(o, key, &v) ? v : 0;
+}
+
+/* ------------------------------------------------------------ the runner */
+
+static void env_close(struct store *st)
+{
+	for (int i = 0; i < T_COUNT; i++)
+		if (st->db[i]) {
+			(void)st->db[i]->close(st->db[i], 0);
+			st->db[i] = NULL;
+		}
+	if (st->env) {
+		(void)st->env->close(st->env, 0);
+		st->env = NULL;
+	}
+}
+
+static int env_open(struct store *st)
+{
+	DB_ENV *env = NULL;
+	const char *what = "creating the environment handle";
+	const char *file = "";
+	int ret;
+
+	st->bdb_msg[0] = '\0';
+	if ((ret = db_env_create(&env, 0)) != 0)
+		goto fail;
+	env->app_private = st;
+	env->set_errcall(env, on_bdb_error);
+	env->set_msgcall(env, on_bdb_msg);
+	what = "setting the encryption key";
+	if ((ret = env->set_encrypt(env, st->secret, DB_ENCRYPT_AES)) != 0)
+		goto fail;
+	what = "configuring the environment";
+	if ((ret = env->set_shm_key(env, st->shm_key)) != 0 ||
+	    (ret = env->set_cachesize(env, 0, CACHE_BYTES, 1)) != 0 ||
+	    (ret = env->set_lg_bsize(env, LOG_BUF_BYTES)) != 0 ||
+	    (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+	    (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+	    /* A lock held by a killed process is never released: time out
+	     * and reopen (which runs recovery) rather than wait forever. */
+	    (ret = env->set_timeout(env, LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0 ||
+	    (ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0 ||
+	    (ret = env->set_timeout(env, REG_TIMEOUT_US, DB_SET_REG_TIMEOUT)) != 0)
+		goto fail;
+	what = "opening the environment";
+	/* Mode 0600 also gives the shm segments owner-only permissions. */
+	if ((ret = env->open(env, st->home, ENV_FLAGS, 0600)) != 0)
+		goto fail;
+	st->env = env;
+	env = NULL;
+	what = "opening database";
+	for (int i = 0; i < T_COUNT; i++) {
+		DB *db = NULL;
+
+		file = tbl_file[i];
+		if ((ret = db_create(&db, st->env, 0)) != 0)
+			goto fail;
+		st->db[i] = db;   /* closed by env_close even if open fails */
+		if ((ret = db->set_flags(db, DB_ENCRYPT)) != 0 ||
+		    (ret = db->open(db, NULL, file, NULL, DB_BTREE,
+				    DB_AUTO_COMMIT | DB_CREATE, 0600)) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	set_err(st, "store %s: %s%s%s: %s%s%s%s", st->home, what, *file ? " " : "", file,
+		db_strerror(ret), st->bdb_msg[0] ? " (" : "", st->bdb_msg,
+		st->bdb_msg[0] ? ")" : "");
+	if (strstr(st->bdb_msg, "shm")) {
+		size_t l = strlen(st->err);
+
+		/* No fallback to file-backed regions: they would put clear
+		 * pages and the passphrase on disk. */
+		snprintf(st->err + l, sizeof st->err - l,
+			 "; System V shared memory (key 0x%lx) is required to keep "
+			 "clear-text pages off the disk: check kernel.shmmax/shmall "
+			 "and stale segments (ipcs -m)", st->shm_key);
+	}
+	if (env)
+		(void)env->close(env, 0);
+	env_close(st);
+	return ret ? ret : EINVAL;
+}
+
+static void backoff(int tries)
+{
+	uint64_t r = 0;
+	struct timespec ts;
+
+	(void)random_id(&r);
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(1 + r % 5) * 1000000L * (tries < 5 ? tries + 1 : 5);
+	nanosleep(&ts, NULL);
+}
+
+static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
+{
+	DB_TXN *txn = NULL;
+	int ret;
+
+	if (mode != RUN_NOTXN &&
+	    (ret = st->env->txn_begin(st->env, NULL, &txn,
+				      mode == RUN_READ ? DB_READ_COMMITTED : 0)) != 0)
+		return ret;
+	ret = fn(st, txn, arg);
+	if (!txn)
+		return ret;
+	if (ret != 0) {
+		(void)txn->abort(txn);
+		return ret;
+	}
+	return txn->commit(txn, 0);   /* default: synchronous, durable */
+}
+
+static enum store_err run(struct store *st, const char *what, enum run_mode mode,
+			  op_fn fn, void *arg)
+{
+	int ret = 0, reopened = 0;
+
+	for (int tries = 0;; tries++) {
+		if (!st->env) {   /* an earlier reopen failed: try again */
+			reopened = 1;
+			if (env_open(st) != 0)
+				return STORE_ERR;
+		}
+		ret = attempt(st, mode, fn, arg);
+		if (ret == DB_LOCK_DEADLOCK && tries + 1 < MAX_TRIES) {
+			backoff(tries);
+			continue;
+		}
+		/* Recovery by another opener (DB_RUNRECOVERY), or a lock
+		 * timeout, maybe a lock of a killed process: reopening runs
+		 * recovery when a registered process has died. */
+		if ((ret == DB_RUNRECOVERY || ret == DB_LOCK_NOTGRANTED) && !reopened) {
+			log_warn("store: %s: %s; reopening the environment", what,
+				 db_strerror(ret));
+			reopened = 1;
+			env_close(st);
+			if (env_open(st) != 0)
+				return STORE_ERR;
+			continue;
+		}
+		break;
+	}
+	switch (ret) {
+	case 0: return STORE_OK;
+	case DB_NOTFOUND: return STORE_NOTFOUND;
+	case DB_KEYEXIST: return STORE_EXISTS;
+	case ERR_SET: return STORE_ERR;
+	}
+	set_err(st, "%s: %s", what, db_strerror(ret));
+	return STORE_ERR;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+static long shm_key_for(const char *path)
+{
+	uint64_t h = UINT64_C(14695981039346656037);   /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		h ^= *p;
+		h *= UINT64_C(1099511628211);
+	}
+	return SHM_BASE + (long)(h % (uint64_t)SHM_BLOCKS) * SHM_STRIDE;
+}
+
+enum store_err store_open(const struct conf *c, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int ret;
+
+	*out = NULL;
+	if (!c || !c->db_home || !c->secret || !c->secret[0]) {
+		snprintf(err, errlen, "store: no db_home or no secret");
+		return STORE_ERR;
+	}
+	if (stat(c->db_home, &sb) != 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "db_home %s: %s", c->db_home, strerror(errno));
+			return STORE_ERR;
+		}
+		if (mkdir(c->db_home, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "db_home %s: cannot create: %s", c->db_home,
+				 strerror(errno));
+			return STORE_ERR;
+		}
+		if (stat(c->db_home, &sb) != 0) {
+			snprintf(err, errlen, "db_home %s: %s", c->db_home, strerror(errno));
+			return STORE_ERR;
+		}
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "db_home %s exists and is not a directory", c->db_home);
+		return STORE_ERR;
+	}
+	if (!(st = calloc(1, sizeof *st)) || !(st->secret = strdup(c->secret))) {
+		snprintf(err, errlen, "store: out of memory");
+		goto fail;
+	}
+	if (!(st->home = realpath(c->db_home, NULL))) {
+		snprintf(err, errlen, "db_home %s: %s", c->db_home, strerror(errno));
+		goto fail;
+	}
+	st->shm_key = shm_key_for(st->home);
+	ret = env_open(st);
+	/* Another process may run recovery while we open: once more. */
+	if (ret == DB_RUNRECOVERY)
+		ret = env_open(st);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s", st->err);
+		goto fail;
+	}
+	*out = st;
+	return STORE_OK;
+fail:
+	store_close(st);
+	return STORE_ERR;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	env_close(st);
+	if (st->secret) {
+		explicit_bzero(st->secret, strlen(st->secret));
+		free(st->secret);
+	}
+	free(st->home);
+	free(st);
+}
+
+/* -------------------------------------------------------------- counters */
+
+/* Takes the next id from meta[name] (first is 1). */
+static int next_id(struct store *st, DB_TXN *txn, const char *name, uint32_t *out)
+{
+	DB *db = st->db[T_META];
+	DBT k = dbt(name, strlen(name)), v = dbt(NULL, 0);
+	unsigned char buf[4];
+	uint32_t id = 1;
+	int ret;
+
+	ret = db->get(db, txn, &k, &v, DB_RMW);
+	if (ret == 0) {
+		if (v.size != 4) {
+			set_err(st, "corrupt counter %s in meta", name);
+			return ERR_SET;
+		}
+		id = get_be32(v.data);
+	} else if (ret != DB_NOTFOUND)
+		return ret;
+	if (id == 0 || id == UINT32_MAX) {
+		set_err(st, "counter %s exhausted", name);
+		return ERR_SET;
+	}
+	put_be32(buf, id + 1);
+	v = dbt(buf, 4);
+	if ((ret = db->put(db, txn, &k, &v, 0)) != 0)
+		return ret;
+	*out = id;
+	return 0;
+}
+
+/* -------------------------------------------------------------- accounts */
+
+void store_account_free(struct store_account *a)
+{
+	if (!a)
+		return;
+	free(a->name);
+	/* Secrets do not linger in freed memory. */
+	char *secrets[] = { a->lever_api_key, a->codingame_api_key, a->webhook_token,
+			    a->callback_secret };
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		if (secrets[i]) {
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+			free(secrets[i]);
+		}
+	free(a->webhook_id);
+	free(a);
+}
+
+void store_accounts_free(struct store_account **a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_account_free(a[i]);
+	free(a);
+}
+
+static char *account_json(const struct store_account *a)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	jstr(o, "name", a->name);
+	jstr(o, "lever_api_key", a->lever_api_key);
+	jstr(o, "codingame_api_key", a->codingame_api_key);
+	jstr(o, "webhook_id", a->webhook_id);
+	jstr(o, "webhook_token", a->webhook_token);
+	jstr(o, "callback_secret", a->callback_secret);
+	jint(o, "created_at", a->created_at);
+	return jdump_put(o);
+}
+
+/* The serialized record holds secrets: wipe it before freeing. */
+static void free_wiped(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static int account_decode(struct store *st, const DBT *k, const DBT *v,
+			  struct store_account **out)
+{
+	struct store_account *a = NULL;
+	struct json_object *o = NULL;
+	int ret = ERR_SET;
+
+	*out = NULL;
+	if (k->size != 4) {
+		set_err(st, "corrupt key in accounts");
+		goto out;
+	}
+	if (!(o = jparse(st, "accounts", v)))
+		goto out;
+	if (!(a = calloc(1, sizeof *a))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	a->id = get_be32(k->data);
+	if ((ret = jdup(st, o, "accounts", "name", 1, &a->name)) ||
+	    (ret = jdup(st, o, "accounts", "lever_api_key", 0, &a->lever_api_key)) ||
+	    (ret = jdup(st, o, "accounts", "codingame_api_key", 0, &a->codingame_api_key)) ||
+	    (ret = jdup(st, o, "accounts", "webhook_id", 0, &a->webhook_id)) ||
+	    (ret = jdup(st, o, "accounts", "webhook_token", 0, &a->webhook_token)) ||
+	    (ret = jdup(st, o, "accounts", "callback_secret", 0, &a->callback_secret)))
+		goto out;
+	a->created_at = jget_i64(o, "created_at");
+	*out = a;
+	a = NULL;
+	ret = 0;
+out:
+	store_account_free(a);
+	json_object_put(o);
+	return ret;
+}
+
+struct account_arg {
+	struct store_account *in;      /* add/put */
+	uint32_t id;                   /* get/delete; set by add */
+	struct store_account *out;     /* get */
+	struct store_account **list;   /* list */
+	size_t n;
+};
+
+static int account_put_record(struct store *st, DB_TXN *txn, uint32_t id,
+			      const struct store_account *a)
+{
+	unsigned char kb[4];
+	char *text = account_json(a);
+	DBT k, v;
+	int ret;
+
+	if (!text)
+		return ENOMEM;
+	put_be32(kb, id);
+	k = dbt(kb, 4);
+	v = dbt(text, strlen(text));
+	ret = st->db[T_ACCOUNTS]->put(st->db[T_ACCOUNTS], txn, &k, &v, 0);
+	free_wiped(text);
+	return ret;
+}
+
+static int op_account_add(struct store *st, DB_TXN *txn, void *p)
+{
+	struct account_arg *a = p;
+	unsigned char idb[4];
+	DBT k, v;
+	int ret;
+
+	if ((ret = next_id(st, txn, "account_id", &a->id)) != 0)
+		return ret;
+	put_be32(idb, a->id);
+	k = dbt(a->in->name, strlen(a->in->name));
+	v = dbt(idb, 4);
+	if ((ret = st->db[T_ACCOUNT_NAMES]->put(st->db[T_ACCOUNT_NAMES], txn, &k, &v,
+						 DB_NOOVERWRITE)) != 0)
+		return ret;   /* DB_KEYEXIST: the name is taken */
+	return account_put_record(st, txn, a->id, a->in);
+}
+
+enum store_err store_account_add(struct store *st, struct store_account *a)
+{
+	struct account_arg arg = { .in = a };
+	enum store_err e;
+
+	if (!a->name || !a->name[0]) {
+		set_err(st, "adding an account: no name");
+		return STORE_ERR;
+	}
+	e = run(st, "adding an account", RUN_TXN, op_account_add, &arg);
+	if (e == STORE_OK)
+		a->id = arg.id;
+	return e;
+}
+
+static int get_account(struct store *st, DB_TXN *txn, uint32_t id, u_int32_t flags,
+		       struct store_account **out)
+{
+	unsigned char kb[4];
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	put_be32(kb, id);
+	k = dbt(kb, 4);
+	if ((ret = st->db[T_ACCOUNTS]->get(st->db[T_ACCOUNTS], txn, &k, &v, flags)) != 0)
+		return ret;
+	return account_decode(st, &k, &v, out);
+}
+
+static int op_account_put(struct store *st, DB_TXN *txn, void *p)
+{
+	struct account_arg *a = p;
+	struct store_account *old = NULL;
+	unsigned char idb[4];
+	DBT k, v;
+	int ret;
+
+	if ((ret = get_account(st, txn, a->in->id, DB_RMW, &old)) != 0)
+		return ret;
+	if (strcmp(old->name, a->in->name) != 0) {
+		/* Renamed: the new name must be free. */
+		put_be32(idb, a->in->id);
+		k = dbt(a->in->name, strlen(a->in->name));
+		v = dbt(idb, 4);
+		if ((ret = st->db[T_ACCOUNT_NAMES]->put(st->db[T_ACCOUNT_NAMES], txn, &k, &v,
+							 DB_NOOVERWRITE)) != 0)
+			goto out;
+		k = dbt(old->name, strlen(old->name));
+		ret = st->db[T_ACCOUNT_NAMES]->del(st->db[T_ACCOUNT_NAMES], txn, &k, 0);
+		if (ret != 0 && ret != DB_NOTFOUND)
+			goto out;
+	}
+	ret = account_put_record(st, txn, a->in->id, a->in);
+out:
+	store_account_free(old);
+	return ret;
+}
+
+enum store_err store_account_put(struct store *st, const struct store_account *a)
+{
+	struct account_arg arg = { .in = (struct store_account *)a };
+
+	if (!a->name || !a->name[0]) {
+		set_err(st, "updating account %u: no name", a->id);
+		return STORE_ERR;
+	}
+	return run(st, "updating an account", RUN_TXN, op_account_put, &arg);
+}
+
+static int op_account_delete(struct store *st, DB_TXN *txn, void *p)
+{
+	struct account_arg *a = p;
+	struct store_account *old = NULL;
+	unsigned char kb[4];
+	DBT k;
+	int ret;
+
+	if ((ret = get_account(st, txn, a->id, DB_RMW, &old)) != 0)
+		return ret;
+	k = dbt(old->name, strlen(old->name));
+	ret = st->db[T_ACCOUNT_NAMES]->del(st->db[T_ACCOUNT_NAMES], txn, &k, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		goto out;
+	put_be32(kb, a->id);
+	k = dbt(kb, 4);
+	ret = st->db[T_ACCOUNTS]->del(st->db[T_ACCOUNTS], txn, &k, 0);
+out:
+	store_account_free(old);
+	return ret;
+}
+
+enum store_err store_account_delete(struct store *st, uint32_t id)
+{
+	struct account_arg arg = { .id = id };
+
+	return run(st, "deleting an account", RUN_TXN, op_account_delete, &arg);
+}
+
+static int op_account_get(struct store *st, DB_TXN *txn, void *p)
+{
+	struct account_arg *a = p;
+
+	store_account_free(a->out);
+	a->out = NULL;
+	return get_account(st, txn, a->id, 0, &a->out);
+}
+
+/* The webhook path: one read, no transaction. */
+enum store_err store_account_get(struct store *st, uint32_t id, struct store_account **out)
+{
+	struct account_arg arg = { .id = id };
+	enum store_err e;
+
+	*out = NULL;
+	e = run(st, "reading an account", RUN_NOTXN, op_account_get, &arg);
+	if (e == STORE_OK)
+		*out = arg.out;
+	else
+		store_account_free(arg.out);
+	return e;
+}
+
+/* Makes room for one more element in a list of n (capacity *cap);
+ * returns the (maybe moved) list, or NULL when out of memory. */
+static void *grow(void *list, size_t n, size_t *cap, size_t elem)
+{
+	void *nw;
+
+	if (n < *cap)
+		return list;
+	if (!(nw = realloc(list, (*cap ? *cap * 2 : 16) * elem)))
+		return NULL;
+	*cap = *cap ? *cap * 2 : 16;
+	return nw;
+}
+
+static int op_account_list(struct store *st, DB_TXN *txn, void *p)
+{
+	struct account_arg *a = p;
+	struct store_account **list;
+	DBC *c = NULL;
+	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
+	size_t cap = 0;
+	int ret, t_ret;
+
+	store_accounts_free(a->list, a->n);
+	a->list = NULL;
+	a->n = 0;
+	if ((ret = st->db[T_ACCOUNTS]->cursor(st->db[T_ACCOUNTS], txn, &c, 0)) != 0)
+		return ret;
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
+			ret = ENOMEM;
+			break;
+		}
+		a->list = list;
+		if ((ret = account_decode(st, &k, &v, &a->list[a->n])) != 0)
+			break;
+		a->n++;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_account_list(struct store *st, struct store_account ***out, size_t *n)
+{
+	struct account_arg arg = { 0 };
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	e = run(st, "listing accounts", RUN_READ, op_account_list, &arg);
+	if (e != STORE_OK) {
+		store_accounts_free(arg.list, arg.n);
+		return e;
+	}
+	*out = arg.list;
+	*n = arg.n;
+	return STORE_OK;
+}
+
+/* ----------------------------------------------------------------- rules */
+
+void store_rule_free(struct store_rule *r)
+{
+	if (!r)
+		return;
+	free(r->tag);
+	free(r->stage);
+	free(r);
+}
+
+void store_rules_free(struct store_rule **r, size_t n)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_rule_free(r[i]);
+	free(r);
+}
+
+static int rule_decode(struct store *st, const DBT *k, const DBT *v, struct store_rule **out)
+{
+	struct store_rule *r = NULL;
+	struct json_object *o = NULL;
+	int ret = ERR_SET;
+
+	*out = NULL;
+	if (k->size != 4) {
+		set_err(st, "corrupt key in rules");
+		goto out;
+	}
+	if (!(o = jparse(st, "rules", v)))
+		goto out;
+	if (!(r = calloc(1, sizeof *r))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	r->id = get_be32(k->data);
+	r->account = (uint32_t)jget_i64(o, "account");
+	if ((ret = jdup(st, o, "rules", "tag", 1, &r->tag)) ||
+	    (ret = jdup(st, o, "rules", "stage", 1, &r->stage)))
+		goto out;
+	r->campaign = jget_i64(o, "campaign");
+	r->created_at = jget_i64(o, "created_at");
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
+	store_rule_free(r);
+	json_object_put(o);
+	return ret;
+}
+
+struct rule_arg {
+	struct store_rule *in;
+	uint32_t id;             /* delete; set by add */
+	uint32_t account;        /* list filter */
+	struct store_rule **list;
+	size_t n;
+};
+
+static int op_rule_add(struct store *st, DB_TXN *txn, void *p)
+{
+	struct rule_arg *a = p;
+	const struct store_rule *r = a->in;
+	struct store_account *acct = NULL;
+	struct json_object *o;
+	unsigned char kb[4];
+	char *text;
+	DBT k, v;
+	int ret;
+
+	/* A rule needs its account (read-locked until commit). */
+	if ((ret = get_account(st, txn, r->account, 0, &acct)) != 0)
+		return ret;
+	store_account_free(acct);
+	if ((ret = next_id(st, txn, "rule_id", &a->id)) != 0)
+		return ret;
+	if (!(o = json_object_new_object()))
+		return ENOMEM;
+	jint(o, "account", r->account);
+	jstr(o, "tag", r->tag);
+	jstr(o, "stage", r->stage);
+	jint(o, "campaign", r->campaign);
+	jint(o, "created_at", r->created_at);
+	if (!(text = jdump_put(o)))
+		return ENOMEM;
+	put_be32(kb, a->id);
+	k = dbt(kb, 4);
+	v = dbt(text, strlen(text));
+	ret = st->db[T_RULES]->put(st->db[T_RULES], txn, &k, &v, DB_NOOVERWRITE);
+	free(text);
+	return ret;
+}
+
+/* STORE_NOTFOUND when the account does not exist. */
+enum store_err store_rule_add(struct store *st, struct store_rule *r)
+{
+	struct rule_arg arg = { .in = r };
+	enum store_err e;
+
+	if (!r->tag || !r->stage) {
+		set_err(st, "adding a rule: no tag or no stage");
+		return STORE_ERR;
+	}
+	e = run(st, "adding a rule", RUN_TXN, op_rule_add, &arg);
+	if (e == STORE_OK)
+		r->id = arg.id;
+	return e;
+}
+
+static int op_rule_delete(struct store *st, DB_TXN *txn, void *p)
+{
+	struct rule_arg *a = p;
+	unsigned char kb[4];
+	DBT k;
+
+	put_be32(kb, a->id);
+	k = dbt(kb, 4);
+	return st->db[T_RULES]->del(st->db[T_RULES], txn, &k, 0);
+}
+
+enum store_err store_rule_delete(struct store *st, uint32_t id)
+{
+	struct rule_arg arg = { .id = id };
+
+	return run(st, "deleting a rule", RUN_TXN, op_rule_delete, &arg);
+}
+
+static int op_rule_list(struct store *st, DB_TXN *txn, void *p)
+{
+	struct rule_arg *a = p;
+	struct store_rule *r, **list;
+	DBC *c = NULL;
+	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
+	size_t cap = 0;
+	int ret, t_ret;
+
+	store_rules_free(a->list, a->n);
+	a->list = NULL;
+	a->n = 0;
+	if ((ret = st->db[T_RULES]->cursor(st->db[T_RULES], txn, &c, 0)) != 0)
+		return ret;
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		if ((ret = rule_decode(st, &k, &v, &r)) != 0)
+			break;
+		if (a->account && r->account != a->account) {
+			store_rule_free(r);
+			continue;
+		}
+		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
+			store_rule_free(r);
+			ret = ENOMEM;
+			break;
+		}
+		a->list = list;
+		a->list[a->n++] = r;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_rule_list(struct store *st, uint32_t account,
+			       struct store_rule ***out, size_t *n)
+{
+	struct rule_arg arg = { .account = account };
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	e = run(st, "listing rules", RUN_READ, op_rule_list, &arg);
+	if (e != STORE_OK) {
+		store_rules_free(arg.list, arg.n);
+		return e;
+	}
+	*out = arg.list;
+	*n = arg.n;
+	return STORE_OK;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+void store_job_free(struct store_job *j)
+{
+	if (!j)
+		return;
+	free(j->kind);
+	free(j->opportunity);
+	free(j->from_stage);
+	free(j->to_stage);
+	free(j->last_error);
+	free(j);
+}
+
+void store_jobs_free(struct store_job **j, size_t n)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_job_free(j[i]);
+	free(j);
+}
+
+static char *job_json(const struct store_job *j)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	jstr(o, "kind", j->kind);
+	jstr(o, "opportunity", j->opportunity);
+	jstr(o, "from_stage", j->from_stage);
+	jstr(o, "to_stage", j->to_stage);
+	jint(o, "triggered_at", j->triggered_at);
+	jint(o, "attempts", j->attempts);
+	jbool(o, "failed", j->failed);
+	jstr(o, "last_error", j->last_error);
+	jint(o, "created_at", j->created_at);
+	return jdump_put(o);
+}
+
+static int job_decode(struct store *st, const unsigned char *key, size_t klen,
+		      struct json_object *o, struct store_job **out)
+{
+	struct store_job *j = NULL;
+	int ret;
+
+	*out = NULL;
+	if (klen != JOB_KEY_LEN) {
+		set_err(st, "corrupt key in jobs");
+		return ERR_SET;
+	}
+	if (!(j = calloc(1, sizeof *j)))
+		return ENOMEM;
+	j->account = get_be32(key);
+	j->due = unord64(get_be64(key + 4));
+	j->id = get_be64(key + 12);
+	if ((ret = jdup(st, o, "jobs", "kind", 1, &j->kind)) ||
+	    (ret = jdup(st, o, "jobs", "opportunity", 1, &j->opportunity)) ||
+	    (ret = jdup(st, o, "jobs", "from_stage", 0, &j->from_stage)) ||
+	    (ret = jdup(st, o, "jobs", "to_stage", 0, &j->to_stage)) ||
+	    (ret = jdup(st, o, "jobs", "last_error", 0, &j->last_error))) {
+		store_job_free(j);
+		return ret;
+	}
+	j->triggered_at = jget_i64(o, "triggered_at");
+	j->attempts = (int)jget_i64(o, "attempts");
+	j->failed = jget_bool(o, "failed") || j->due == INT64_MAX;
+	j->created_at = jget_i64(o, "created_at");
+	*out = j;
+	return 0;
+}
+
+static int job_decode_dbt(struct store *st, const DBT *k, const DBT *v, struct store_job **out)
+{
+	struct json_object *o = jparse(st, "jobs", v);
+	int ret;
+
+	*out = NULL;
+	if (!o)
+		return ERR_SET;
+	ret = job_decode(st, k->data, k->size, o, out);
+	json_object_put(o);
+	return ret;
+}
+
+/* Inserts job under a fresh random id; job->id is set on success. */
+static int job_insert(struct store *st, DB_TXN *txn, struct store_job *job)
+{
+	unsigned char kb[JOB_KEY_LEN];
+	char *text = NULL;
+	uint64_t id;
+	DBT k, v;
+	int ret;
+
+	if ((ret = random_id(&id)) != 0)
+		return ret;
+	if (!(text = job_json(job)))
+		return ENOMEM;
+	job_key(kb, job->account, job->due, id);
+	k = dbt(kb, sizeof kb);
+	v = dbt(text, strlen(text));
+	ret = st->db[T_JOBS]->put(st->db[T_JOBS], txn, &k, &v, DB_NOOVERWRITE);
+	free(text);
+	if (ret == DB_KEYEXIST) {   /* 2^-64: not a duplicate delivery */
+		set_err(st, "job id collision, try again");
+		return ERR_SET;
+	}
+	if (ret == 0)
+		job->id = id;
+	return ret;
+}
+
+struct delivery_arg {
+	uint32_t account;
+	const char *token;
+	int64_t now;
+	struct store_job *job;
+	int64_t before;                /* prune */
+	unsigned char *from;           /* prune: where this batch starts */
+	size_t from_len;
+	unsigned char *resume;         /* prune: where the next one starts */
+	size_t resume_len;
+	int done;                      /* prune: walked to the end */
+};
+
+static int op_delivery_accept(struct store *st, DB_TXN *txn, void *p)
+{
+	struct delivery_arg *a = p;
+	struct json_object *o = NULL;
+	unsigned char *key = NULL;
+	char *text = NULL;
+	size_t klen = 0;
+	DBT k, v;
+	int ret;
+
+	if (!(key = delivery_key_alloc(a->account, a->token, &klen)) ||
+	    !(o = json_object_new_object())) {
+		ret = ENOMEM;
+		goto out;
+	}
+	jint(o, "received_at", a->now);
+	if (!(text = jdump_put(o))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	k = dbt(key, klen);
+	v = dbt(text, strlen(text));
+	/* Concurrent deliveries of one token serialize on this key's page
+	 * lock: exactly one commits, the others see DB_KEYEXIST. */
+	if ((ret = st->db[T_DELIVERIES]->put(st->db[T_DELIVERIES], txn, &k, &v,
+					      DB_NOOVERWRITE)) != 0)
+		goto out;
+	ret = job_insert(st, txn, a->job);
+out:
+	free(key);
+	free(text);
+	return ret;
+}
+
+enum store_err store_delivery_accept(struct store *st, uint32_t account, const char *token,
+				     int64_t now, struct store_job *job)
+{
+	struct delivery_arg arg = { .account = account, .token = token, .now = now, .job = job };
+
+	if (!token || !token[0] || !job->kind || !job->opportunity) {
+		set_err(st, "accepting a delivery: no token, kind or opportunity");
+		return STORE_ERR;
+	}
+	job->account = account;
+	return run(st, "recording a delivery", RUN_TXN, op_delivery_accept, &arg);
+}
+
+static int op_delivery_seen(struct store *st, DB_TXN *txn, void *p)
+{
+	struct delivery_arg *a = p;
+	unsigned char *key;
+	size_t klen = 0;
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	if (!(key = delivery_key_alloc(a->account, a->token, &klen)))
+		return ENOMEM;
+	k = dbt(key, klen);
+	ret = st->db[T_DELIVERIES]->get(st->db[T_DELIVERIES], txn, &k, &v, 0);
+	free(key);
+	return ret;
+}
+
+/* 0 also when the store fails (logged): store_delivery_accept still
+ * refuses a duplicate. */
+int store_delivery_seen(struct store *st, uint32_t account, const char *token)
+{
+	struct delivery_arg arg = { .account = account, .token = token };
+	enum store_err e;
+
+	if (!token)
+		return 0;
+	e = run(st, "looking up a delivery", RUN_NOTXN, op_delivery_seen, &arg);
+	if (e == STORE_ERR)
+		log_err("store: %s", st->err);
+	return e == STORE_OK;
+}
+
+/* Remembers where the next batch starts: the smallest key above k is k
+ * followed by a zero byte. */
+static int prune_resume_at(struct delivery_arg *a, const DBT *k)
+{
+	unsigned char *next = realloc(a->resume, (size_t)k->size + 1);
+
+	if (!next)
+		return ENOMEM;
+	memcpy(next, k->data, k->size);
+	next[k->size] = 0;
+	a->resume = next;
+	a->resume_len = (size_t)k->size + 1;
+	return 0;
+}
+
+/* One batch: looks at up to PRUNE_BATCH records from a->from. */
+static int op_delivery_prune(struct store *st, DB_TXN *txn, void *p)
+{
+	struct delivery_arg *a = p;
+	DB *db = st->db[T_DELIVERIES];
+	DBC *c = NULL;
+	DBT k, v = dbt(NULL, 0);
+	u_int32_t flag = a->from ? DB_SET_RANGE : DB_FIRST;
+	int ret, t_ret;
+
+	a->done = 0;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	k = dbt(a->from, a->from_len);
+	for (int n = 0; n < PRUNE_BATCH; n++) {
+		struct json_object *o;
+		int64_t at = 0;
+
+		if ((ret = c->get(c, &k, &v, flag | DB_RMW)) != 0)
+			break;
+		flag = DB_NEXT;
+		if ((ret = prune_resume_at(a, &k)) != 0)
+			break;
+		/* Unreadable records go too: they only guard against replays. */
+		o = jparse(st, "deliveries", &v);
+		if (!o || !ju_int64(o, "received_at", &at) || at < a->before)
+			ret = c->del(c, 0);
+		json_object_put(o);
+		if (ret != 0)
+			break;
+	}
+	if (ret == DB_NOTFOUND) {
+		a->done = 1;
+		ret = 0;
+	}
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+/* In batches, so no transaction holds locks on the whole table. */
+enum store_err store_delivery_prune(struct store *st, int64_t before)
+{
+	struct delivery_arg arg = { .before = before };
+	enum store_err e;
+
+	for (;;) {
+		/* A retried batch starts again at from. */
+		e = run(st, "pruning deliveries", RUN_TXN, op_delivery_prune, &arg);
+		if (e != STORE_OK || arg.done)
+			break;
+		free(arg.from);
+		arg.from = arg.resume;
+		arg.from_len = arg.resume_len;
+		arg.resume = NULL;
+	}
+	free(arg.from);
+	free(arg.resume);
+	return e;
+}
+
+struct job_arg {
+	struct store_job *job;         /* add/done/reschedule/fail */
+	uint32_t account;              /* lease/list */
+	int64_t now, lease_ms;         /* lease */
+	int64_t due;                   /* reschedule/fail: new due */
+	const char *error;
+	int fail;
+	struct store_job *out;         /* lease */
+	int64_t next_due;              /* lease */
+	struct store_job **list;       /* list */
+	size_t n;
+};
+
+static int op_job_add(struct store *st, DB_TXN *txn, void *p)
+{
+	struct job_arg *a = p;
+
+	return job_insert(st, txn, a->job);
+}
+
+enum store_err store_job_add(struct store *st, struct store_job *job)
+{
+	struct job_arg arg = { .job = job };
+
+	if (!job->kind || !job->opportunity) {
+		set_err(st, "adding a job: no kind or opportunity");
+		return STORE_ERR;
+	}
+	return run(st, "adding a job", RUN_TXN, op_job_add, &arg);
+}
+
+/* Moves the record at cursor c (key k, value o) to due, after update()
+ * changed o; returns the moved job in *out when out is not NULL. */
+static int job_move(struct store *st, DB_TXN *txn, DBC *c, const DBT *k,
+		    struct json_object *o, int64_t due, struct store_job **out)
+{
+	unsigned char nk[JOB_KEY_LEN];
+	char *text;
+	DBT nkey, nval;
+	int ret;
+
+	if (!(text = ju_dump_alloc(o)))
+		return ENOMEM;
+	job_key(nk, get_be32(k->data), due, get_be64((unsigned char *)k->data + 12));
+	if ((ret = c->del(c, 0)) != 0)
+		goto out;
+	nkey = dbt(nk, sizeof nk);
+	nval = dbt(text, strlen(text));
+	if ((ret = st->db[T_JOBS]->put(st->db[T_JOBS], txn, &nkey, &nval, 0)) != 0)
+		goto out;
+	if (out)
+		ret = job_decode(st, nk, sizeof nk, o, out);
+out:
+	free(text);
+	return ret;
+}
+
+static int op_job_lease(struct store *st, DB_TXN *txn, void *p)
+{
+	struct job_arg *a = p;
+	DB *db = st->db[T_JOBS];
+	DBC *c = NULL;
+	unsigned char prefix[4];
+	struct json_object *o = NULL;
+	DBT k, v = dbt(NULL, 0);
+	int64_t due;
+	int ret, t_ret;
+
+	store_job_free(a->out);
+	a->out = NULL;
+	a->next_due = INT64_MAX;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	put_be32(prefix, a->account);
+	k = dbt(prefix, 4);
+	/* Jobs sort by due time within the account and failed ones
+	 * (INT64_MAX) last, so the first record decides. DB_RMW: two
+	 * runners serialize here instead of deadlocking on an upgrade. */
+	ret = c->get(c, &k, &v, DB_SET_RANGE | DB_RMW);
+	if (ret != 0)
+		goto out;
+	if (k.size != JOB_KEY_LEN || get_be32(k.data) != a->account) {
+		ret = DB_NOTFOUND;
+		goto out;
+	}
+	due = unord64(get_be64((unsigned char *)k.data + 4));
+	if (due > a->now) {
+		if (due != INT64_MAX)
+			a->next_due = due;
+		ret = DB_NOTFOUND;
+		goto out;
+	}
+	if (!(o = jparse(st, "jobs", &v))) {
+		ret = ERR_SET;
+		goto out;
+	}
+	jint(o, "attempts", jget_i64(o, "attempts") + 1);
+	ret = job_move(st, txn, c, &k, o, add_sat(a->now, a->lease_ms), &a->out);
+out:
+	json_object_put(o);
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_job_lease(struct store *st, uint32_t account, int64_t now,
+			       int64_t lease_ms, struct store_job **out, int64_t *next_due)
+{
+	struct job_arg arg = { .account = account, .now = now, .lease_ms = lease_ms };
+	enum store_err e;
+
+	*out = NULL;
+	if (next_due)
+		*next_due = INT64_MAX;
+	e = run(st, "leasing a job", RUN_TXN, op_job_lease, &arg);
+	if (e == STORE_OK)
+		*out = arg.out;
+	else
+		store_job_free(arg.out);
+	if (e == STORE_NOTFOUND && next_due)
+		*next_due = arg.next_due;
+	return e;
+}
+
+static int op_job_done(struct store *st, DB_TXN *txn, void *p)
+{
+	struct job_arg *a = p;
+	unsigned char kb[JOB_KEY_LEN];
+	DBT k;
+
+	job_key(kb, a->job->account, a->job->due, a->job->id);
+	k = dbt(kb, sizeof kb);
+	return st->db[T_JOBS]->del(st->db[T_JOBS], txn, &k, 0);
+}
+
+enum store_err store_job_done(struct store *st, const struct store_job *job)
+{
+	struct job_arg arg = { .job = (struct store_job *)job };
+
+	return run(st, "removing a done job", RUN_TXN, op_job_done, &arg);
+}
+
+/* reschedule and fail: the stored record is updated in place, so fields
+ * this version does not know survive. */
+static int op_job_move(struct store *st, DB_TXN *txn, void *p)
+{
+	struct job_arg *a = p;
+	DB *db = st->db[T_JOBS];
+	DBC *c = NULL;
+	unsigned char kb[JOB_KEY_LEN];
+	struct json_object *o = NULL;
+	DBT k, v = dbt(NULL, 0);
+	int ret, t_ret;
+
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	job_key(kb, a->job->account, a->job->due, a->job->id);
+	k = dbt(kb, sizeof kb);
+	if ((ret = c->get(c, &k, &v, DB_SET | DB_RMW)) != 0)
+		goto out;
+	if (!(o = jparse(st, "jobs", &v))) {
+		ret = ERR_SET;
+		goto out;
+	}
+	jbool(o, "failed", a->fail);
+	if (a->error)
+		jstr(o, "last_error", a->error);
+	ret = job_move(st, txn, c, &k, o, a->due, NULL);
+out:
+	json_object_put(o);
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+static enum store_err job_move_public(struct store *st, struct store_job *job, int64_t due,
+				      const char *error, int fail, const char *what)
+{
+	struct job_arg arg = { .job = job, .due = due, .error = error, .fail = fail };
+	enum store_err e;
+	char *copy = NULL;
+
+	if (error && !(copy = strdup(error))) {
+		set_err(st, "%s: out of memory", what);
+		return STORE_ERR;
+	}
+	e = run(st, what, RUN_TXN, op_job_move, &arg);
+	if (e != STORE_OK) {
+		free(copy);
+		return e;
+	}
+	job->due = due;
+	job->failed = fail;
+	if (copy) {
+		free(job->last_error);
+		job->last_error = copy;
+	}
+	return STORE_OK;
+}
+
+/* Also clears the failed mark: this is how a failed job is retried. */
+enum store_err store_job_reschedule(struct store *st, struct store_job *job, int64_t due,
+				    const char *error)
+{
+	if (due == INT64_MAX)
+		due = INT64_MAX - 1;   /* INT64_MAX means failed */
+	return job_move_public(st, job, due, error, 0, "rescheduling a job");
+}
+
+enum store_err store_job_fail(struct store *st, struct store_job *job, const char *error)
+{
+	return job_move_public(st, job, INT64_MAX, error, 1, "marking a job failed");
+}
+
+static int op_job_list(struct store *st, DB_TXN *txn, void *p)
+{
+	struct job_arg *a = p;
+	struct store_job **list;
+	DB *db = st->db[T_JOBS];
+	DBC *c = NULL;
+	unsigned char prefix[4];
+	DBT k, v = dbt(NULL, 0);
+	u_int32_t flag = a->account ? DB_SET_RANGE : DB_FIRST;
+	size_t cap = 0;
+	int ret, t_ret;
+
+	store_jobs_free(a->list, a->n);
+	a->list = NULL;
+	a->n = 0;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	put_be32(prefix, a->account);
+	k = a->account ? dbt(prefix, 4) : dbt(NULL, 0);
+	while ((ret = c->get(c, &k, &v, flag)) == 0) {
+		flag = DB_NEXT;
+		if (a->account && (k.size < 4 || get_be32(k.data) != a->account))
+			break;
+		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
+			ret = ENOMEM;
+			break;
+		}
+		a->list = list;
+		if ((ret = job_decode_dbt(st, &k, &v, &a->list[a->n])) != 0)
+			break;
+		a->n++;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_job_list(struct store *st, uint32_t account,
+			      struct store_job ***out, size_t *n)
+{
+	struct job_arg arg = { .account = account };
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	e = run(st, "listing jobs", RUN_READ, op_job_list, &arg);
+	if (e != STORE_OK) {
+		store_jobs_free(arg.list, arg.n);
+		return e;
+	}
+	*out = arg.list;
+	*n = arg.n;
+	return STORE_OK;
+}
+
+/* ----------------------------------------------------------- invitations */
+
+void store_invitation_free(struct store_invitation *i)
+{
+	if (!i)
+		return;
+	free(i->opportunity);
+	free(i->state);
+	free(i->email);
+	free(i->name);
+	free(i->test_url);
+	free(i->error);
+	free(i);
+}
+
+void store_invitations_free(struct store_invitation **i, size_t n)
+{
+	if (!i)
+		return;
+	for (size_t k = 0; k < n; k++)
+		store_invitation_free(i[k]);
+	free(i);
+}
+
+static char *inv_json(const struct store_invitation *i)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	jint(o, "rule_id", i->rule_id);
+	jstr(o, "state", i->state);
+	jstr(o, "email", i->email);
+	jstr(o, "name", i->name);
+	jint(o, "test_id", i->test_id);
+	jstr(o, "test_url", i->test_url);
+	jbool(o, "note_posted", i->note_posted);
+	jstr(o, "error", i->error);
+	jint(o, "created_at", i->created_at);
+	jint(o, "updated_at", i->updated_at);
+	jint(o, "sent_at", i->sent_at);
+	return jdump_put(o);
+}
+
+static int inv_decode(struct store *st, const DBT *k, const DBT *v,
+		      struct store_invitation **out)
+{
+	const unsigned char *kd = k->data, *nul;
+	struct store_invitation *i = NULL;
+	struct json_object *o = NULL;
+	int ret = ERR_SET;
+
+	*out = NULL;
+	/* account(4) | opportunity | 0 | campaign(8) */
+	if (k->size < 4 + 1 + 8 || !(nul = memchr(kd + 4, 0, k->size - 4)) ||
+	    (size_t)(kd + k->size - nul) != 1 + 8) {
+		set_err(st, "corrupt key in invitations");
+		goto out;
+	}
+	if (!(o = jparse(st, "invitations", v)))
+		goto out;
+	if (!(i = calloc(1, sizeof *i)) || !(i->opportunity = strdup((const char *)kd + 4))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	i->account = get_be32(kd);
+	i->campaign = (int64_t)get_be64(nul + 1);
+	i->rule_id = (uint32_t)jget_i64(o, "rule_id");
+	if ((ret = jdup(st, o, "invitations", "state", 1, &i->state)) ||
+	    (ret = jdup(st, o, "invitations", "email", 0, &i->email)) ||
+	    (ret = jdup(st, o, "invitations", "name", 0, &i->name)) ||
+	    (ret = jdup(st, o, "invitations", "test_url", 0, &i->test_url)) ||
+	    (ret = jdup(st, o, "invitations", "error", 0, &i->error)))
+		goto out;
+	i->test_id = jget_i64(o, "test_id");
+	i->note_posted = jget_bool(o, "note_posted");
+	i->created_at = jget_i64(o, "created_at");
+	i->updated_at = jget_i64(o, "updated_at");
+	i->sent_at = jget_i64(o, "sent_at");
+	*out = i;
+	i = NULL;
+	ret = 0;
+out:
+	store_invitation_free(i);
+	json_object_put(o);
+	return ret;
+}
+
+struct inv_arg {
+	const struct store_invitation *in;   /* create/put */
+	int create;
+	uint32_t account;                    /* get/list */
+	const char *opportunity;             /* get */
+	int64_t campaign;                    /* get */
+	int64_t test_id;                     /* by_test */
+	struct store_invitation *out;        /* get/by_test */
+	struct store_invitation **list;      /* list */
+	size_t n;
+};
+
+static int test_index_put(struct store *st, DB_TXN *txn, int64_t test_id,
+			  const unsigned char *key, size_t klen)
+{
+	unsigned char tb[8];
+	DBT k, v;
+
+	put_be64(tb, (uint64_t)test_id);
+	k = dbt(tb, 8);
+	v = dbt(key, klen);
+	return st->db[T_INV_BY_TEST]->put(st->db[T_INV_BY_TEST], txn, &k, &v, 0);
+}
+
+/* Drops test_id from the index when it points at key. */
+static int test_index_del(struct store *st, DB_TXN *txn, int64_t test_id,
+			  const unsigned char *key, size_t klen)
+{
+	DB *db = st->db[T_INV_BY_TEST];
+	unsigned char tb[8];
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	put_be64(tb, (uint64_t)test_id);
+	k = dbt(tb, 8);
+	ret = db->get(db, txn, &k, &v, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return ret;
+	if (v.size != klen || memcmp(v.data, key, klen) != 0)
+		return 0;
+	return db->del(db, txn, &k, 0);
+}
+
+static int op_inv_write(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	const struct store_invitation *in = a->in;
+	DB *db = st->db[T_INVITATIONS];
+	unsigned char *key = NULL;
+	char *text = NULL;
+	size_t klen = 0;
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	if (!(key = inv_key_alloc(in->account, in->opportunity, in->campaign, &klen)) ||
+	    !(text = inv_json(in))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	k = dbt(key, klen);
+	if (!a->create) {
+		/* Keep the index in step with the test id being replaced. */
+		ret = db->get(db, txn, &k, &v, DB_RMW);
+		if (ret == 0) {
+			struct json_object *o = jparse(st, "invitations", &v);
+			int64_t old = o ? jget_i64(o, "test_id") : 0;
+
+			json_object_put(o);
+			if (old && old != in->test_id &&
+			    (ret = test_index_del(st, txn, old, key, klen)) != 0)
+				goto out;
+		} else if (ret != DB_NOTFOUND)
+			goto out;
+	}
+	v = dbt(text, strlen(text));
+	if ((ret = db->put(db, txn, &k, &v, a->create ? DB_NOOVERWRITE : 0)) != 0)
+		goto out;
+	if (in->test_id)
+		ret = test_index_put(st, txn, in->test_id, key, klen);
+out:
+	free(key);
+	free(text);
+	return ret;
+}
+
+static enum store_err inv_write(struct store *st, const struct store_invitation *inv,
+				int create)
+{
+	struct inv_arg arg = { .in = inv, .create = create };
+
+	if (!inv->opportunity || !inv->state) {
+		set_err(st, "writing an invitation: no opportunity or state");
+		return STORE_ERR;
+	}
+	return run(st, create ? "creating an invitation" : "saving an invitation",
+		   RUN_TXN, op_inv_write, &arg);
+}
+
+enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv)
+{
+	return inv_write(st, inv, 1);
+}
+
+enum store_err store_invitation_put(struct store *st, const struct store_invitation *inv)
+{
+	return inv_write(st, inv, 0);
+}
+
+static int op_inv_get(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	unsigned char *key;
+	size_t klen = 0;
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	store_invitation_free(a->out);
+	a->out = NULL;
+	if (!(key = inv_key_alloc(a->account, a->opportunity, a->campaign, &klen)))
+		return ENOMEM;
+	k = dbt(key, klen);
+	ret = st->db[T_INVITATIONS]->get(st->db[T_INVITATIONS], txn, &k, &v, 0);
+	if (ret == 0)
+		ret = inv_decode(st, &k, &v, &a->out);
+	free(key);
+	return ret;
+}
+
+static enum store_err inv_result(struct inv_arg *a, enum store_err e,
+				 struct store_invitation **out)
+{
+	if (e == STORE_OK)
+		*out = a->out;
+	else
+		store_invitation_free(a->out);
+	return e;
+}
+
+enum store_err store_invitation_get(struct store *st, uint32_t account,
+				    const char *opportunity, int64_t campaign,
+				    struct store_invitation **out)
+{
+	struct inv_arg arg = { .account = account, .opportunity = opportunity,
+			       .campaign = campaign };
+
+	*out = NULL;
+	if (!opportunity)
+		return STORE_NOTFOUND;
+	return inv_result(&arg, run(st, "reading an invitation", RUN_NOTXN, op_inv_get, &arg),
+			  out);
+}
+
+static int op_inv_by_test(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	unsigned char tb[8];
+	DBT k, v = dbt(NULL, 0), iv = dbt(NULL, 0);
+	int ret;
+
+	store_invitation_free(a->out);
+	a->out = NULL;
+	put_be64(tb, (uint64_t)a->test_id);
+	k = dbt(tb, 8);
+	if ((ret = st->db[T_INV_BY_TEST]->get(st->db[T_INV_BY_TEST], txn, &k, &v, 0)) != 0)
+		return ret;
+	/* v belongs to the index handle until its next call; the second
+	 * get is on another handle. */
+	if ((ret = st->db[T_INVITATIONS]->get(st->db[T_INVITATIONS], txn, &v, &iv, 0)) != 0)
+		return ret;   /* a dangling index entry reads as not found */
+	return inv_decode(st, &v, &iv, &a->out);
+}
+
+enum store_err store_invitation_by_test(struct store *st, int64_t test_id,
+					struct store_invitation **out)
+{
+	struct inv_arg arg = { .test_id = test_id };
+
+	*out = NULL;
+	if (!test_id)
+		return STORE_NOTFOUND;
+	/* A plain transaction: both reads see one committed state. */
+	return inv_result(&arg, run(st, "finding an invitation by test", RUN_TXN,
+				    op_inv_by_test, &arg), out);
+}
+
+static int op_inv_list(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	struct store_invitation **list;
+	DB *db = st->db[T_INVITATIONS];
+	DBC *c = NULL;
+	unsigned char prefix[4];
+	DBT k, v = dbt(NULL, 0);
+	u_int32_t flag = a->account ? DB_SET_RANGE : DB_FIRST;
+	size_t cap = 0;
+	int ret, t_ret;
+
+	store_invitations_free(a->list, a->n);
+	a->list = NULL;
+	a->n = 0;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	put_be32(prefix, a->account);
+	k = a->account ? dbt(prefix, 4) : dbt(NULL, 0);
+	while ((ret = c->get(c, &k, &v, flag)) == 0) {
+		flag = DB_NEXT;
+		if (a->account && (k.size < 4 || get_be32(k.data) != a->account))
+			break;
+		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
+			ret = ENOMEM;
+			break;
+		}
+		a->list = list;
+		if ((ret = inv_decode(st, &k, &v, &a->list[a->n])) != 0)
+			break;
+		a->n++;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_invitation_list(struct store *st, uint32_t account,
+				     struct store_invitation ***out, size_t *n)
+{
+	struct inv_arg arg = { .account = account };
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	e = run(st, "listing invitations", RUN_READ, op_inv_list, &arg);
+	if (e != STORE_OK) {
+		store_invitations_free(arg.list, arg.n);
+		return e;
+	}
+	*out = arg.list;
+	*n = arg.n;
+	return STORE_OK;
+}
+
+/* ----------------------------------------------------------- maintenance */
+
+static int op_checkpoint(struct store *st, DB_TXN *txn, void *p)
+{
+	(void)txn;
+	(void)p;
+	return st->env->txn_checkpoint(st->env, 0, 0, 0);
+}
+
+enum store_err store_checkpoint(struct store *st)
+{
+	return run(st, "checkpointing", RUN_NOTXN, op_checkpoint, NULL);
+}

@@ -1,0 +1,151 @@
+/* store: every Berkeley DB call lives here. One transactional, encrypted
+ * environment shared by all processes (see DESIGN.md). Records are owned
+ * by the caller after a get/list and freed with the matching *_free,
+ * which accept NULL. */
+#ifndef CGLEVER_STORE_H
+#define CGLEVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "conf.h"
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_NOTFOUND,
+	STORE_EXISTS,      /* key already present (duplicate delivery, name taken) */
+	STORE_ERR          /* anything else; see store_last_error() */
+};
+
+struct store;
+
+/* Opens (creating db_home with mode 0700 and the databases when missing)
+ * the environment with DB_REGISTER|DB_RECOVER, encrypted with conf->secret.
+ * On error returns STORE_ERR with a message in err. */
+enum store_err store_open(const struct conf *c, struct store **out,
+			  char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_strerror(enum store_err e);
+/* The last error's message (Berkeley DB's text and what was being done). */
+const char *store_last_error(const struct store *st);
+
+/* ---- accounts ---- */
+struct store_account {
+	uint32_t id;                 /* assigned by store_account_add, from 1 */
+	char *name;                  /* unique */
+	char *lever_api_key;         /* secrets: may be NULL */
+	char *codingame_api_key;
+	char *webhook_id;            /* Lever webhook id, when registered by us */
+	char *webhook_token;         /* signature token for deliveries */
+	char *callback_secret;       /* secret part of the CodinGame callback URL */
+	int64_t created_at;          /* ms epoch */
+};
+enum store_err store_account_add(struct store *st, struct store_account *a); /* sets a->id; STORE_EXISTS on name */
+enum store_err store_account_put(struct store *st, const struct store_account *a); /* update existing */
+/* Removes the account record and its name (used to undo a failed add). */
+enum store_err store_account_delete(struct store *st, uint32_t id);
+enum store_err store_account_get(struct store *st, uint32_t id, struct store_account **out);
+enum store_err store_account_list(struct store *st, struct store_account ***out, size_t *n);
+void store_account_free(struct store_account *a);
+void store_accounts_free(struct store_account **a, size_t n);
+
+/* ---- rules: tag + stage -> campaign ---- */
+struct store_rule {
+	uint32_t id;                 /* assigned by store_rule_add */
+	uint32_t account;
+	char *tag;
+	char *stage;                 /* Lever stage id */
+	int64_t campaign;            /* CodinGame campaign id */
+	int64_t created_at;          /* ms epoch; rules are not retroactive */
+};
+enum store_err store_rule_add(struct store *st, struct store_rule *r);
+enum store_err store_rule_delete(struct store *st, uint32_t id);  /* STORE_NOTFOUND */
+/* account 0: every account's rules. Sorted by id. */
+enum store_err store_rule_list(struct store *st, uint32_t account,
+			       struct store_rule ***out, size_t *n);
+void store_rule_free(struct store_rule *r);
+void store_rules_free(struct store_rule **r, size_t n);
+
+/* ---- jobs: the queue, ordered by (account, due, id) ---- */
+struct store_job {
+	uint64_t id;                 /* assigned by store_delivery_accept */
+	uint32_t account;
+	int64_t due;                 /* ms epoch; INT64_MAX when failed */
+	char *kind;                  /* "stage_change" */
+	char *opportunity;
+	char *from_stage;
+	char *to_stage;
+	int64_t triggered_at;        /* ms epoch, from the delivery */
+	int attempts;                /* leases taken so far */
+	int failed;                  /* 1: kept after its last try */
+	char *last_error;
+	int64_t created_at;
+};
+/* One transaction: remember (account, token); when it is new, add job
+ * (due = job->due) and commit durably. STORE_EXISTS when the token was
+ * seen before (nothing written). Sets job->id. */
+enum store_err store_delivery_accept(struct store *st, uint32_t account,
+				     const char *token, int64_t now,
+				     struct store_job *job);
+/* 1 when (account, token) was recorded. */
+int store_delivery_seen(struct store *st, uint32_t account, const char *token);
+/* Forgets delivery tokens received before `before` (ms epoch). */
+enum store_err store_delivery_prune(struct store *st, int64_t before);
+/* Adds a job outside a delivery (e.g. a manual retry). Sets job->id. */
+enum store_err store_job_add(struct store *st, struct store_job *job);
+/* Takes the account's first job with due <= now that is not failed: in one
+ * transaction moves it to due = now + lease_ms and increments attempts,
+ * so a runner killed mid-job leaves it for the next one after the lease.
+ * STORE_NOTFOUND when none is due; *next_due (may be NULL) is then the
+ * earliest due time of the account's pending jobs, INT64_MAX if none. */
+enum store_err store_job_lease(struct store *st, uint32_t account, int64_t now,
+			       int64_t lease_ms, struct store_job **out,
+			       int64_t *next_due);
+/* Deletes the job (its current due time and id identify it). */
+enum store_err store_job_done(struct store *st, const struct store_job *job);
+/* Moves the job to a new due time, recording the error. Updates job->due. */
+enum store_err store_job_reschedule(struct store *st, struct store_job *job,
+				    int64_t due, const char *error);
+/* Keeps the job as failed (never due again until retried). */
+enum store_err store_job_fail(struct store *st, struct store_job *job,
+			      const char *error);
+/* All the account's jobs (0: all accounts), pending and failed. */
+enum store_err store_job_list(struct store *st, uint32_t account,
+			      struct store_job ***out, size_t *n);
+void store_job_free(struct store_job *j);
+void store_jobs_free(struct store_job **j, size_t n);
+
+/* ---- invitations: one per (account, opportunity, campaign) ---- */
+struct store_invitation {
+	uint32_t account;
+	char *opportunity;
+	int64_t campaign;
+	uint32_t rule_id;
+	char *state;                 /* waiting_email, sending, sent, failed */
+	char *email;                 /* where it was (or is being) sent */
+	char *name;
+	int64_t test_id;             /* CodinGame test id once known, else 0 */
+	char *test_url;
+	int note_posted;             /* the "waiting for an email" note */
+	char *error;
+	int64_t created_at, updated_at, sent_at;
+};
+/* STORE_EXISTS when one exists for the key (nothing written). */
+enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv);
+/* Insert or replace; keeps the by-test-id index in step. */
+enum store_err store_invitation_put(struct store *st, const struct store_invitation *inv);
+enum store_err store_invitation_get(struct store *st, uint32_t account,
+				    const char *opportunity, int64_t campaign,
+				    struct store_invitation **out);
+enum store_err store_invitation_by_test(struct store *st, int64_t test_id,
+					struct store_invitation **out);
+/* account 0: all. */
+enum store_err store_invitation_list(struct store *st, uint32_t account,
+				     struct store_invitation ***out, size_t *n);
+void store_invitation_free(struct store_invitation *i);
+void store_invitations_free(struct store_invitation **i, size_t n);
+
+/* ---- maintenance ---- */
+/* Checkpoint; log files no longer needed are removed automatically. */
+enum store_err store_checkpoint(struct store *st);
+
+#endif

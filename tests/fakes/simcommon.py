@@ -1,0 +1,438 @@
+"""Shared machinery of the cglever test simulators (lever_sim.py, codingame_sim.py).
+
+Standard library only.
+- Sim: the simulator state with ONE lock, API keys, fault queue, stats, request
+  log and a per-key token-bucket rate limiter with sliding-window accounting.
+- Handler: HTTP/1.1 keep-alive handler: route tables, body read with a 1 MiB
+  cap (Content-Length or chunked), strict JSON, {"code","message"} error
+  envelopes, fault injection, request logging, the common /_sim/ endpoints.
+- post_json(): an outbound POST (webhook deliveries, callbacks), no redirects.
+- serve(): --port/--host/--verbose, "listening on HOST:PORT", clean SIGTERM.
+
+Faults (POST /_sim/faults): {"method"?, "path"? (regex, re.search on the path
+without query), "action", "status"? (500), "retry_after"? (s), "delay_ms"?
+(1000), "count"? (1; -1 = forever)}. The first live matching fault is consumed
+by an API request: "status" answers the status with an error envelope (and
+Retry-After) without acting; "delay" sleeps, then handles normally; "drop"
+closes the connection without answering; "status_after"/"drop_after" (where
+allowed) act on the request, then answer the status / drop the connection.
+"""
+import argparse, bisect, copy, http.client, json, re, secrets, signal, socket, string
+import sys, threading, time, traceback, urllib.parse, uuid
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY = 1 << 20
+ALNUM = string.ascii_letters + string.digits
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def rand_token(n=48):
+    return "".join(secrets.choice(ALNUM) for _ in range(n))
+
+
+def new_uuid():
+    return str(uuid.uuid4())
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def status_code_name(status):
+    try:
+        return "".join(HTTPStatus(status).phrase.split())  # 429 -> TooManyRequests
+    except ValueError:
+        return "Error"
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def bad(message, code="BadRequest"):
+    return ApiError(400, code, message)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+class Sim:
+    FAULT_ACTIONS = ("status", "delay", "drop")
+    RATE, BURST = None, None        # requests/s and bucket size; None = no limit
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):                # caller holds the lock (or is __init__)
+        self.keys, self.faults, self.log, self.by_status = set(), [], [], {}
+        self.nreq = self.n429 = self.max_1s = 0
+        self.max_10s = 0.0
+        self.seen, self.buckets = {}, {}
+        self.rate, self.burst = self.RATE, self.BURST
+
+    def configure(self, b):         # caller holds the lock; subclasses add keys
+        for k in ("rate", "burst"):
+            if k in b:
+                v = b.pop(k)
+                if v is not None and not (is_num(v) and v > 0):
+                    raise bad(f"{k} must be a positive number or null")
+                setattr(self, k, v)
+        if self.rate is not None and self.burst is None:
+            self.burst = self.rate
+        self.buckets = {}
+        if b:
+            raise bad(f"unknown config keys: {sorted(b)}")
+
+    def parse_fault(self, b):
+        if not isinstance(b, dict) or b.get("action") not in self.FAULT_ACTIONS:
+            raise bad(f"action must be one of {list(self.FAULT_ACTIONS)}")
+        m, p = b.get("method"), b.get("path") or ""
+        if m is not None and not isinstance(m, str):
+            raise bad("method must be a string")
+        try:
+            rx = re.compile(p)
+        except (re.error, TypeError) as e:
+            raise bad(f"bad path regex: {e}")
+        f = {"method": m.upper() if m else None, "path": p, "action": b["action"],
+             "status": b.get("status", 500), "retry_after": b.get("retry_after"),
+             "delay_ms": b.get("delay_ms", 1000), "count": b.get("count", 1)}
+        if not is_int(f["status"]) or not 100 <= f["status"] <= 599:
+            raise bad("status must be an integer 100..599")
+        if f["retry_after"] is not None and not (is_num(f["retry_after"]) and f["retry_after"] >= 0):
+            raise bad("retry_after must be a number of seconds")
+        if not is_num(f["delay_ms"]) or f["delay_ms"] < 0:
+            raise bad("delay_ms must be a number >= 0")
+        if not is_int(f["count"]) or (f["count"] < 1 and f["count"] != -1):
+            raise bad("count must be >= 1 or -1")
+        f["re"] = rx
+        return f
+
+    def take_fault(self, method, path):
+        with self.lock:
+            for f in self.faults:
+                if f["method"] in (None, method) and f["re"].search(path):
+                    if f["count"] > 0:
+                        f["count"] -= 1
+                        if f["count"] == 0:
+                            self.faults.remove(f)
+                    return f
+        return None
+
+    def admit(self, who):
+        """Account one request of a key/token; False when the bucket is empty."""
+        t = time.monotonic()
+        with self.lock:
+            ts = self.seen.setdefault(who, [])
+            ts.append(t)
+            cut = bisect.bisect_right(ts, t - 10)
+            if cut:
+                del ts[:cut]
+            self.max_1s = max(self.max_1s, len(ts) - bisect.bisect_right(ts, t - 1))
+            self.max_10s = max(self.max_10s, len(ts) / 10)
+            if self.rate is None:
+                return True
+            tokens, last = self.buckets.get(who, (self.burst, t))
+            tokens = min(self.burst, tokens + (t - last) * self.rate)
+            ok = tokens >= 1
+            self.buckets[who] = (tokens - 1 if ok else tokens, t)
+            if not ok:
+                self.n429 += 1
+            return ok
+
+    def record(self, entry):
+        with self.lock:
+            self.nreq += 1
+            k = str(entry["status"])
+            self.by_status[k] = self.by_status.get(k, 0) + 1
+            self.log.append(entry)
+            if len(self.log) > 20000:
+                del self.log[:5000]
+
+    def stats(self):
+        with self.lock:
+            return {"requests": self.nreq, "by_status": dict(self.by_status),
+                    "rate_limited": self.n429, "max_1s": self.max_1s,
+                    "max_10s_avg": self.max_10s}
+
+
+def fault_view(f):
+    return {k: v for k, v in f.items() if k != "re"}
+
+
+COMMON_ROUTES = [
+    ("POST", "/_sim/reset", "sim_reset"),
+    ("POST", "/_sim/keys", "sim_keys"),
+    ("POST", "/_sim/config", "sim_config"),
+    ("GET", "/_sim/faults", "sim_faults_list"),
+    ("POST", "/_sim/faults", "sim_faults_add"),
+    ("DELETE", "/_sim/faults", "sim_faults_clear"),
+    ("GET", "/_sim/stats", "sim_stats"),
+    ("GET", "/_sim/requests", "sim_requests"),
+]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 120
+    verbose = False
+    sim = None                  # the Sim instance
+    prefix = "/api"             # auth, faults, stats and the log apply below it
+    routes = []                 # (method, regex on the path, handler method name)
+    not_found_code = "NotFound"
+    bad_code = "BadRequest"     # code of 400s for bad parameters / JSON
+
+    def log_message(self, fmt, *args):
+        if self.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def dispatch(self):
+        u = urllib.parse.urlsplit(self.path)
+        self.upath, self.rawquery = u.path, u.query
+        self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+        self.after, self.auth_kind, self.replied, self.t0 = None, "none", False, now_ms()
+        self.is_api = self.upath == self.prefix or self.upath.startswith(self.prefix + "/")
+        try:
+            self.body = self.read_body()
+            if self.is_api:
+                f = self.sim.take_fault(self.command, self.upath)
+                if f and f["action"] == "drop":
+                    return self.drop()
+                if f and f["action"] == "status":
+                    raise self.fault_error(f)
+                if f and f["action"] == "delay":
+                    time.sleep(f["delay_ms"] / 1000)
+                elif f:
+                    self.after = f
+                self.authenticate()
+            self.route()
+        except ApiError as e:
+            if not self.replied:
+                self.send_json(e.status, {"code": e.code, "message": e.message}, e.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as e:
+            traceback.print_exc()
+            if not self.replied:
+                self.close_connection = True
+                self.send_json(500, {"code": "InternalError", "message": repr(e)})
+
+    def authenticate(self):     # subclasses: set auth_kind, raise 401/429
+        pass
+
+    def route(self):
+        if not self.is_api and not self.upath.startswith("/_sim/"):
+            raise ApiError(404, self.not_found_code, f"no such path {self.upath}")
+        allowed = []
+        for meth, rx, name in self.routes:
+            m = re.fullmatch(rx, self.upath)
+            if m:
+                if meth == self.command:
+                    return getattr(self, name)(*[urllib.parse.unquote(g) for g in m.groups()])
+                allowed.append(meth)
+        if allowed:
+            raise ApiError(405, "MethodNotAllowed", f"{self.command} not allowed on {self.upath}",
+                           {"Allow": ", ".join(allowed)})
+        raise ApiError(404, self.not_found_code, f"no such resource {self.upath}")
+
+    def fault_error(self, f):
+        h = {}
+        if f["retry_after"] is not None:
+            ra = f["retry_after"]
+            h["Retry-After"] = str(int(ra)) if float(ra).is_integer() else str(ra)
+        return ApiError(f["status"], status_code_name(f["status"]), "injected fault", h)
+
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            data = b""
+            while True:
+                try:
+                    n = int(self.rfile.readline(100).split(b";")[0], 16)
+                except ValueError:
+                    self.close_connection = True
+                    raise bad("bad chunked encoding", self.bad_code)
+                if n == 0:
+                    break
+                if len(data) + n > MAX_BODY:
+                    self.close_connection = True
+                    raise ApiError(413, "PayloadTooLarge", "body over 1 MiB")
+                data += self.rfile.read(n)
+                self.rfile.readline(100)
+            while self.rfile.readline(1000).strip():
+                pass
+            return data
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return b""
+        if not cl.strip().isdigit():
+            self.close_connection = True
+            raise bad("bad Content-Length", self.bad_code)
+        if int(cl) > MAX_BODY:
+            self.close_connection = True
+            raise ApiError(413, "PayloadTooLarge", "body over 1 MiB")
+        return self.rfile.read(int(cl))
+
+    def json_body(self, strict=True):
+        """strict: Content-Type application/json and a body required (the API);
+        otherwise (control API) any Content-Type, and an empty body is {}."""
+        if strict:
+            ct = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if ct != "application/json":
+                raise ApiError(415, "UnsupportedMediaType", "Content-Type must be application/json")
+        elif not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body.decode("utf-8"), parse_constant=_no_constant)
+        except ValueError as e:
+            raise bad(f"malformed JSON body: {e}", self.bad_code)
+
+    def json_obj(self, strict=True):
+        b = self.json_body(strict)
+        if not isinstance(b, dict):
+            raise bad("body must be a JSON object", self.bad_code)
+        return b
+
+    def q(self, name):
+        v = self.query.get(name)
+        return v[0] if v else None
+
+    def q_int(self, name, lo, hi, default):
+        v = self.q(name)
+        if v is None:
+            return default
+        if not re.fullmatch(r"-?\d{1,16}", v) or not lo <= int(v) <= hi:
+            raise bad(f"{name} must be an integer in {lo}..{hi}", self.bad_code)
+        return int(v)
+
+    def send_json(self, status, obj=None, headers=None, raw=None, ctype="application/json; charset=utf-8"):
+        if self.after:          # status_after / drop_after: acted on, the reply is lost
+            f, self.after = self.after, None
+            if f["action"] == "drop_after":
+                return self.drop()
+            e = self.fault_error(f)
+            return self.send_json(e.status, {"code": e.code, "message": e.message}, e.headers)
+        body = b"" if status == 204 else raw if raw is not None else json.dumps(obj).encode()
+        self.replied = True
+        self.note(status)
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if status != 204:
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def drop(self):
+        self.close_connection, self.replied = True, True
+        self.note(0)
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def note(self, status):
+        if self.is_api:
+            self.sim.record({"method": self.command, "path": self.upath, "query": self.rawquery,
+                             "status": status, "auth_kind": self.auth_kind, "time_ms": self.t0})
+
+    # -- control API common to both simulators --
+    def sim_reset(self):
+        with self.sim.lock:
+            self.sim.reset()
+        self.send_json(200, {"ok": True})
+
+    def sim_keys(self):
+        b = self.json_obj(False)
+        if not isinstance(b.get("key"), str) or not b["key"]:
+            raise bad("key must be a non-empty string")
+        with self.sim.lock:
+            (self.sim.keys.discard if b.get("revoke") else self.sim.keys.add)(b["key"])
+        self.send_json(200, {"ok": True})
+
+    def sim_config(self):
+        b = self.json_obj(False)
+        with self.sim.lock:
+            self.sim.configure(b)
+        self.send_json(200, {"ok": True})
+
+    def sim_faults_list(self):
+        with self.sim.lock:
+            r = {"faults": [fault_view(f) for f in self.sim.faults]}
+        self.send_json(200, r)
+
+    def sim_faults_add(self):
+        f = self.sim.parse_fault(self.json_obj(False))
+        with self.sim.lock:
+            self.sim.faults.append(f)
+        self.send_json(200, {"ok": True, "fault": fault_view(f)})
+
+    def sim_faults_clear(self):
+        with self.sim.lock:
+            self.sim.faults = []
+        self.send_json(200, {"ok": True})
+
+    def sim_stats(self):
+        self.send_json(200, self.sim.stats())
+
+    def sim_requests(self):
+        with self.sim.lock:
+            log = copy.deepcopy(self.sim.log)
+        self.send_json(200, log)
+
+
+def post_json(url, payload, headers=None, timeout=30):
+    """POST payload as JSON; never follows redirects. -> (status or 0, body text, ms)."""
+    t0 = time.monotonic()
+    try:
+        u = urllib.parse.urlsplit(url)
+        cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+        conn = cls(u.hostname, u.port, timeout=timeout)
+        try:
+            conn.request("POST", (u.path or "/") + ("?" + u.query if u.query else ""),
+                         json.dumps(payload).encode(),
+                         {"Content-Type": "application/json", **(headers or {})})
+            r = conn.getresponse()
+            status, text = r.status, r.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        status, text = 0, f"{type(e).__name__}: {e}"
+    return status, text, round((time.monotonic() - t0) * 1000, 3)
+
+
+def serve(handler_cls, description):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    a = ap.parse_args()
+    handler_cls.verbose = a.verbose
+    ThreadingHTTPServer.allow_reuse_address = True
+    srv = ThreadingHTTPServer((a.host, a.port), handler_cls)
+    srv.daemon_threads = True
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)   # inherited: only sigwait() sees them
+    threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
+    print(f"listening on {a.host}:{srv.server_address[1]}", flush=True)
+    signal.sigwait(stop)
+    srv.shutdown()
+    srv.server_close()

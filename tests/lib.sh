@@ -1,0 +1,168 @@
+# Shared by the numbered tests: a throwaway config, the simulators, a real
+# lighttpd with the real FastCGI programs, and TAP-style assertions.
+# Each test sources this file, calls `setup`, asserts, and calls `done_testing`.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+NAME=$(basename "$0" .sh)
+T="$TOP/tests/tmp/$NAME"
+rm -rf "$T"
+mkdir -p "$T"
+N_OK=0
+N_FAIL=0
+PIDS=""
+
+ok()   { N_OK=$((N_OK + 1)); echo "ok - $*"; }
+nok()  { N_FAIL=$((N_FAIL + 1)); echo "not ok - $*"; }
+# check DESC CMD...: passes when CMD succeeds.
+check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# is DESC GOT WANT
+is() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (got '$2', want '$3')"; fi; }
+die() { echo "not ok - $NAME: $*"; N_FAIL=$((N_FAIL + 1)); done_testing; }
+
+need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || die "required tool '$t' is missing (run make deps)"
+	done
+}
+
+# free_port: an unused TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# jget EXPR: evaluates a Python expression over the JSON on stdin as `d`.
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); r=eval(sys.argv[1]); print(json.dumps(r) if isinstance(r,(dict,list)) else r)' "$1"; }
+
+# start_sim NAME SCRIPT: starts a simulator on a free port; sets ${NAME}_PORT.
+start_sim() {
+	"$TOP/tests/fakes/$2" --port 0 >"$T/$1.out" 2>"$T/$1.err" &
+	PIDS="$PIDS $!"
+	i=0
+	while ! grep -q "listening on" "$T/$1.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "$2 did not start: $(cat "$T/$1.err")"
+		sleep 0.05
+	done
+	eval "${1}_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/$1.out" | head -1)"
+}
+
+# sim LEVER|CG METHOD PATH [JSON]: calls a simulator's API, prints the body.
+sim() {
+	case $1 in LEVER) p=$LEVER_PORT ;; CG) p=$CG_PORT ;; esac
+	curl -sS -X "$2" -H 'Content-Type: application/json' ${4:+--data-binary "$4"} \
+		"http://127.0.0.1:$p$3"
+}
+
+write_config() {
+	mkdir -p "$T/keys"
+	openssl rand -hex 32 >"$T/keys/secret"
+	chmod 600 "$T/keys/secret"
+	cat >"$T/cglever.conf" <<CONF
+# written by tests/lib.sh
+db_home = $T/db
+secret_key_file = $T/keys/secret
+public_url = http://127.0.0.1:$HTTP_PORT
+lever_api_url = http://127.0.0.1:$LEVER_PORT/v1
+codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1
+ctl_path = $TOP/bin/cglever-ctl
+log_level = debug
+job_lease_seconds = ${LEASE:-2}
+CONF
+	export CGLEVER_CONFIG="$T/cglever.conf"
+}
+
+start_lighttpd() {
+	need lighttpd
+	cat >"$T/lighttpd.conf" <<CONF
+server.document-root = "$T"
+server.bind = "127.0.0.1"
+server.port = $HTTP_PORT
+server.errorlog = "$T/lighttpd.err"
+server.pid-file = "$T/lighttpd.pid"
+server.max-request-size = 1024
+server.modules = ( "mod_fastcgi" )
+fastcgi.server = (
+  "/webhook.fcgi" => (( "bin-path" => "$TOP/cgi-bin/webhook.fcgi",
+      "socket" => "$T/webhook.sock", "max-procs" => ${FCGI_PROCS:-2},
+      "check-local" => "disable", "bin-environment" => ( "CGLEVER_CONFIG" => "$CGLEVER_CONFIG" ) )),
+)
+CONF
+	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
+	PIDS="$PIDS $!"
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "lighttpd did not start: $(cat "$T/lighttpd.err")"
+		sleep 0.05
+	done
+}
+
+ctl() { "$TOP/bin/cglever-ctl" "$@"; }
+
+# setup: simulators, config, an account with keys and webhook, lighttpd.
+setup() {
+	need python3 curl openssl lighttpd
+	[ -x "$TOP/cgi-bin/webhook.fcgi" ] || die "build first (make)"
+	start_sim LEVER lever_sim.py
+	start_sim CG codingame_sim.py
+	HTTP_PORT=$(free_port)
+	write_config
+	LEVER_KEY=lever-key-$$
+	CG_KEY=cg-key-$$
+	sim LEVER POST /_sim/keys "{\"key\":\"$LEVER_KEY\"}" >/dev/null
+	sim CG POST /_sim/keys "{\"key\":\"$CG_KEY\"}" >/dev/null
+	printf '%s\n' "$LEVER_KEY" >"$T/keys/lever"
+	printf '%s\n' "$CG_KEY" >"$T/keys/cg"
+	start_lighttpd
+}
+
+# add_account NAME: prints the new account id.
+add_account() {
+	ctl account add "$1" --lever-api-key-file "$T/keys/lever" --codingame-api-key-file "$T/keys/cg"
+}
+
+# opportunity JSON: creates it in the Lever simulator, prints its id.
+opportunity() { sim LEVER POST /_sim/opportunities "$1" | jget 'd["id"]'; }
+
+# deliver ACCOUNT OPP TO_STAGE [EXTRA_JSON_FIELDS]: a signed stage change via the
+# Lever simulator; prints the simulator's report (status, body, payload).
+deliver() {
+	sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$1\",\"opportunityId\":\"$2\",\"toStageId\":\"$3\",\"fromStageId\":\"stage-applied\"${4:+,$4}}"
+}
+
+sends() { sim CG GET /_sim/sends | jget 'len(d["sends"])'; }
+
+# wait_until SECONDS CMD...: polls until CMD succeeds.
+wait_until() {
+	limit=$1; shift
+	end=$(( $(date +%s) + limit ))
+	until "$@"; do
+		[ "$(date +%s)" -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+# No runner outlives its test.
+wait_runners() {
+	i=0
+	while pgrep -f "cglever-ctl sweep" >/dev/null 2>&1 && [ $i -lt 300 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+}
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	pkill -f "$T/" 2>/dev/null
+	pkill -f "CGLEVER_CONFIG=$T" 2>/dev/null
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+done_testing() {
+	echo "# $NAME: $N_OK passed, $N_FAIL failed"
+	[ $N_FAIL -eq 0 ] && exit 0
+	for f in "$T"/*.err; do
+		[ -f "$f" ] && { echo "# --- $f (tail)"; tail -n 30 "$f" | sed 's/^/# /'; }
+	done
+	exit 1
+}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# A signed stage change for a tagged candidate sends the rule's campaign
+# exactly once, quickly, and the webhook answers without waiting for it.
+. "$(dirname "$0")/lib.sh"
+setup
+ACC=$(add_account acme)
+check "account add prints an id" test "$ACC" = 1
+hooks=$(sim LEVER GET /_sim/webhooks)
+is "account add registered one webhook in Lever" "$(echo "$hooks" | jget 'len(d["webhooks"]) if isinstance(d,dict) else len(d)')" 1
+is "the webhook points at this account" "$(echo "$hooks" | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["url"]')" \
+	"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC"
+RULE=$(ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1)
+check "rule add prints an id" test -n "$RULE"
+OPP=$(opportunity '{"name":"Ada Lovelace","emails":["ada@example.com","ada2@example.com"],"tags":["java","senior"],"stage":"stage-screen"}')
+
+start=$(date +%s%N)
+rep=$(deliver "$ACC" "$OPP" stage-screen)
+is "the webhook answers 200" "$(echo "$rep" | jget 'd["status"]')" 200
+wait_until 5 test "$(sends)" -ge 1
+end=$(date +%s%N)
+ms=$(( (end - start) / 1000000 ))
+check "the test is sent within a second (took ${ms} ms)" test $ms -lt 1000
+wait_runners
+s=$(sim CG GET /_sim/sends)
+is "exactly one send" "$(echo "$s" | jget 'len(d["sends"])')" 1
+is "to the first email" "$(echo "$s" | jget 'd["sends"][0]["candidate_email"]')" ada@example.com
+is "with the candidate's name" "$(echo "$s" | jget 'd["sends"][0]["candidate_name"]')" "Ada Lovelace"
+is "for the rule's campaign" "$(echo "$s" | jget 'd["sends"][0]["campaign_id"]')" 1
+is "tagged with the opportunity id" "$(echo "$s" | jget 'd["sends"][0]["tags"]')" "$OPP"
+is "asking CodinGame to mail the invitation" "$(echo "$s" | jget 'd["sends"][0]["send_invitation_email"]')" True
+check "cglever-ctl invitations shows it sent" grep -q "$OPP .* sent" <(ctl invitations "$ACC")
+
+# The answer does not wait on Lever or CodinGame: both slow by 2 s.
+OPP2=$(opportunity '{"name":"Grace Hopper","emails":["grace@example.com"],"tags":["java"],"stage":"stage-screen"}')
+sim LEVER POST /_sim/faults '{"action":"delay","delay_ms":2000,"count":-1}' >/dev/null
+sim CG POST /_sim/faults '{"action":"delay","delay_ms":2000,"count":-1}' >/dev/null
+rep=$(deliver "$ACC" "$OPP2" stage-screen)
+is "slow services: the webhook still answers 200" "$(echo "$rep" | jget 'd["status"]')" 200
+el=$(echo "$rep" | jget 'int(d["elapsed_ms"])')
+check "slow services: answered in ${el} ms (< 500)" test "$el" -lt 500
+check "slow services: the test still goes out" wait_until 15 test "$(sends)" -ge 2
+sim LEVER DELETE /_sim/faults >/dev/null; sim CG DELETE /_sim/faults >/dev/null
+
+# Lever's "send test" delivery and events cglever does not use: 200.
+rep=$(sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC\",\"event\":\"candidateHired\",\"data\":{}}")
+is "Lever's test delivery (candidateHired, empty data) gets 200" "$(echo "$rep" | jget 'd["status"]')" 200
+wait_runners
+is "still exactly two sends" "$(sends)" 2
+done_testing

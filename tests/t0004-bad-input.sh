@@ -1,0 +1,57 @@
+#!/bin/bash
+# Bad input gets a clear 4xx and changes nothing.
+. "$(dirname "$0")/lib.sh"
+setup
+ACC=$(add_account acme)
+ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
+URL="http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC"
+KEY=$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["configuration"]["signatureToken"]')
+
+# payload TOKEN TRIGGERED SIGKEY: a stage-change envelope signed with SIGKEY.
+payload() {
+	python3 - "$@" "$OPP" <<'PY'
+import hmac, hashlib, json, sys
+tok, t, key, opp = sys.argv[1:]
+sig = hmac.new(key.encode(), f"{tok}{t}".encode(), hashlib.sha256).hexdigest()
+print(json.dumps({"event": "candidateStageChange", "triggeredAt": int(t), "token": tok, "signature": sig,
+  "data": {"opportunityId": opp, "toStageId": "stage-screen", "fromStageId": "stage-applied"}}))
+PY
+}
+post() { curl -s -o "$T/body" -w '%{http_code}' -H 'Content-Type: application/json' "$@"; }
+NOW=$(($(date +%s) * 1000))
+TOK=tok$(openssl rand -hex 20)
+
+payload "$TOK" "$NOW" wrong-key >"$T/bad-sig.json"
+is "bad signature: 401" "$(post --data-binary @"$T/bad-sig.json" "$URL")" 401
+is "unknown account: 404" "$(post --data-binary @"$T/bad-sig.json" "${URL%/*}/999")" 404
+is "account id not a number: 404" "$(post --data-binary @"$T/bad-sig.json" "${URL%/*}/1x")" 404
+is "malformed JSON: 400" "$(post --data-binary '{"token": "abc", ' "$URL")" 400
+is "JSON that is not an object: 400" "$(post --data-binary '[1,2]' "$URL")" 400
+is "missing fields: 400" "$(post --data-binary '{"event":"candidateStageChange"}' "$URL")" 400
+printf '{"token":"a\0b","triggeredAt":1,"signature":"x","event":"e"}' >"$T/nul.json"
+is "embedded NUL: 400" "$(post --data-binary @"$T/nul.json" "$URL")" 400
+head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+is "body over the cap: 413" "$(post --data-binary @"$T/big.json" "$URL")" 413
+is "GET: 405" "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 405
+is "PUT: 405" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T/bad-sig.json" "$URL")" 405
+payload "$TOK" $((NOW - 30 * 24 * 3600 * 1000)) "$KEY" >"$T/stale.json"
+is "a month-old triggeredAt: 401" "$(post --data-binary @"$T/stale.json" "$URL")" 401
+payload "$TOK" "$NOW" "$KEY" | sed 's/"signature": "\(.\)/"signature": "X/' >"$T/tampered.json"
+is "a tampered signature: 401" "$(post --data-binary @"$T/tampered.json" "$URL")" 401
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["triggeredAt"]+=1; print(json.dumps(d))' "$T/bad-sig.json" >/dev/null
+payload "$TOK" "$NOW" "$KEY" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["triggeredAt"]+=1; print(json.dumps(d))' >"$T/moved.json"
+is "a signature for another triggeredAt: 401" "$(post --data-binary @"$T/moved.json" "$URL")" 401
+is "an unknown path: 404" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$HTTP_PORT/webhook.fcgi/nothing")" 404
+check "every error says why" grep -q "Not Found" "$T/body"
+
+sleep 0.5
+is "nothing was queued" "$(ctl jobs | tail -n +2 | wc -l)" 0
+is "nothing was sent" "$(sends)" 0
+is "Lever was not called" "$(sim LEVER GET /_sim/requests | jget 'len([r for r in (d["requests"] if isinstance(d,dict) else d) if not r["path"].startswith("/v1/webhooks")])')" 0
+# The refused deliveries did not burn their token: the genuine one with
+# the same token is accepted and sends once.
+payload "$TOK" "$NOW" "$KEY" >"$T/good.json"
+is "the genuine delivery with the same token: 200" "$(post --data-binary @"$T/good.json" "$URL")" 200
+check "and its test goes out" wait_until 5 test "$(sends)" -eq 1
+done_testing
