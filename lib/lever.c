@@ -25,8 +25,9 @@ void lever_init(struct lever *lv, const char *api_url, const char *api_key,
 	lv->api_url = api_url;
 	lv->api_key = api_key;
 	lv->bearer = bearer;
-	/* Burst = one second's worth: stays well under Lever's 20/s bursts. */
-	ratelimit_init(&lv->rl, rate, rate);
+	/* No burst: requests evenly spaced keep any one-second window at
+	 * `rate`, leaving Lever's burst allowance to other processes. */
+	ratelimit_init(&lv->rl, rate, 1);
 	lv->retry_after = -1;
 }
 

@@ -163,7 +163,7 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 			for (int i = 1; i < try; i++)
 				ts.tv_sec += 1;
 			nanosleep(&ts, NULL);
-			look_first = p->cg.outcome_unknown;
+			look_first |= p->cg.outcome_unknown;  /* once unknown, always look */
 			continue;
 		}
 		if (r == PIPE_FAIL) {

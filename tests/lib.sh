@@ -35,7 +35,7 @@ jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); r=eval(sys.argv[1]
 
 # start_sim NAME SCRIPT: starts a simulator on a free port; sets ${NAME}_PORT.
 start_sim() {
-	"$TOP/tests/fakes/$2" --port 0 >"$T/$1.out" 2>"$T/$1.err" &
+	python3 "$TOP/tests/fakes/$2" --port 0 >"$T/$1.out" 2>"$T/$1.err" &
 	PIDS="$PIDS $!"
 	i=0
 	while ! grep -q "listening on" "$T/$1.out" 2>/dev/null; do
@@ -166,3 +166,10 @@ done_testing() {
 	done
 	exit 1
 }
+
+# Polled conditions (command substitutions inside wait_until's arguments
+# would be evaluated only once).
+sends_ge() { [ "$(sends)" -ge "$1" ]; }
+sends_eq() { [ "$(sends)" -eq "$1" ]; }
+# hook_token: the signature token Lever's simulator holds for the first webhook.
+hook_token() { sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["configuration"]["signatureToken"]'; }

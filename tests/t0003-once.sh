@@ -43,7 +43,7 @@ ts = [threading.Thread(target=go) for _ in range(20)]
 print(" ".join(map(str, sorted(set(out)))), len(out))
 PY
 is "20 concurrent copies are all answered 200" "$(cat "$T/concurrent.txt")" "200 20"
-wait_until 10 test "$(sends)" -ge 2
+wait_until 10 sends_ge 2
 wait_runners; sleep 0.5; wait_runners
 is "20 concurrent copies make one send" "$(sends)" 2
 is "the second send went to Bob" "$(sim CG GET /_sim/sends | jget 'd["sends"][1]["candidate_email"]')" bob@example.com
@@ -59,7 +59,7 @@ ctl rule add "$ACC" --tag python --stage stage-onsite --campaign 1 >/dev/null
 ctl rule add "$ACC" --tag python --stage stage-onsite --campaign 2 >/dev/null
 OPP3=$(opportunity '{"name":"Cy","emails":["cy@example.com"],"tags":["python"],"stage":"stage-onsite"}')
 deliver "$ACC" "$OPP3" stage-onsite >/dev/null
-wait_until 10 test "$(sends)" -ge 4
+wait_until 10 sends_ge 4
 wait_runners; sleep 0.3; wait_runners
 s=$(sim CG GET /_sim/sends)
 is "two rules make two sends" "$(echo "$s" | jget 'len([x for x in d["sends"] if x["candidate_email"]=="cy@example.com"])')" 2

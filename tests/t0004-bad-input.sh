@@ -42,7 +42,7 @@ is "a tampered signature: 401" "$(post --data-binary @"$T/tampered.json" "$URL")
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["triggeredAt"]+=1; print(json.dumps(d))' "$T/bad-sig.json" >/dev/null
 payload "$TOK" "$NOW" "$KEY" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["triggeredAt"]+=1; print(json.dumps(d))' >"$T/moved.json"
 is "a signature for another triggeredAt: 401" "$(post --data-binary @"$T/moved.json" "$URL")" 401
-is "an unknown path: 404" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$HTTP_PORT/webhook.fcgi/nothing")" 404
+is "an unknown path: 404" "$(post --data-binary x "http://127.0.0.1:$HTTP_PORT/webhook.fcgi/nothing")" 404
 check "every error says why" grep -q "Not Found" "$T/body"
 
 sleep 0.5
@@ -53,5 +53,5 @@ is "Lever was not called" "$(sim LEVER GET /_sim/requests | jget 'len([r for r i
 # the same token is accepted and sends once.
 payload "$TOK" "$NOW" "$KEY" >"$T/good.json"
 is "the genuine delivery with the same token: 200" "$(post --data-binary @"$T/good.json" "$URL")" 200
-check "and its test goes out" wait_until 5 test "$(sends)" -eq 1
+check "and its test goes out" wait_until 5 sends_eq 1
 done_testing

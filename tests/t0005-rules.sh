@@ -21,7 +21,7 @@ is "no test for an old change, an archived or untagged candidate, or another sta
 is "no job left behind" "$(ctl jobs | tail -n +2 | wc -l)" 0
 # Control: the same candidate, a change after the rule, does send.
 deliver "$ACC" "$OPP" stage-screen >/dev/null
-check "a change after the rule sends" wait_until 5 test "$(sends)" -eq 1
+check "a change after the rule sends" wait_until 5 sends_eq 1
 ctl rule delete "$RULE"
 is "rule delete" "$?" 0
 check "rule list no longer shows it" test "$(ctl rule list | tail -n +2 | wc -l)" -eq 0

@@ -8,7 +8,8 @@ ctl rule add "$ACC" --tag java --stage stage-screen --campaign 2 >/dev/null
 OPP=$(opportunity '{"name":"Mute","emails":[],"tags":["java"],"stage":"stage-screen"}')
 deliver "$ACC" "$OPP" stage-screen >/dev/null
 notes() { sim LEVER GET "/_sim/notes?opportunity=$OPP" | jget 'len(d["notes"])'; }
-check "a note is posted" wait_until 5 test "$(notes)" -eq 1
+notes_eq() { [ "$(notes)" -eq "$1" ]; }
+check "a note is posted" wait_until 5 notes_eq 1
 check "the note says the test waits for an email" grep -qi "no email" <(sim LEVER GET "/_sim/notes?opportunity=$OPP")
 wait_runners
 is "nothing is sent" "$(sends)" 0

@@ -6,12 +6,13 @@ ACC=$(add_account acme)
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
 mkopp() { opportunity "{\"name\":\"$1\",\"emails\":[\"$1@example.com\"],\"tags\":[\"java\"],\"stage\":\"stage-screen\"}"; }
 sends_to() { sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='$1@example.com'])"; }
+sent_to() { [ "$(sends_to "$1")" -ge 1 ]; }
 
 # CodinGame answers 500 three times, then works.
 O1=$(mkopp five)
 sim CG POST /_sim/faults '{"method":"POST","path":"/actions/send","action":"status","status":500,"count":3}' >/dev/null
 deliver "$ACC" "$O1" stage-screen >/dev/null
-check "500 x3 then 200: sent" wait_until 20 test "$(sends_to five)" -ge 1
+check "500 x3 then 200: sent" wait_until 20 sent_to five
 wait_runners
 is "500 x3 then 200: exactly one send" "$(sends_to five)" 1
 
@@ -19,7 +20,7 @@ is "500 x3 then 200: exactly one send" "$(sends_to five)" 1
 O2=$(mkopp lost)
 sim CG POST /_sim/faults '{"method":"POST","path":"/actions/send","action":"status_after","status":502,"count":1}' >/dev/null
 deliver "$ACC" "$O2" stage-screen >/dev/null
-check "lost reply: the test exists" wait_until 20 test "$(sends_to lost)" -ge 1
+check "lost reply: the test exists" wait_until 20 sent_to lost
 wait_runners
 is "lost reply: looked up, not sent again" "$(sends_to lost)" 1
 check "lost reply: the invitation knows its test" grep -q "$O2 .* sent " <(ctl invitations "$ACC")
@@ -28,7 +29,7 @@ check "lost reply: the invitation knows its test" grep -q "$O2 .* sent " <(ctl i
 O3=$(mkopp limited)
 sim LEVER POST /_sim/faults '{"method":"GET","path":"/v1/opportunities/","action":"status","status":429,"retry_after":1,"count":2}' >/dev/null
 deliver "$ACC" "$O3" stage-screen >/dev/null
-check "429 with Retry-After: sent" wait_until 20 test "$(sends_to limited)" -ge 1
+check "429 with Retry-After: sent" wait_until 20 sent_to limited
 wait_runners
 is "429 with Retry-After: exactly one send" "$(sends_to limited)" 1
 grep -q "Retry-After\|retry.after\|429" "$T/lighttpd.err" && ok "the 429 is logged" || nok "the 429 is logged"
@@ -64,6 +65,7 @@ check "killed mid-send: the invitation is recorded as sent" grep -q "$O5 .* sent
 ctl rule add "$ACC" --tag ruby --stage stage-screen --campaign 999 >/dev/null
 O6=$(opportunity '{"name":"Ruby","emails":["ruby@example.com"],"tags":["ruby"],"stage":"stage-screen"}')
 deliver "$ACC" "$O6" stage-screen >/dev/null
-check "a refused send is kept as a failed job" wait_until 10 grep -q "failed .*InvalidCampaignId" <(ctl jobs "$ACC")
+failed_job() { ctl jobs "$ACC" | grep -q "failed .*InvalidCampaignId"; }
+check "a refused send is kept as a failed job, with its error" wait_until 10 failed_job
 is "the database still answers after the crashes" "$(ctl account list | tail -n +2 | wc -l)" 1
 done_testing

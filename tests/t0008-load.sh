@@ -23,7 +23,7 @@ with concurrent.futures.ThreadPoolExecutor(32) as ex:
 print(" ".join(sorted(set(map(str, codes)))), len(codes))
 PY
 is "300 deliveries answered 200" "$(cat "$T/load.txt")" "200 300"
-check "300 sends within 90 s" wait_until 90 test "$(sends)" -ge 300
+check "300 sends within 90 s" wait_until 90 sends_ge 300
 wait_runners
 is "exactly 300 sends" "$(sends)" 300
 is "to 300 distinct candidates" "$(sim CG GET /_sim/sends | jget 'len(set(s["candidate_email"] for s in d["sends"]))')" 300

@@ -6,7 +6,7 @@ ACC=$(add_account acme)
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
 OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
 deliver "$ACC" "$OPP" stage-screen >/dev/null
-wait_until 5 test "$(sends)" -ge 1
+wait_until 5 sends_ge 1
 wait_runners
 ctl sweep
 HOOK=$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["configuration"]["signatureToken"]')
