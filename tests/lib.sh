@@ -73,20 +73,7 @@ CONF
 
 start_lighttpd() {
 	need lighttpd
-	cat >"$T/lighttpd.conf" <<CONF
-server.document-root = "$T"
-server.bind = "127.0.0.1"
-server.port = $HTTP_PORT
-server.errorlog = "$T/lighttpd.err"
-server.pid-file = "$T/lighttpd.pid"
-server.max-request-size = 1024
-server.modules = ( "mod_fastcgi" )
-fastcgi.server = (
-  "/webhook.fcgi" => (( "bin-path" => "$TOP/cgi-bin/webhook.fcgi",
-      "socket" => "$T/webhook.sock", "max-procs" => ${FCGI_PROCS:-2},
-      "check-local" => "disable", "bin-environment" => ( "CGLEVER_CONFIG" => "$CGLEVER_CONFIG" ) )),
-)
-CONF
+	sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
 	PIDS="$PIDS $!"
 	i=0

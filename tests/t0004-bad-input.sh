@@ -34,6 +34,7 @@ is "embedded NUL: 400" "$(post --data-binary @"$T/nul.json" "$URL")" 400
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.json"
 is "body over the cap: 413" "$(post --data-binary @"$T/big.json" "$URL")" 413
 is "GET: 405" "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 405
+is "the /cgi-bin/ URL reaches the same program" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/cgi-bin/webhook.fcgi/lever/$ACC")" 405
 is "PUT: 405" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T/bad-sig.json" "$URL")" 405
 payload "$TOK" $((NOW - 30 * 24 * 3600 * 1000)) "$KEY" >"$T/stale.json"
 is "a month-old triggeredAt: 401" "$(post --data-binary @"$T/stale.json" "$URL")" 401

@@ -1,0 +1,98 @@
+#!/bin/sh
+# make run: lighttpd on 127.0.0.1:$PORT (8080) with the FastCGI programs,
+# the Lever and CodinGame simulators on $LEVER_PORT (8081) and $CG_PORT
+# (8082), a database under var/, and a sweep every minute (as cron would).
+# Ctrl-C stops everything. If var/cglever.conf points at the real
+# services (https URLs), no simulator is started and nothing is seeded.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+PORT=${PORT:-8080} LEVER_PORT=${LEVER_PORT:-8081} CG_PORT=${CG_PORT:-8082}
+VAR=$TOP/var
+CONF=$VAR/cglever.conf
+mkdir -p "$VAR"
+command -v lighttpd >/dev/null || { echo "run: lighttpd is missing (make deps)" >&2; exit 1; }
+
+real=0
+if [ -f "$CONF" ] && grep -q '^lever_api_url *= *https://' "$CONF"; then
+	real=1
+else
+	# The simulators keep no state between runs, so neither does the sandbox.
+	rm -rf "$VAR/db" "$VAR/run"
+	[ -f "$VAR/secret.key" ] || { umask 077; openssl rand -hex 32 >"$VAR/secret.key"; }
+	cat >"$CONF" <<CONF
+# written by make run (sandbox); point the URLs at the real services to go live
+db_home = $VAR/db
+secret_key_file = $VAR/secret.key
+public_url = http://127.0.0.1:$PORT
+lever_api_url = http://127.0.0.1:$LEVER_PORT/v1
+codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1
+ctl_path = $TOP/bin/cglever-ctl
+log_level = info
+CONF
+fi
+export CGLEVER_CONFIG=$CONF
+mkdir -p "$VAR/run"
+pids=""
+stop() {
+	trap - INT TERM EXIT
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	pkill -f "$TOP/cgi-bin/" 2>/dev/null || true
+	wait 2>/dev/null || true
+	echo "run: stopped"
+}
+trap stop INT TERM EXIT
+
+started() {  # started FILE: waits for a simulator's "listening on" line
+	i=0
+	until grep -q "listening on" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && { echo "run: $1: did not start" >&2; cat "${1%.out}.err" >&2; exit 1; }
+		sleep 0.05
+	done
+}
+if [ $real = 0 ]; then
+	python3 "$TOP/tests/fakes/lever_sim.py" --port "$LEVER_PORT" >"$VAR/run/lever.out" 2>"$VAR/run/lever.err" &
+	pids="$pids $!"
+	python3 "$TOP/tests/fakes/codingame_sim.py" --port "$CG_PORT" >"$VAR/run/cg.out" 2>"$VAR/run/cg.err" &
+	pids="$pids $!"
+	started "$VAR/run/lever.out"
+	started "$VAR/run/cg.out"
+fi
+sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$PORT" "$CONF" "$VAR/run" >"$VAR/run/lighttpd.conf"
+lighttpd -D -f "$VAR/run/lighttpd.conf" &
+pids="$pids $!"
+
+if [ $real = 0 ]; then
+	post() { curl -sS -H 'Content-Type: application/json' --data-binary "$2" "http://127.0.0.1:$1"; }
+	post "$LEVER_PORT/_sim/keys" '{"key":"sandbox-lever-key"}' >/dev/null
+	post "$CG_PORT/_sim/keys" '{"key":"sandbox-codingame-key"}' >/dev/null
+	echo sandbox-lever-key >"$VAR/run/lever.key"
+	echo sandbox-codingame-key >"$VAR/run/cg.key"
+	ACC=$("$TOP/bin/cglever-ctl" account add sandbox --lever-api-key-file "$VAR/run/lever.key" \
+		--codingame-api-key-file "$VAR/run/cg.key")
+	"$TOP/bin/cglever-ctl" rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+	OPP=$(post "$LEVER_PORT/_sim/opportunities" \
+		'{"name":"Ada Lovelace","emails":["ada@example.com"],"tags":["java"],"stage":"stage-applied"}' |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	cat <<MSG
+
+cglever is running on http://127.0.0.1:$PORT/ with simulated Lever and CodinGame.
+  account $ACC "sandbox", rule: tag "java" + stage "stage-screen" -> CodinGame campaign 1
+  candidate Ada Lovelace (opportunity $OPP), tagged java
+
+Move her to the screen stage (Lever calls the webhook, signed):
+  curl -s -H 'Content-Type: application/json' http://127.0.0.1:$LEVER_PORT/_sim/deliver \\
+    -d '{"url":"http://127.0.0.1:$PORT/webhook.fcgi/lever/$ACC","opportunityId":"$OPP","toStageId":"stage-screen"}'
+Then see the test CodinGame sent, and cglever's record of it:
+  curl -s http://127.0.0.1:$CG_PORT/_sim/sends
+  CGLEVER_CONFIG=$CONF $TOP/bin/cglever-ctl invitations $ACC
+Logs: $VAR/run/lighttpd.err. Ctrl-C stops everything.
+MSG
+else
+	echo "cglever is running on http://127.0.0.1:$PORT/ against the services in $CONF. Ctrl-C stops it."
+fi
+# cron's job: the sweep every minute.
+while :; do
+	sleep 60 &
+	wait $! || true
+	"$TOP/bin/cglever-ctl" sweep || echo "run: sweep failed (see above)" >&2
+done
