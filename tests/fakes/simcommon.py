@@ -1,21 +1,16 @@
 """Shared machinery of the cglever test simulators (lever_sim.py, codingame_sim.py).
 
-Standard library only.
-- Sim: the simulator state with ONE lock, API keys, fault queue, stats, request
-  log and a per-key token-bucket rate limiter with sliding-window accounting.
-- Handler: HTTP/1.1 keep-alive handler: route tables, body read with a 1 MiB
-  cap (Content-Length or chunked), strict JSON, {"code","message"} error
-  envelopes, fault injection, request logging, the common /_sim/ endpoints.
-- post_json(): an outbound POST (webhook deliveries, callbacks), no redirects.
-- serve(): --port/--host/--verbose, "listening on HOST:PORT", clean SIGTERM.
+Sim: the state, ONE lock, API keys, fault queue, stats, request log, a per-key
+token bucket. Handler: HTTP/1.1 keep-alive, route tables, 1 MiB body cap, strict
+JSON, {"code","message"} errors, fault injection, the common /_sim/ endpoints.
 
-Faults (POST /_sim/faults): {"method"?, "path"? (regex, re.search on the path
-without query), "action", "status"? (500), "retry_after"? (s), "delay_ms"?
-(1000), "count"? (1; -1 = forever)}. The first live matching fault is consumed
-by an API request: "status" answers the status with an error envelope (and
-Retry-After) without acting; "delay" sleeps, then handles normally; "drop"
-closes the connection without answering; "status_after"/"drop_after" (where
-allowed) act on the request, then answer the status / drop the connection.
+Faults (POST /_sim/faults, queued; DELETE /_sim/faults clears): {"method"?,
+"path"? (regex, re.search on the path without query), "action", "status"?=500,
+"retry_after"? (s), "delay_ms"?=1000, "count"?=1 (-1: forever)}. An API request
+consumes one count of the first matching fault: "status" answers the status
+(error envelope, Retry-After if given) without acting; "delay" sleeps, then
+handles normally; "drop" closes the connection unanswered; "status_after" /
+"drop_after" (CodinGame only) act, then answer the status / drop.
 """
 import argparse, bisect, copy, http.client, json, re, secrets, signal, socket, string
 import sys, threading, time, traceback, urllib.parse, uuid
@@ -25,26 +20,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 MAX_BODY = 1 << 20
 ALNUM = string.ascii_letters + string.digits
 
-
 def now_ms():
     return int(time.time() * 1000)
-
 
 def rand_token(n=48):
     return "".join(secrets.choice(ALNUM) for _ in range(n))
 
-
 def new_uuid():
     return str(uuid.uuid4())
-
 
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
-
 def is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
 
 def status_code_name(status):
     try:
@@ -52,20 +41,20 @@ def status_code_name(status):
     except ValueError:
         return "Error"
 
-
 class ApiError(Exception):
     def __init__(self, status, code, message, headers=None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
-
 def bad(message, code="BadRequest"):
     return ApiError(400, code, message)
 
+def need(ok, message, code="BadRequest"):
+    if not ok:
+        raise bad(message, code)
 
 def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
-
 
 class Sim:
     FAULT_ACTIONS = ("status", "delay", "drop")
@@ -80,27 +69,12 @@ class Sim:
         self.nreq = self.n429 = self.max_1s = 0
         self.max_10s = 0.0
         self.seen, self.buckets = {}, {}
-        self.rate, self.burst = self.RATE, self.BURST
-
-    def configure(self, b):         # caller holds the lock; subclasses add keys
-        for k in ("rate", "burst"):
-            if k in b:
-                v = b.pop(k)
-                if v is not None and not (is_num(v) and v > 0):
-                    raise bad(f"{k} must be a positive number or null")
-                setattr(self, k, v)
-        if self.rate is not None and self.burst is None:
-            self.burst = self.rate
-        self.buckets = {}
-        if b:
-            raise bad(f"unknown config keys: {sorted(b)}")
 
     def parse_fault(self, b):
-        if not isinstance(b, dict) or b.get("action") not in self.FAULT_ACTIONS:
-            raise bad(f"action must be one of {list(self.FAULT_ACTIONS)}")
+        need(isinstance(b, dict) and b.get("action") in self.FAULT_ACTIONS,
+             f"action must be one of {list(self.FAULT_ACTIONS)}")
         m, p = b.get("method"), b.get("path") or ""
-        if m is not None and not isinstance(m, str):
-            raise bad("method must be a string")
+        need(m is None or isinstance(m, str), "method must be a string")
         try:
             rx = re.compile(p)
         except (re.error, TypeError) as e:
@@ -108,14 +82,11 @@ class Sim:
         f = {"method": m.upper() if m else None, "path": p, "action": b["action"],
              "status": b.get("status", 500), "retry_after": b.get("retry_after"),
              "delay_ms": b.get("delay_ms", 1000), "count": b.get("count", 1)}
-        if not is_int(f["status"]) or not 100 <= f["status"] <= 599:
-            raise bad("status must be an integer 100..599")
-        if f["retry_after"] is not None and not (is_num(f["retry_after"]) and f["retry_after"] >= 0):
-            raise bad("retry_after must be a number of seconds")
-        if not is_num(f["delay_ms"]) or f["delay_ms"] < 0:
-            raise bad("delay_ms must be a number >= 0")
-        if not is_int(f["count"]) or (f["count"] < 1 and f["count"] != -1):
-            raise bad("count must be >= 1 or -1")
+        need(is_int(f["status"]) and 100 <= f["status"] <= 599, "status must be an integer 100..599")
+        need(f["retry_after"] is None or is_num(f["retry_after"]) and f["retry_after"] >= 0,
+             "retry_after must be a number of seconds")
+        need(is_num(f["delay_ms"]) and f["delay_ms"] >= 0, "delay_ms must be a number >= 0")
+        need(is_int(f["count"]) and (f["count"] >= 1 or f["count"] == -1), "count must be >= 1 or -1")
         f["re"] = rx
         return f
 
@@ -141,10 +112,10 @@ class Sim:
                 del ts[:cut]
             self.max_1s = max(self.max_1s, len(ts) - bisect.bisect_right(ts, t - 1))
             self.max_10s = max(self.max_10s, len(ts) / 10)
-            if self.rate is None:
+            if self.RATE is None:
                 return True
-            tokens, last = self.buckets.get(who, (self.burst, t))
-            tokens = min(self.burst, tokens + (t - last) * self.rate)
+            tokens, last = self.buckets.get(who, (self.BURST, t))
+            tokens = min(self.BURST, tokens + (t - last) * self.RATE)
             ok = tokens >= 1
             self.buckets[who] = (tokens - 1 if ok else tokens, t)
             if not ok:
@@ -166,25 +137,18 @@ class Sim:
                     "rate_limited": self.n429, "max_1s": self.max_1s,
                     "max_10s_avg": self.max_10s}
 
-
 def fault_view(f):
     return {k: v for k, v in f.items() if k != "re"}
 
-
 COMMON_ROUTES = [
-    ("POST", "/_sim/reset", "sim_reset"),
-    ("POST", "/_sim/keys", "sim_keys"),
-    ("POST", "/_sim/config", "sim_config"),
-    ("GET", "/_sim/faults", "sim_faults_list"),
-    ("POST", "/_sim/faults", "sim_faults_add"),
-    ("DELETE", "/_sim/faults", "sim_faults_clear"),
-    ("GET", "/_sim/stats", "sim_stats"),
-    ("GET", "/_sim/requests", "sim_requests"),
+    ("POST", "/_sim/reset", "sim_reset"), ("POST", "/_sim/keys", "sim_keys"),
+    ("POST", "/_sim/faults", "sim_faults_add"), ("DELETE", "/_sim/faults", "sim_faults_clear"),
+    ("GET", "/_sim/stats", "sim_stats"), ("GET", "/_sim/requests", "sim_requests"),
 ]
-
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True      # headers and body are separate writes
     timeout = 120
     verbose = False
     sim = None                  # the Sim instance
@@ -208,6 +172,7 @@ class Handler(BaseHTTPRequestHandler):
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         self.after, self.auth_kind, self.replied, self.t0 = None, "none", False, now_ms()
         self.is_api = self.upath == self.prefix or self.upath.startswith(self.prefix + "/")
+        self.want_close = self.close_connection
         try:
             self.body = self.read_body()
             if self.is_api:
@@ -259,34 +224,32 @@ class Handler(BaseHTTPRequestHandler):
         return ApiError(f["status"], status_code_name(f["status"]), "injected fault", h)
 
     def read_body(self):
+        """The whole body (Content-Length or chunked), at most MAX_BODY bytes."""
+        self.close_connection = True        # until the body is read: a failure leaves the stream unusable
+        too_big = ApiError(413, "PayloadTooLarge", "body over 1 MiB")
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             data = b""
             while True:
                 try:
                     n = int(self.rfile.readline(100).split(b";")[0], 16)
                 except ValueError:
-                    self.close_connection = True
                     raise bad("bad chunked encoding", self.bad_code)
                 if n == 0:
                     break
                 if len(data) + n > MAX_BODY:
-                    self.close_connection = True
-                    raise ApiError(413, "PayloadTooLarge", "body over 1 MiB")
+                    raise too_big
                 data += self.rfile.read(n)
-                self.rfile.readline(100)
+                self.rfile.readline(100)            # the CRLF after the chunk
             while self.rfile.readline(1000).strip():
                 pass
-            return data
-        cl = self.headers.get("Content-Length")
-        if cl is None:
-            return b""
-        if not cl.strip().isdigit():
-            self.close_connection = True
-            raise bad("bad Content-Length", self.bad_code)
-        if int(cl) > MAX_BODY:
-            self.close_connection = True
-            raise ApiError(413, "PayloadTooLarge", "body over 1 MiB")
-        return self.rfile.read(int(cl))
+        else:
+            cl = self.headers.get("Content-Length", "0").strip()
+            need(re.fullmatch(r"\d{1,12}", cl), "bad Content-Length", self.bad_code)
+            if int(cl) > MAX_BODY:
+                raise too_big
+            data = self.rfile.read(int(cl))
+        self.close_connection = self.want_close
+        return data
 
     def json_body(self, strict=True):
         """strict: Content-Type application/json and a body required (the API);
@@ -304,8 +267,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def json_obj(self, strict=True):
         b = self.json_body(strict)
-        if not isinstance(b, dict):
-            raise bad("body must be a JSON object", self.bad_code)
+        need(isinstance(b, dict), "body must be a JSON object", self.bad_code)
         return b
 
     def q(self, name):
@@ -316,8 +278,8 @@ class Handler(BaseHTTPRequestHandler):
         v = self.q(name)
         if v is None:
             return default
-        if not re.fullmatch(r"-?\d{1,16}", v) or not lo <= int(v) <= hi:
-            raise bad(f"{name} must be an integer in {lo}..{hi}", self.bad_code)
+        need(re.fullmatch(r"-?\d{1,16}", v) and lo <= int(v) <= hi,
+             f"{name} must be an integer in {lo}..{hi}", self.bad_code)
         return int(v)
 
     def send_json(self, status, obj=None, headers=None, raw=None, ctype="application/json; charset=utf-8"):
@@ -355,48 +317,33 @@ class Handler(BaseHTTPRequestHandler):
                              "status": status, "auth_kind": self.auth_kind, "time_ms": self.t0})
 
     # -- control API common to both simulators --
-    def sim_reset(self):
+    def locked(self, fn, status=200):
+        """Reply with fn() computed under the lock (never held while writing)."""
         with self.sim.lock:
-            self.sim.reset()
-        self.send_json(200, {"ok": True})
+            r = fn()
+        self.send_json(status, r)
+
+    def sim_reset(self):
+        self.locked(lambda: self.sim.reset() or {"ok": True})
 
     def sim_keys(self):
         b = self.json_obj(False)
-        if not isinstance(b.get("key"), str) or not b["key"]:
-            raise bad("key must be a non-empty string")
-        with self.sim.lock:
-            (self.sim.keys.discard if b.get("revoke") else self.sim.keys.add)(b["key"])
-        self.send_json(200, {"ok": True})
-
-    def sim_config(self):
-        b = self.json_obj(False)
-        with self.sim.lock:
-            self.sim.configure(b)
-        self.send_json(200, {"ok": True})
-
-    def sim_faults_list(self):
-        with self.sim.lock:
-            r = {"faults": [fault_view(f) for f in self.sim.faults]}
-        self.send_json(200, r)
+        need(isinstance(b.get("key"), str) and b["key"], "key must be a non-empty string")
+        self.locked(lambda: (self.sim.keys.discard if b.get("revoke") else self.sim.keys.add)(b["key"])
+                    or {"ok": True})
 
     def sim_faults_add(self):
         f = self.sim.parse_fault(self.json_obj(False))
-        with self.sim.lock:
-            self.sim.faults.append(f)
-        self.send_json(200, {"ok": True, "fault": fault_view(f)})
+        self.locked(lambda: self.sim.faults.append(f) or {"ok": True, "fault": fault_view(f)})
 
     def sim_faults_clear(self):
-        with self.sim.lock:
-            self.sim.faults = []
-        self.send_json(200, {"ok": True})
+        self.locked(lambda: self.sim.faults.clear() or {"ok": True})
 
     def sim_stats(self):
         self.send_json(200, self.sim.stats())
 
     def sim_requests(self):
-        with self.sim.lock:
-            log = copy.deepcopy(self.sim.log)
-        self.send_json(200, log)
+        self.locked(lambda: copy.deepcopy(self.sim.log))
 
 
 def post_json(url, payload, headers=None, timeout=30):
@@ -418,7 +365,6 @@ def post_json(url, payload, headers=None, timeout=30):
         status, text = 0, f"{type(e).__name__}: {e}"
     return status, text, round((time.monotonic() - t0) * 1000, 3)
 
-
 def serve(handler_cls, description):
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--port", type=int, default=0)
@@ -427,6 +373,7 @@ def serve(handler_cls, description):
     a = ap.parse_args()
     handler_cls.verbose = a.verbose
     ThreadingHTTPServer.allow_reuse_address = True
+    ThreadingHTTPServer.request_queue_size = 128   # bursts of concurrent clients in the load tests
     srv = ThreadingHTTPServer((a.host, a.port), handler_cls)
     srv.daemon_threads = True
     stop = {signal.SIGTERM, signal.SIGINT}
