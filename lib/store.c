@@ -22,6 +22,7 @@
  * byte order is numeric order. */
 #include <db.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -471,15 +472,59 @@ static enum store_err run(struct store *st, const char *what, enum run_mode mode
 
 /* ------------------------------------------------------------ open/close */
 
-static long shm_key_for(const char *path)
+/* The shm key of this environment, kept in db_home/shm-key. A fresh
+ * random key per new environment: a key derived from the path would
+ * collide with segments left by an earlier environment at that path. */
+static long shm_key_for(const char *home, char *err, size_t errlen)
 {
-	uint64_t h = UINT64_C(14695981039346656037);   /* FNV-1a */
+	char path[PATH_MAX], tmp[PATH_MAX], buf[32];
+	uint64_t r = 0;
+	long key = -1;
+	int fd, n;
 
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		h ^= *p;
-		h *= UINT64_C(1099511628211);
+	snprintf(path, sizeof path, "%s/shm-key", home);
+	for (int tries = 0; tries < 2 && key < 0; tries++) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			if (fscanf(f, "%li", &key) != 1 || key < SHM_BASE ||
+			    key >= SHM_BASE + SHM_BLOCKS * SHM_STRIDE)
+				key = -2;
+			fclose(f);
+			if (key == -2) {
+				snprintf(err, errlen, "store %s: corrupt shm-key file", home);
+				return -1;
+			}
+			break;
+		}
+		if (errno != ENOENT || random_id(&r) != 0) {
+			snprintf(err, errlen, "store %s: shm-key: %s", home, strerror(errno));
+			return -1;
+		}
+		/* Write aside, then link: readers never see a partial file,
+		 * and of two creators exactly one wins. */
+		snprintf(tmp, sizeof tmp, "%s/shm-key.%ld", home, (long)getpid());
+		n = snprintf(buf, sizeof buf, "0x%lx\n",
+			     SHM_BASE + (long)(r % (uint64_t)SHM_BLOCKS) * SHM_STRIDE);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
+			snprintf(err, errlen, "store %s: writing shm-key: %s", home, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		close(fd);
+		if (link(tmp, path) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "store %s: shm-key: %s", home, strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+		unlink(tmp);
 	}
-	return SHM_BASE + (long)(h % (uint64_t)SHM_BLOCKS) * SHM_STRIDE;
+	if (key < 0)
+		snprintf(err, errlen, "store %s: shm-key unreadable", home);
+	return key;
 }
 
 enum store_err store_open(const struct conf *c, struct store **out, char *err, size_t errlen)
@@ -520,7 +565,8 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		snprintf(err, errlen, "db_home %s: %s", c->db_home, strerror(errno));
 		goto fail;
 	}
-	st->shm_key = shm_key_for(st->home);
+	if ((st->shm_key = shm_key_for(st->home, err, errlen)) < 0)
+		goto fail;
 	ret = env_open(st);
 	/* Another process may run recovery while we open: once more. */
 	if (ret == DB_RUNRECOVERY)

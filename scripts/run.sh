@@ -17,6 +17,10 @@ if [ -f "$CONF" ] && grep -q '^lever_api_url *= *https://' "$CONF"; then
 	real=1
 else
 	# The simulators keep no state between runs, so neither does the sandbox.
+	if [ -f "$VAR/db/shm-key" ]; then   # the old environment's shared memory
+		base=$(($(cat "$VAR/db/shm-key")))
+		for i in 0 1 2 3 4 5 6 7; do ipcrm -M $((base + i)) 2>/dev/null || true; done
+	fi
 	rm -rf "$VAR/db" "$VAR/run"
 	[ -f "$VAR/secret.key" ] || { umask 077; openssl rand -hex 32 >"$VAR/secret.key"; }
 	cat >"$CONF" <<CONF

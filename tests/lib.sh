@@ -5,6 +5,10 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 NAME=$(basename "$0" .sh)
 T="$TOP/tests/tmp/$NAME"
+if [ -f "$T/db/shm-key" ]; then   # an earlier run that died before its cleanup
+	base=$(($(cat "$T/db/shm-key")))
+	for i in 0 1 2 3 4 5 6 7; do ipcrm -M $((base + i)) 2>/dev/null; done
+fi
 rm -rf "$T"
 mkdir -p "$T"
 N_OK=0
@@ -100,7 +104,7 @@ setup() {
 	sim CG POST /_sim/keys "{\"key\":\"$CG_KEY\"}" >/dev/null
 	printf '%s\n' "$LEVER_KEY" >"$T/keys/lever"
 	printf '%s\n' "$CG_KEY" >"$T/keys/cg"
-	start_lighttpd
+	[ -n "${NO_LIGHTTPD:-}" ] || start_lighttpd
 }
 
 # add_account NAME: prints the new account id.
@@ -137,11 +141,22 @@ wait_runners() {
 	done
 }
 
+# drop_shm DB_HOME: removes the environment's System V shared memory
+# segments (they outlive processes by design).
+drop_shm() {
+	[ -f "$1/shm-key" ] || return 0
+	base=$(($(cat "$1/shm-key")))
+	for i in 0 1 2 3 4 5 6 7; do ipcrm -M $((base + i)) 2>/dev/null; done
+	return 0
+}
+
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	pkill -f "$T/" 2>/dev/null
 	pkill -f "CGLEVER_CONFIG=$T" 2>/dev/null
 	wait 2>/dev/null
+	wait_runners
+	drop_shm "$T/db"
 }
 trap cleanup EXIT
 
