@@ -6,19 +6,27 @@ need apache2 setpriv
 NO_LIGHTTPD=1 setup
 WWW=www-data
 id "$WWW" >/dev/null 2>&1 || die "user $WWW is missing"
-# Apache's children run as $WWW: the test's files become theirs.
-mkdir -p "$T/apache/fcgid"
+# Apache's children run as $WWW, who may not reach this checkout (CI may
+# clone under /root): install the programs into a folder of theirs.
+W=$(mktemp -d /tmp/cglever-t0010.XXXXXX)
+chmod 755 "$W"
+mkdir -p "$W/cgi-bin" "$W/bin" "$W/apache/fcgid"
+cp "$TOP"/cgi-bin/*.fcgi "$W/cgi-bin/"
+cp "$TOP/bin/cglever-ctl" "$W/bin/"
+cp "$T/keys/secret" "$T/keys/lever" "$T/keys/cg" "$W/"
 APACHE_PORT=$(free_port)
-sed -i "s|^public_url = .*|public_url = http://127.0.0.1:$APACHE_PORT/cgi-bin|" "$T/cglever.conf"
-chown -R "$WWW" "$T"
-chmod o+x "$TOP/tests/tmp" "$TOP/tests" "$TOP"
-wctl() { setpriv --reuid="$WWW" --regid="$WWW" --clear-groups "$TOP/bin/cglever-ctl" "$@"; }
-sh "$TOP/scripts/apache-conf.sh" "$TOP" "$APACHE_PORT" "$CGLEVER_CONFIG" "$T/apache" "$WWW" >"$T/apache.conf"
-apache2 -f "$T/apache.conf" -k start 2>"$T/apache-start.err" || die "apache did not start: $(cat "$T/apache-start.err")"
-trap 'apache2 -f "$T/apache.conf" -k stop 2>/dev/null; sleep 0.5; cleanup' EXIT
+sed -e "s|^public_url = .*|public_url = http://127.0.0.1:$APACHE_PORT/cgi-bin|" \
+    -e "s|^db_home = .*|db_home = $W/db|" -e "s|^secret_key_file = .*|secret_key_file = $W/secret|" \
+    -e "s|^ctl_path = .*|ctl_path = $W/bin/cglever-ctl|" "$T/cglever.conf" >"$W/cglever.conf"
+export CGLEVER_CONFIG="$W/cglever.conf"
+chown -R "$WWW" "$W"
+wctl() { setpriv --reuid="$WWW" --regid="$WWW" --clear-groups "$W/bin/cglever-ctl" "$@"; }
+sh "$TOP/scripts/apache-conf.sh" "$W" "$APACHE_PORT" "$CGLEVER_CONFIG" "$W/apache" "$WWW" >"$W/apache.conf"
+apache2 -f "$W/apache.conf" -k start 2>"$T/apache-start.err" || die "apache did not start: $(cat "$T/apache-start.err")"
+trap 'apache2 -f "$W/apache.conf" -k stop 2>/dev/null; sleep 0.5; cp "$W/apache/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/db"; rm -rf "$W"; cleanup' EXIT
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/" || die "apache is not answering"
 
-ACC=$(wctl account add acme --lever-api-key-file "$T/keys/lever" --codingame-api-key-file "$T/keys/cg")
+ACC=$(wctl account add acme --lever-api-key-file "$W/lever" --codingame-api-key-file "$W/cg")
 is "account add as the web server user" "$ACC" 1
 is "the webhook is registered at the Apache URL" "$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["url"]')" \
 	"http://127.0.0.1:$APACHE_PORT/cgi-bin/webhook.fcgi/lever/$ACC"
@@ -36,5 +44,5 @@ is "Apache: GET is refused with 405" "$(curl -s -o /dev/null -w '%{http_code}' "
 is "Apache: unknown account 404" "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/payload.json" "${URL%/*}/77")" 404
 sleep 0.5; wait_runners
 is "Apache: repeats sent nothing more" "$(sends)" 1
-check "Apache: the runner ran as $WWW" test "$(stat -c %U "$T/db/runner-$ACC.lock")" = "$WWW"
+check "Apache: the runner ran as $WWW" test "$(stat -c %U "$W/db/runner-$ACC.lock")" = "$WWW"
 done_testing
