@@ -1,14 +1,15 @@
 /* codingame: typed client for the CodinGame (CoderPad Screen) assessment
  * API v1.1 (API-NOTES.md, "CodinGame").
  *
- * Like lever.c: cg_call does URL, auth, outcome mapping and the error text
- * "METHOD /path: HTTP 400 InvalidCampaignId: message"; replies are
- * checked field by field and unknown fields ignored.
+ * Like lever.c: cg_call does URL and auth, and api_call (apicall.h) the
+ * outcome and the error text "METHOD /path: HTTP 400 InvalidCampaignId:
+ * message"; replies are checked field by field and unknown fields ignored.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apicall.h"
 #include "codingame.h"
 #include "http.h"
 #include "jsonutil.h"
@@ -38,26 +39,10 @@ const char *cg_strerror(enum cg_err e)
 	return "unknown error";
 }
 
-/* Copies untrusted text for error messages: control bytes become '?'. */
-static void clean_copy(char *dst, size_t dstlen, const char *src)
-{
-	size_t i;
-
-	if (!dstlen)
-		return;
-	for (i = 0; src && src[i] && i + 1 < dstlen; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
-	dst[i] = '\0';
-}
-
-/* The query is left out: it may hold a candidate's email. */
 static void set_error(struct codingame *cg, const char *method, const char *path,
 		      const char *what, const char *more)
 {
-	int plen = (int)strcspn(path, "?");
-
-	snprintf(cg->error, sizeof cg->error, "%s %.*s: %s%s", method,
-		 plen > 200 ? 200 : plen, path, what, more ? more : "");
+	api_set_error(cg->error, sizeof cg->error, method, path, what, more);
 }
 
 /* One request. On CG_OK with json_out, *json_out is the parsed reply (an
@@ -67,12 +52,10 @@ static enum cg_err cg_call(struct codingame *cg, const char *method, const char 
 			   struct json_object **json_out)
 {
 	struct http_request req;
-	struct http_response resp;
-	struct json_object *root = NULL;
-	enum http_err he;
-	enum cg_err err;
+	struct api_result res;
+	enum api_class cls;
+	enum cg_err err = CG_BAD_REPLY;
 	char *url = NULL, *hdr = NULL;
-	char why[256];
 
 	if (json_out)
 		*json_out = NULL;
@@ -80,134 +63,46 @@ static enum cg_err cg_call(struct codingame *cg, const char *method, const char 
 	cg->outcome_unknown = 0;
 	cg->code[0] = '\0';
 	cg->error[0] = '\0';
-	memset(&resp, 0, sizeof resp);
 	if (asprintf(&url, "%s%s", cg->api_url, path) < 0) {
-		url = NULL;
 		set_error(cg, method, path, "out of memory", NULL);
 		return CG_TEMPORARY;
 	}
 	if (asprintf(&hdr, "API-Key: %s", cg->api_key ? cg->api_key : "") < 0) {
-		hdr = NULL;
 		set_error(cg, method, path, "out of memory", NULL);
-		err = CG_TEMPORARY;
-		goto out;
+		log_debug("codingame: %s", cg->error);
+		free(url);
+		return CG_TEMPORARY;
 	}
 
 	memset(&req, 0, sizeof req);
 	req.method = method;
 	req.url = url;
 	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
-	req.content_type = body ? "application/json" : NULL;
 	req.header = hdr;
 	req.retry = retry;
 
-	he = http_do(&req, &resp);
-	cg->status = resp.status;
-	if (he != HTTP_OK) {
-		set_error(cg, method, path, resp.error, NULL);
-		/* TIMEOUT: (part of) the request went out and no reply came;
-		 * TOOBIG: a reply came, so the server acted. */
-		cg->outcome_unknown = he == HTTP_ERR_TIMEOUT || he == HTTP_ERR_TOOBIG;
-		err = he == HTTP_ERR_TOOBIG ? CG_BAD_REPLY : CG_TEMPORARY;
-		goto out;
+	cls = api_call(&req, path, API_REPLY_OBJECT_OR_ARRAY, json_out, &res);
+	explicit_bzero(hdr, strlen(hdr)); /* holds the API key */
+	free(hdr);
+	free(url);
+	/* An unknown test id may come as code NotFoundTestId, not a 404. */
+	if (cls != API_UNAUTHORIZED && strcmp(res.code, "NotFoundTestId") == 0)
+		cls = API_NOTFOUND;
+	switch (cls) {
+	case API_OK: err = CG_OK; break;
+	case API_NOTFOUND: err = CG_NOTFOUND; break;
+	case API_UNAUTHORIZED: err = CG_UNAUTHORIZED; break;
+	case API_TEMPORARY: err = CG_TEMPORARY; break;
+	case API_REJECTED: err = CG_REJECTED; break;
+	case API_BAD_REPLY: err = CG_BAD_REPLY; break;
 	}
-
-	if (resp.status >= 200 && resp.status <= 299) {
-		err = CG_OK;
-		if (!json_out)
-			goto out;
-		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
-		if (!root || (!json_object_is_type(root, json_type_object) &&
-			      !json_object_is_type(root, json_type_array))) {
-			char msg[320];
-
-			snprintf(msg, sizeof msg, "HTTP %ld: %s", resp.status,
-				 root ? "reply is not a JSON object or array" : why);
-			set_error(cg, method, path, msg, NULL);
-			json_object_put(root);
-			cg->outcome_unknown = 1; /* a 2xx: it was acted on */
-			err = CG_BAD_REPLY;
-			goto out;
-		}
-		*json_out = root;
-		goto out;
-	}
-
-	/* An error: {"code":"InvalidCampaignId","message":"..."} when any. */
-	{
-		char message[256] = "", msg[400];
-
-		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
-		clean_copy(cg->code, sizeof cg->code, ju_str(root, "code"));
-		clean_copy(message, sizeof message, ju_str(root, "message"));
-		json_object_put(root);
-		snprintf(msg, sizeof msg, "HTTP %ld%s%s%s%s", resp.status,
-			 cg->code[0] ? " " : "", cg->code, message[0] ? ": " : "", message);
-		set_error(cg, method, path, msg, NULL);
-	}
-	if (resp.status == 401 || resp.status == 403)
-		err = CG_UNAUTHORIZED;
-	else if (resp.status == 404 || strcmp(cg->code, "NotFoundTestId") == 0)
-		err = CG_NOTFOUND;
-	else if (resp.status == 429 || (resp.status >= 500 && resp.status <= 599))
-		err = CG_TEMPORARY;
-	else if (resp.status >= 400 && resp.status <= 499)
-		err = CG_REJECTED;
-	else
-		err = CG_BAD_REPLY; /* 1xx/3xx: redirects are not followed */
-	/* A 5xx may come after the work was done; 429 surely was not. */
-	cg->outcome_unknown = resp.status >= 500 && resp.status <= 599;
-out:
+	cg->status = res.status;
+	cg->outcome_unknown = res.outcome_unknown;
+	snprintf(cg->code, sizeof cg->code, "%s", res.code);
+	snprintf(cg->error, sizeof cg->error, "%s", res.error);
 	if (err != CG_OK)
 		log_debug("codingame: %s", cg->error);
-	http_response_free(&resp);
-	if (hdr) {
-		explicit_bzero(hdr, strlen(hdr)); /* holds the API key */
-		free(hdr);
-	}
-	free(url);
 	return err;
-}
-
-/* --- typed field access ------------------------------------------------ */
-
-static struct json_object *member(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v; /* NULL for JSON null too */
-}
-
-static int opt_str(struct json_object *o, const char *key, char **out)
-{
-	struct json_object *v = member(o, key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return -1;
-	*out = strdup(json_object_get_string(v));
-	return *out ? 0 : -1;
-}
-
-/* Optional integer: absent/null leaves 0. */
-static int opt_int64(struct json_object *o, const char *key, int64_t *out)
-{
-	*out = 0;
-	if (!member(o, key))
-		return 0;
-	return ju_int64(o, key, out) ? 0 : -1;
-}
-
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 static int grow(void **p, size_t *cap, size_t n, size_t sz)
@@ -268,11 +163,11 @@ enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, si
 			why = "campaign without an integer id";
 			goto out;
 		}
-		if (opt_str(c, "name", &v[i].name) < 0) {
+		if (ju_opt_str_alloc(c, "name", &v[i].name) < 0) {
 			why = "campaign name is not a string";
 			goto out;
 		}
-		if (member(c, "archived") && !ju_bool(c, "archived", &archived)) {
+		if (ju_member(c, "archived") && !ju_bool(c, "archived", &archived)) {
 			why = "campaign archived is not a boolean";
 			goto out;
 		}
@@ -375,7 +270,7 @@ enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
 		cg->outcome_unknown = 1;
 		goto out;
 	}
-	if (opt_str(root, "test_url", &url) < 0) {
+	if (ju_opt_str_alloc(root, "test_url", &url) < 0) {
 		set_error(cg, "POST", path, "bad reply: ", "test_url is not a string");
 		cg->outcome_unknown = 1;
 		goto out;
@@ -411,7 +306,7 @@ void cg_test_free(struct cg_test *t)
 	free(t->status);
 	free(t->candidate_name);
 	free(t->candidate_email);
-	free_strv(t->tags, t->n_tags);
+	ju_strv_free(t->tags, t->n_tags);
 	free(t->url);
 	free(t->test_url);
 	free(t);
@@ -420,34 +315,16 @@ void cg_test_free(struct cg_test *t)
 /* tags: an array of strings in replies; a lone string is taken as one. */
 static int parse_tags(struct json_object *o, struct cg_test *t)
 {
-	struct json_object *v = member(o, "tags");
-	size_t len, i;
+	struct json_object *v = ju_member(o, "tags");
 
-	if (!v)
-		return 0;
-	if (json_object_is_type(v, json_type_string)) {
+	if (v && json_object_is_type(v, json_type_string)) {
 		if (!(t->tags = calloc(1, sizeof *t->tags)) ||
 		    !(t->tags[0] = strdup(json_object_get_string(v))))
 			return -1;
 		t->n_tags = 1;
 		return 0;
 	}
-	if (!json_object_is_type(v, json_type_array))
-		return -1;
-	len = json_object_array_length(v);
-	if (!len)
-		return 0;
-	if (!(t->tags = calloc(len, sizeof *t->tags)))
-		return -1;
-	for (i = 0; i < len; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-
-		if (!json_object_is_type(e, json_type_string) ||
-		    !(t->tags[i] = strdup(json_object_get_string(e))))
-			break;
-		t->n_tags = i + 1;
-	}
-	return i == len ? 0 : -1;
+	return ju_opt_strv_alloc(o, "tags", &t->tags, &t->n_tags);
 }
 
 /* Parses one test object; *out owned by the caller. Returns a reason. */
@@ -464,34 +341,34 @@ static const char *parse_test(struct json_object *o, struct cg_test **out)
 		return "out of memory";
 	if (!ju_int64(o, "id", &t->id))
 		why = "id missing or not an integer";
-	else if (opt_int64(o, "campaign_id", &t->campaign_id) < 0)
+	else if (ju_opt_int64(o, "campaign_id", &t->campaign_id) < 0)
 		why = "campaign_id is not an integer";
-	else if (opt_str(o, "status", &t->status) < 0)
+	else if (ju_opt_str_alloc(o, "status", &t->status) < 0)
 		why = "status is not a string";
-	else if (opt_str(o, "candidate_name", &t->candidate_name) < 0)
+	else if (ju_opt_str_alloc(o, "candidate_name", &t->candidate_name) < 0)
 		why = "candidate_name is not a string";
-	else if (opt_str(o, "candidate_email", &t->candidate_email) < 0)
+	else if (ju_opt_str_alloc(o, "candidate_email", &t->candidate_email) < 0)
 		why = "candidate_email is not a string";
 	else if (parse_tags(o, t) < 0)
 		why = "tags is not an array of strings";
-	else if (opt_int64(o, "send_time", &t->send_time) < 0 ||
-		 opt_int64(o, "start_time", &t->start_time) < 0 ||
-		 opt_int64(o, "end_time", &t->end_time) < 0)
+	else if (ju_opt_int64(o, "send_time", &t->send_time) < 0 ||
+		 ju_opt_int64(o, "start_time", &t->start_time) < 0 ||
+		 ju_opt_int64(o, "end_time", &t->end_time) < 0)
 		why = "a time is not an integer";
-	else if (opt_str(o, "url", &t->url) < 0)
+	else if (ju_opt_str_alloc(o, "url", &t->url) < 0)
 		why = "url is not a string";
-	else if (opt_str(o, "test_url", &t->test_url) < 0)
+	else if (ju_opt_str_alloc(o, "test_url", &t->test_url) < 0)
 		why = "test_url is not a string";
 	if (why)
 		goto out;
 
 	/* report appears once the test is finished; score is 0..100. */
-	if ((rep = member(o, "report"))) {
+	if ((rep = ju_member(o, "report"))) {
 		if (!json_object_is_type(rep, json_type_object)) {
 			why = "report is not an object";
 			goto out;
 		}
-		sc = member(rep, "score");
+		sc = ju_member(rep, "score");
 		if (sc && (json_object_is_type(sc, json_type_int) ||
 			   json_object_is_type(sc, json_type_double))) {
 			t->score = json_object_get_double(sc);

@@ -120,6 +120,74 @@ char *ju_strdup(struct json_object *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
+struct json_object *ju_member(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v; /* NULL for JSON null too */
+}
+
+int ju_opt_str_alloc(struct json_object *o, const char *key, char **out)
+{
+	struct json_object *v = ju_member(o, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	*out = strdup(json_object_get_string(v));
+	return *out ? 0 : -1;
+}
+
+void ju_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int ju_opt_strv_alloc(struct json_object *o, const char *key, char ***out, size_t *n)
+{
+	struct json_object *v = ju_member(o, key);
+	size_t len, i;
+	char **a;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return -1;
+	len = json_object_array_length(v);
+	if (len == 0)
+		return 0;
+	if (!(a = calloc(len, sizeof *a)))
+		return -1;
+	for (i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    !(a[i] = strdup(json_object_get_string(e)))) {
+			ju_strv_free(a, i);
+			return -1;
+		}
+	}
+	*out = a;
+	*n = len;
+	return 0;
+}
+
+int ju_opt_int64(struct json_object *o, const char *key, int64_t *out)
+{
+	*out = 0;
+	if (!ju_member(o, key))
+		return 0;
+	return ju_int64(o, key, out) ? 0 : -1;
+}
+
 char *ju_dump_alloc(struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

@@ -22,6 +22,20 @@ int ju_bool(struct json_object *o, const char *key, int *out);
 int ju_is_null(struct json_object *o, const char *key);
 /* strdup of ju_str, or NULL. */
 char *ju_strdup(struct json_object *o, const char *key);
+/* The member, or NULL when absent or null (or o is not an object). */
+struct json_object *ju_member(struct json_object *o, const char *key);
+
+/* Optional fields, for checking a reply field by field: absent or JSON
+ * null gives the default and 0; a value of another type gives -1. */
+/* A copy of the string, or NULL; -1 also when out of memory. */
+int ju_opt_str_alloc(struct json_object *o, const char *key, char **out);
+/* A copy of an array of strings (NULL and 0 when empty); -1 also when an
+ * element is not a string or out of memory. Free with ju_strv_free. */
+int ju_opt_strv_alloc(struct json_object *o, const char *key, char ***out, size_t *n);
+void ju_strv_free(char **v, size_t n);
+/* An integer as ju_int64 takes it; the default is 0. */
+int ju_opt_int64(struct json_object *o, const char *key, int64_t *out);
+
 /* Serialized text, owned by the caller. */
 char *ju_dump_alloc(struct json_object *o);
 

@@ -1,8 +1,9 @@
 /* lever: typed client for the Lever API (API-NOTES.md, "Lever").
  *
  * Every call goes through lv_call, which builds the URL, authenticates,
- * waits on the account's rate limit, maps the outcome to enum lever_err
- * and writes "METHOD /path: HTTP 404 Code: message" into lv->error.
+ * and hands the call to api_call (apicall.h): that waits on the account's
+ * rate limit, classifies the outcome (mapped here to enum lever_err) and
+ * writes "METHOD /path: HTTP 404 Code: message", kept in lv->error.
  * Replies are checked field by field: a documented field of the wrong
  * type is LEVER_BAD_REPLY, unknown fields are ignored.
  */
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apicall.h"
 #include "http.h"
 #include "jsonutil.h"
 #include "lever.h"
@@ -44,49 +46,29 @@ const char *lever_strerror(enum lever_err e)
 	return "unknown error";
 }
 
-/* Copies untrusted text for error messages: control bytes become '?'. */
-static void clean_copy(char *dst, size_t dstlen, const char *src)
-{
-	size_t i;
-
-	if (!dstlen)
-		return;
-	for (i = 0; src && src[i] && i + 1 < dstlen; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
-	dst[i] = '\0';
-}
-
 static void set_error(struct lever *lv, const char *method, const char *path,
-		      const char *fmt_what, const char *what)
+		      const char *what, const char *more)
 {
-	int plen = (int)strcspn(path, "?");
-
-	snprintf(lv->error, sizeof lv->error, "%s %.*s: %s%s", method,
-		 plen > 200 ? 200 : plen, path, fmt_what, what ? what : "");
+	api_set_error(lv->error, sizeof lv->error, method, path, what, more);
 }
 
 /* One request. On LEVER_OK with json_out, *json_out is the parsed reply
- * (caller puts it). path starts with '/' and may carry a query. */
+ * (an object; caller puts it). path starts with '/' and may carry a query. */
 static enum lever_err lv_call(struct lever *lv, const char *method, const char *path,
 			      const char *body, enum http_retry retry,
 			      struct json_object **json_out)
 {
 	struct http_request req;
-	struct http_response resp;
-	struct json_object *root = NULL;
-	enum http_err he;
-	enum lever_err err;
+	struct api_result res;
+	enum lever_err err = LEVER_BAD_REPLY;
 	char *url = NULL;
-	char why[256];
 
 	if (json_out)
 		*json_out = NULL;
 	lv->status = 0;
 	lv->retry_after = -1;
 	lv->error[0] = '\0';
-	memset(&resp, 0, sizeof resp);
 	if (asprintf(&url, "%s%s", lv->api_url, path) < 0) {
-		url = NULL;
 		set_error(lv, method, path, "out of memory", NULL);
 		return LEVER_TEMPORARY;
 	}
@@ -95,8 +77,6 @@ static enum lever_err lv_call(struct lever *lv, const char *method, const char *
 	req.method = method;
 	req.url = url;
 	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
-	req.content_type = body ? "application/json" : NULL;
 	if (lv->api_key && *lv->api_key)
 		req.basic_user = lv->api_key; /* key as user, empty password */
 	else
@@ -104,128 +84,21 @@ static enum lever_err lv_call(struct lever *lv, const char *method, const char *
 	req.retry = retry;
 	req.rl = &lv->rl;
 
-	he = http_do(&req, &resp);
-	lv->status = resp.status;
-	lv->retry_after = resp.retry_after;
-	if (he != HTTP_OK) {
-		set_error(lv, method, path, resp.error, NULL);
-		err = he == HTTP_ERR_TOOBIG ? LEVER_BAD_REPLY : LEVER_TEMPORARY;
-		goto out;
+	switch (api_call(&req, path, API_REPLY_OBJECT, json_out, &res)) {
+	case API_OK: err = LEVER_OK; break;
+	case API_NOTFOUND: err = LEVER_NOTFOUND; break;
+	case API_UNAUTHORIZED: err = LEVER_UNAUTHORIZED; break;
+	case API_TEMPORARY: err = LEVER_TEMPORARY; break;
+	case API_REJECTED: err = LEVER_REJECTED; break;
+	case API_BAD_REPLY: err = LEVER_BAD_REPLY; break;
 	}
-
-	if (resp.status >= 200 && resp.status <= 299) {
-		err = LEVER_OK;
-		if (!json_out)
-			goto out;
-		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
-		if (!root || !json_object_is_type(root, json_type_object)) {
-			char msg[320];
-
-			snprintf(msg, sizeof msg, "HTTP %ld: %s", resp.status,
-				 root ? "reply is not a JSON object" : why);
-			set_error(lv, method, path, msg, NULL);
-			json_object_put(root);
-			err = LEVER_BAD_REPLY;
-			goto out;
-		}
-		*json_out = root;
-		goto out;
-	}
-
-	/* An error: take code and message from {"code","message"} if any. */
-	{
-		char code[64] = "", message[256] = "", msg[400];
-
-		root = ju_parse(resp.body, resp.body_len, why, sizeof why);
-		clean_copy(code, sizeof code, ju_str(root, "code"));
-		clean_copy(message, sizeof message, ju_str(root, "message"));
-		json_object_put(root);
-		snprintf(msg, sizeof msg, "HTTP %ld%s%s%s%s", resp.status,
-			 code[0] ? " " : "", code, message[0] ? ": " : "", message);
-		set_error(lv, method, path, msg, NULL);
-	}
-	if (resp.status == 401 || resp.status == 403)
-		err = LEVER_UNAUTHORIZED;
-	else if (resp.status == 404)
-		err = LEVER_NOTFOUND;
-	else if (resp.status == 429 || (resp.status >= 500 && resp.status <= 599))
-		err = LEVER_TEMPORARY;
-	else if (resp.status >= 400 && resp.status <= 499)
-		err = LEVER_REJECTED;
-	else
-		err = LEVER_BAD_REPLY; /* 1xx/3xx: redirects are not followed */
-out:
+	lv->status = res.status;
+	lv->retry_after = res.retry_after;
+	snprintf(lv->error, sizeof lv->error, "%s", res.error);
 	if (err != LEVER_OK)
 		log_debug("lever: %s", lv->error);
-	http_response_free(&resp);
 	free(url);
 	return err;
-}
-
-/* --- typed field access ------------------------------------------------ */
-
-/* The member, or NULL when absent or JSON null. */
-static struct json_object *member(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-/* Optional string: absent/null gives NULL. Returns -1 on a wrong type or
- * no memory. */
-static int opt_str(struct json_object *o, const char *key, char **out)
-{
-	struct json_object *v = member(o, key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return -1;
-	*out = strdup(json_object_get_string(v));
-	return *out ? 0 : -1;
-}
-
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Optional array of strings: absent/null gives an empty list. */
-static int opt_strv(struct json_object *o, const char *key, char ***out, size_t *n)
-{
-	struct json_object *v = member(o, key);
-	size_t len, i;
-	char **a;
-
-	*out = NULL;
-	*n = 0;
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_array))
-		return -1;
-	len = json_object_array_length(v);
-	if (len == 0)
-		return 0;
-	if (!(a = calloc(len, sizeof *a)))
-		return -1;
-	for (i = 0; i < len; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-
-		if (!json_object_is_type(e, json_type_string) ||
-		    !(a[i] = strdup(json_object_get_string(e)))) {
-			free_strv(a, i);
-			return -1;
-		}
-	}
-	*out = a;
-	*n = len;
-	return 0;
 }
 
 /* Makes room for one more element of size sz in *p (count n, capacity *cap). */
@@ -254,8 +127,8 @@ void lever_opportunity_free(struct lever_opportunity *o)
 		return;
 	free(o->id);
 	free(o->name);
-	free_strv(o->emails, o->n_emails);
-	free_strv(o->tags, o->n_tags);
+	ju_strv_free(o->emails, o->n_emails);
+	ju_strv_free(o->tags, o->n_tags);
 	free(o->stage_id);
 	free(o);
 }
@@ -265,22 +138,22 @@ static const char *parse_opportunity(struct json_object *d, struct lever_opportu
 {
 	struct json_object *v;
 
-	if (opt_str(d, "id", &o->id) < 0 || !o->id)
+	if (ju_opt_str_alloc(d, "id", &o->id) < 0 || !o->id)
 		return "id missing or not a string";
-	if (opt_str(d, "name", &o->name) < 0)
+	if (ju_opt_str_alloc(d, "name", &o->name) < 0)
 		return "name is not a string";
-	if (opt_strv(d, "emails", &o->emails, &o->n_emails) < 0)
+	if (ju_opt_strv_alloc(d, "emails", &o->emails, &o->n_emails) < 0)
 		return "emails is not an array of strings";
-	if (opt_strv(d, "tags", &o->tags, &o->n_tags) < 0)
+	if (ju_opt_strv_alloc(d, "tags", &o->tags, &o->n_tags) < 0)
 		return "tags is not an array of strings";
 
 	/* stage: an id, or {id, text} with ?expand=stage. */
-	if ((v = member(d, "stage"))) {
+	if ((v = ju_member(d, "stage"))) {
 		if (json_object_is_type(v, json_type_string)) {
 			if (!(o->stage_id = strdup(json_object_get_string(v))))
 				return "out of memory";
 		} else if (json_object_is_type(v, json_type_object)) {
-			if (opt_str(v, "id", &o->stage_id) < 0 || !o->stage_id)
+			if (ju_opt_str_alloc(v, "id", &o->stage_id) < 0 || !o->stage_id)
 				return "stage.id missing or not a string";
 		} else {
 			return "stage is neither a string nor an object";
@@ -288,14 +161,13 @@ static const char *parse_opportunity(struct json_object *d, struct lever_opportu
 	}
 
 	/* archived: null while active, {archivedAt, reason} once archived. */
-	if ((v = member(d, "archived"))) {
+	if ((v = ju_member(d, "archived"))) {
 		if (!json_object_is_type(v, json_type_object))
 			return "archived is neither null nor an object";
 		o->archived = 1;
 	}
 
-	if (member(d, "lastAdvancedAt") &&
-	    !ju_int64(d, "lastAdvancedAt", &o->last_advanced_at))
+	if (ju_opt_int64(d, "lastAdvancedAt", &o->last_advanced_at) < 0)
 		return "lastAdvancedAt is not an integer";
 	return NULL;
 }
@@ -487,8 +359,8 @@ static const char *stage_item(struct json_object *item, void *ctx)
 
 	if (!json_object_is_type(item, json_type_object))
 		return "stage is not an object";
-	if (opt_str(item, "id", &s.id) < 0 || !s.id ||
-	    opt_str(item, "text", &s.text) < 0 || !s.text) {
+	if (ju_opt_str_alloc(item, "id", &s.id) < 0 || !s.id ||
+	    ju_opt_str_alloc(item, "text", &s.text) < 0 || !s.text) {
 		free(s.id);
 		free(s.text);
 		return "stage id or text missing or not a string";
@@ -535,9 +407,9 @@ static const char *tag_item(struct json_object *item, void *ctx)
 
 	if (!json_object_is_type(item, json_type_object))
 		return "tag is not an object";
-	if (opt_str(item, "text", &t.text) < 0 || !t.text)
+	if (ju_opt_str_alloc(item, "text", &t.text) < 0 || !t.text)
 		return "tag text missing or not a string";
-	if (member(item, "count") && !ju_int64(item, "count", &t.count)) {
+	if (ju_opt_int64(item, "count", &t.count) < 0) {
 		free(t.text);
 		return "tag count is not an integer";
 	}
