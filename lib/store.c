@@ -9,13 +9,21 @@
  * Crash safety across processes: DB_REGISTER|DB_RECOVER makes the next
  * opener after a dead process run recovery; the processes still running
  * then see DB_RUNRECOVERY. run() hides that: it closes everything,
- * reopens and retries the operation once. Deadlocks (broken by the
- * detector) and lock timeouts are retried a few times.
+ * reopens and retries the operation once.
+ *
+ * No process ever sleeps inside Berkeley DB waiting for a lock: a process
+ * killed while holding one never releases it, and its waiters would sleep
+ * forever (lock timeouts are only checked when another request
+ * conflicts, and recovery builds a new environment without waking the
+ * old one's sleepers). So every transaction is DB_TXN_NOWAIT and run()
+ * retries a refused lock with a short randomized backoff; when a lock
+ * stays refused for LOCK_PATIENCE_MS it reopens, which runs recovery if
+ * a registered process died, and tries for as long again.
  *
  * Every operation is a function op(st, txn, arg) that run() calls inside
- * a transaction (or without one for single reads). An op may be called
- * again after a retry, so it frees what a previous call left in arg
- * before filling it anew; the public wrapper frees it on failure.
+ * a transaction. An op may be called again after a retry, so it frees
+ * what a previous call left in arg before filling it anew; the public
+ * wrapper frees it on failure.
  *
  * Records are JSON text (json-c); unknown fields are ignored on reading
  * and kept by the in-place updates of jobs. Keys are big-endian so that
@@ -39,9 +47,8 @@
 
 #define CACHE_BYTES     (8u << 20)       /* mpool cache */
 #define LOG_BUF_BYTES   (1u << 20)       /* in-memory log buffer */
-#define LOCK_TIMEOUT_US (5u * 1000000u)  /* a live holder never keeps a lock this long */
+#define LOCK_PATIENCE_MS 3000            /* a live holder never keeps a lock this long */
 #define REG_TIMEOUT_US  100000u          /* recovery waits this for old users to notice */
-#define MAX_TRIES       8                /* deadlock retries per operation */
 #define PRUNE_BATCH     500              /* records examined per prune transaction */
 
 /* shm keys: one block of SHM_STRIDE keys per db_home (BDB uses key+0,
@@ -75,12 +82,13 @@ struct store {
 	char *secret;        /* kept to reopen; wiped on close */
 	long shm_key;
 	char bdb_msg[256];   /* Berkeley DB's own last message */
+	int quiet;           /* closing a panicked environment: its complaints are expected */
 	char err[768];
 };
 
 enum run_mode {
-	RUN_NOTXN,   /* one read or a checkpoint: no transaction */
-	RUN_READ,    /* cursor walks: DB_READ_COMMITTED, few locks held */
+	RUN_NOTXN,   /* checkpoint: takes no locks */
+	RUN_READ,    /* reads: DB_READ_COMMITTED, read locks dropped as it goes */
 	RUN_TXN      /* writes, and reads that must be consistent */
 };
 
@@ -123,6 +131,10 @@ static void on_bdb_error(const DB_ENV *env, const char *pfx, const char *msg)
 	struct store *st = env->app_private;
 
 	(void)pfx;
+	if (st && st->quiet) {
+		log_debug("berkeley db: %s", msg);
+		return;
+	}
 	log_err("berkeley db: %s", msg);
 	if (st)
 		snprintf(st->bdb_msg, sizeof st->bdb_msg, "%s", msg);
@@ -319,11 +331,13 @@ static int jget_bool(struct json_object *o, const char *key)
 
 /* ------------------------------------------------------------ the runner */
 
-static void env_close(struct store *st)
+/* dbflags: DB_NOSYNC when the environment may be panicked, so that no
+ * page of the old cache can reach a database file. */
+static void env_close(struct store *st, u_int32_t dbflags)
 {
 	for (int i = 0; i < T_COUNT; i++)
 		if (st->db[i]) {
-			(void)st->db[i]->close(st->db[i], 0);
+			(void)st->db[i]->close(st->db[i], dbflags);
 			st->db[i] = NULL;
 		}
 	if (st->env) {
@@ -353,10 +367,10 @@ static int env_open(struct store *st)
 	    (ret = env->set_cachesize(env, 0, CACHE_BYTES, 1)) != 0 ||
 	    (ret = env->set_lg_bsize(env, LOG_BUF_BYTES)) != 0 ||
 	    (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+	    /* Nothing waits on a lock (DB_TXN_NOWAIT), but should anything
+	     * (a database open) deadlock, the detector breaks it. */
 	    (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
-	    /* A lock held by a killed process is never released: time out
-	     * and reopen (which runs recovery) rather than wait forever. */
-	    (ret = env->set_timeout(env, LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT)) != 0 ||
+	    /* A refused lock reads "not granted", not "deadlock". */
 	    (ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0 ||
 	    (ret = env->set_timeout(env, REG_TIMEOUT_US, DB_SET_REG_TIMEOUT)) != 0)
 		goto fail;
@@ -396,29 +410,42 @@ fail:
 	}
 	if (env)
 		(void)env->close(env, 0);
-	env_close(st);
+	env_close(st, 0);
 	return ret ? ret : EINVAL;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 0.5 to 1.5 times 1, 2, 4, 8, 16, 16... ms: random so that the
+ * processes wanting one lock spread out. */
 static void backoff(int tries)
 {
 	uint64_t r = 0;
+	long base = 1000L << (tries < 4 ? tries : 4);   /* microseconds */
+	long us;
 	struct timespec ts;
 
 	(void)random_id(&r);
+	us = base / 2 + (long)(r % (uint64_t)base);
 	ts.tv_sec = 0;
-	ts.tv_nsec = (long)(1 + r % 5) * 1000000L * (tries < 5 ? tries + 1 : 5);
+	ts.tv_nsec = us * 1000L;
 	nanosleep(&ts, NULL);
 }
 
 static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 {
 	DB_TXN *txn = NULL;
+	u_int32_t flags = DB_TXN_NOWAIT | (mode == RUN_READ ? DB_READ_COMMITTED : 0);
 	int ret;
 
 	if (mode != RUN_NOTXN &&
-	    (ret = st->env->txn_begin(st->env, NULL, &txn,
-				      mode == RUN_READ ? DB_READ_COMMITTED : 0)) != 0)
+	    (ret = st->env->txn_begin(st->env, NULL, &txn, flags)) != 0)
 		return ret;
 	ret = fn(st, txn, arg);
 	if (!txn)
@@ -430,31 +457,50 @@ static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 	return txn->commit(txn, 0);   /* default: synchronous, durable */
 }
 
+static int reopen(struct store *st, const char *what, int ret)
+{
+	log_warn("store: %s: %s; reopening the environment", what, db_strerror(ret));
+	/* Berkeley DB cannot free a panicked environment handle: a few
+	 * dozen KiB stay allocated (and the removed segments attached)
+	 * until the process exits. */
+	st->quiet = 1;
+	env_close(st, DB_NOSYNC);
+	st->quiet = 0;
+	return env_open(st);
+}
+
 static enum store_err run(struct store *st, const char *what, enum run_mode mode,
 			  op_fn fn, void *arg)
 {
-	int ret = 0, reopened = 0;
+	int ret = 0, reopened = 0, tries = 0;
+	int64_t give_up = mono_ms() + LOCK_PATIENCE_MS;
 
-	for (int tries = 0;; tries++) {
+	for (;;) {
 		if (!st->env) {   /* an earlier reopen failed: try again */
 			reopened = 1;
 			if (env_open(st) != 0)
 				return STORE_ERR;
 		}
 		ret = attempt(st, mode, fn, arg);
-		if (ret == DB_LOCK_DEADLOCK && tries + 1 < MAX_TRIES) {
-			backoff(tries);
-			continue;
+		if (ret == DB_LOCK_NOTGRANTED || ret == DB_LOCK_DEADLOCK) {
+			if (mono_ms() < give_up) {
+				backoff(tries++);
+				continue;
+			}
+			/* Held too long: maybe by a killed process. */
+			if (!reopened) {
+				reopened = 1;
+				if (reopen(st, what, ret) != 0)
+					return STORE_ERR;
+				tries = 0;
+				give_up = mono_ms() + LOCK_PATIENCE_MS;
+				continue;
+			}
 		}
-		/* Recovery by another opener (DB_RUNRECOVERY), or a lock
-		 * timeout, maybe a lock of a killed process: reopening runs
-		 * recovery when a registered process has died. */
-		if ((ret == DB_RUNRECOVERY || ret == DB_LOCK_NOTGRANTED) && !reopened) {
-			log_warn("store: %s: %s; reopening the environment", what,
-				 db_strerror(ret));
+		/* Another process ran recovery: the environment is new. */
+		if (ret == DB_RUNRECOVERY && !reopened) {
 			reopened = 1;
-			env_close(st);
-			if (env_open(st) != 0)
+			if (reopen(st, what, ret) != 0)
 				return STORE_ERR;
 			continue;
 		}
@@ -568,9 +614,13 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 	if ((st->shm_key = shm_key_for(st->home, err, errlen)) < 0)
 		goto fail;
 	ret = env_open(st);
-	/* Another process may run recovery while we open: once more. */
-	if (ret == DB_RUNRECOVERY)
+	/* Another process may be running recovery or creating the
+	 * databases meanwhile: a few more tries. */
+	for (int tries = 0; tries < 3 && (ret == DB_RUNRECOVERY || ret == DB_LOCK_DEADLOCK ||
+					  ret == DB_LOCK_NOTGRANTED); tries++) {
+		backoff(tries);
 		ret = env_open(st);
+	}
 	if (ret != 0) {
 		snprintf(err, errlen, "%s", st->err);
 		goto fail;
@@ -586,7 +636,8 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	env_close(st);
+	st->quiet = 1;   /* nothing to act on while closing */
+	env_close(st, 0);
 	if (st->secret) {
 		explicit_bzero(st->secret, strlen(st->secret));
 		free(st->secret);
@@ -867,14 +918,15 @@ static int op_account_get(struct store *st, DB_TXN *txn, void *p)
 	return get_account(st, txn, a->id, 0, &a->out);
 }
 
-/* The webhook path: one read, no transaction. */
+/* The webhook path: one read in a read-only transaction (no log
+ * write, no sync). */
 enum store_err store_account_get(struct store *st, uint32_t id, struct store_account **out)
 {
 	struct account_arg arg = { .id = id };
 	enum store_err e;
 
 	*out = NULL;
-	e = run(st, "reading an account", RUN_NOTXN, op_account_get, &arg);
+	e = run(st, "reading an account", RUN_READ, op_account_get, &arg);
 	if (e == STORE_OK)
 		*out = arg.out;
 	else
@@ -1325,7 +1377,7 @@ int store_delivery_seen(struct store *st, uint32_t account, const char *token)
 
 	if (!token)
 		return 0;
-	e = run(st, "looking up a delivery", RUN_NOTXN, op_delivery_seen, &arg);
+	e = run(st, "looking up a delivery", RUN_READ, op_delivery_seen, &arg);
 	if (e == STORE_ERR)
 		log_err("store: %s", st->err);
 	return e == STORE_OK;
@@ -1916,7 +1968,7 @@ enum store_err store_invitation_get(struct store *st, uint32_t account,
 	*out = NULL;
 	if (!opportunity)
 		return STORE_NOTFOUND;
-	return inv_result(&arg, run(st, "reading an invitation", RUN_NOTXN, op_inv_get, &arg),
+	return inv_result(&arg, run(st, "reading an invitation", RUN_READ, op_inv_get, &arg),
 			  out);
 }
 
