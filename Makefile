@@ -14,6 +14,8 @@ DB_LIBS    ?= -ldb
 LIBS       := $(FCGI_LIBS) $(DB_LIBS) $(PKG_LIBS)
 
 WARN       := -Wall -Wextra -Werror
+# `make V=1` shows the full commands.
+Q          := $(if $(V),,@)
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(PKG_CFLAGS) $(CFLAGS) \
 	-DCGLEVER_DEFAULT_CONFIG='"$(SYSCONFDIR)/cglever/cglever.conf"' \
 	-DCGLEVER_DEFAULT_CTL='"$(PREFIX)/bin/cglever-ctl"'
@@ -29,23 +31,28 @@ deps:
 	@sh scripts/deps.sh
 
 lib/%.o: lib/%.c lib/*.h Makefile
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 lib/libcglever.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 cgi-bin/webhook.fcgi: cgi-bin/webhook.c lib/libcglever.a
-	$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
 cgi-bin/oauth.fcgi: cgi-bin/pending.c lib/libcglever.a
-	$(CC) $(ALL_CFLAGS) -DPENDING_NAME='"oauth"' $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DPENDING_NAME='"oauth"' $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
 cgi-bin/admin.fcgi: cgi-bin/pending.c lib/libcglever.a
-	$(CC) $(ALL_CFLAGS) -DPENDING_NAME='"admin"' $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DPENDING_NAME='"admin"' $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
 bin/cglever-ctl: bin/cglever-ctl.c lib/libcglever.a
-	$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
 # Every test: numbered shell scripts under tests/, real lighttpd, real
 # Berkeley DB, the simulators in tests/fakes.

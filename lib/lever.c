@@ -42,6 +42,7 @@ const char *lever_strerror(enum lever_err e)
 	case LEVER_TEMPORARY: return "Lever unavailable, try later";
 	case LEVER_REJECTED: return "Lever rejected the request";
 	case LEVER_BAD_REPLY: return "unexpected reply from Lever";
+	case LEVER_REVOKED: return "Lever refused the grant (revoked or expired)";
 	}
 	return "unknown error";
 }
@@ -539,4 +540,149 @@ enum lever_err lever_webhook_delete(struct lever *lv, const char *id)
 	free(path);
 	free(esc);
 	return err;
+}
+
+/* --- OAuth token endpoint ---------------------------------------------- */
+
+void lever_tokens_clear(struct lever_tokens *t)
+{
+	char *v[] = { t->access_token, t->refresh_token };
+
+	for (size_t i = 0; i < 2; i++)
+		if (v[i]) {
+			explicit_bzero(v[i], strlen(v[i]));
+			free(v[i]);
+		}
+	memset(t, 0, sizeof *t);
+}
+
+/* Appends "&name=escaped(value)" (no '&' first); -1 on no memory. */
+static int form_add(char **form, const char *name, const char *value)
+{
+	char *esc = http_escape_alloc(value ? value : ""), *grown = NULL;
+	int n;
+
+	if (!esc)
+		return -1;
+	n = asprintf(&grown, "%s%s%s=%s", *form ? *form : "", *form ? "&" : "", name, esc);
+	explicit_bzero(esc, strlen(esc));
+	free(esc);
+	if (n < 0)
+		return -1;
+	if (*form) {
+		explicit_bzero(*form, strlen(*form));
+		free(*form);
+	}
+	*form = grown;
+	return 0;
+}
+
+static enum lever_err token_call(const char *token_url, char *form,
+				 struct lever_tokens *out, char *err, size_t errlen)
+{
+	struct http_request req;
+	struct http_response resp;
+	struct json_object *root = NULL;
+	enum lever_err e;
+	char why[128];
+	const char *oerr;
+
+	memset(out, 0, sizeof *out);
+	memset(&req, 0, sizeof req);
+	memset(&resp, 0, sizeof resp);
+	req.method = "POST";
+	req.url = token_url;
+	req.body = form;
+	req.body_len = strlen(form);
+	req.content_type = "application/x-www-form-urlencoded";
+	req.retry = HTTP_RETRY_UNSAFE;
+	if (http_do(&req, &resp) != HTTP_OK) {
+		snprintf(err, errlen, "token endpoint: %.300s", resp.error);
+		e = LEVER_TEMPORARY;
+		goto out;
+	}
+	root = ju_parse(resp.body, resp.body_len, why, sizeof why);
+	if (resp.status >= 200 && resp.status <= 299) {
+		int64_t ttl = 0;
+
+		out->access_token = ju_strdup(root, "access_token");
+		out->refresh_token = ju_strdup(root, "refresh_token");
+		if (!out->access_token || !ju_int64(root, "expires_in", &ttl) || ttl <= 0) {
+			snprintf(err, errlen, "token endpoint: HTTP %ld without access_token "
+				 "and expires_in", resp.status);
+			lever_tokens_clear(out);
+			e = LEVER_BAD_REPLY;
+			goto out;
+		}
+		out->expires_in = ttl;
+		e = LEVER_OK;
+		goto out;
+	}
+	/* Auth0 errors: {"error":"invalid_grant","error_description":"..."}. */
+	oerr = ju_str(root, "error");
+	snprintf(err, errlen, "token endpoint: HTTP %ld %.40s%s%.200s", resp.status,
+		 oerr ? oerr : "", ju_str(root, "error_description") ? ": " : "",
+		 ju_str(root, "error_description") ? ju_str(root, "error_description") : "");
+	for (char *c = err; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+	if (oerr && strcmp(oerr, "invalid_grant") == 0)
+		e = LEVER_REVOKED;
+	else if (resp.status == 429 || resp.status >= 500)
+		e = LEVER_TEMPORARY;
+	else if (resp.status == 401 || resp.status == 403 ||
+		 (oerr && strcmp(oerr, "invalid_client") == 0))
+		e = LEVER_UNAUTHORIZED;
+	else
+		e = LEVER_REJECTED;
+out:
+	json_object_put(root);
+	if (resp.body)
+		explicit_bzero(resp.body, resp.body_len);
+	http_response_free(&resp);
+	return e;
+}
+
+enum lever_err lever_token_exchange(const char *token_url, const char *client_id,
+				    const char *client_secret, const char *code,
+				    const char *redirect_uri, struct lever_tokens *out,
+				    char *err, size_t errlen)
+{
+	char *form = NULL;
+	enum lever_err e = LEVER_TEMPORARY;
+
+	memset(out, 0, sizeof *out);
+	snprintf(err, errlen, "out of memory");
+	if (form_add(&form, "grant_type", "authorization_code") == 0 &&
+	    form_add(&form, "client_id", client_id) == 0 &&
+	    form_add(&form, "client_secret", client_secret) == 0 &&
+	    form_add(&form, "code", code) == 0 &&
+	    form_add(&form, "redirect_uri", redirect_uri) == 0)
+		e = token_call(token_url, form, out, err, errlen);
+	if (form) {
+		explicit_bzero(form, strlen(form));
+		free(form);
+	}
+	return e;
+}
+
+enum lever_err lever_token_refresh(const char *token_url, const char *client_id,
+				   const char *client_secret, const char *refresh_token,
+				   struct lever_tokens *out, char *err, size_t errlen)
+{
+	char *form = NULL;
+	enum lever_err e = LEVER_TEMPORARY;
+
+	memset(out, 0, sizeof *out);
+	snprintf(err, errlen, "out of memory");
+	if (form_add(&form, "grant_type", "refresh_token") == 0 &&
+	    form_add(&form, "client_id", client_id) == 0 &&
+	    form_add(&form, "client_secret", client_secret) == 0 &&
+	    form_add(&form, "refresh_token", refresh_token) == 0)
+		e = token_call(token_url, form, out, err, errlen);
+	if (form) {
+		explicit_bzero(form, strlen(form));
+		free(form);
+	}
+	return e;
 }

@@ -12,7 +12,8 @@ enum lever_err {
 	LEVER_UNAUTHORIZED,  /* 401/403: key or token refused */
 	LEVER_TEMPORARY,     /* 429/5xx/timeout/connection after retries: try later */
 	LEVER_REJECTED,      /* other 4xx: the request itself is wrong */
-	LEVER_BAD_REPLY      /* reply not as documented */
+	LEVER_BAD_REPLY,     /* reply not as documented */
+	LEVER_REVOKED        /* token endpoint: invalid_grant (revoked, spent or expired) */
 };
 
 struct lever {
@@ -60,5 +61,24 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 				    const char *event, char **id_alloc,
 				    char **token_alloc);
 enum lever_err lever_webhook_delete(struct lever *lv, const char *id);
+
+/* ---- OAuth token endpoint (Auth0: form-encoded in, {"error"} out) ---- */
+struct lever_tokens {
+	char *access_token;
+	char *refresh_token;         /* a NEW one on every refresh: the old is spent */
+	int64_t expires_in;          /* seconds */
+};
+/* grant_type=authorization_code. */
+enum lever_err lever_token_exchange(const char *token_url, const char *client_id,
+				    const char *client_secret, const char *code,
+				    const char *redirect_uri, struct lever_tokens *out,
+				    char *err, size_t errlen);
+/* grant_type=refresh_token. Never retried after the request left: a
+ * replayed refresh would be refused as spent. */
+enum lever_err lever_token_refresh(const char *token_url, const char *client_id,
+				   const char *client_secret, const char *refresh_token,
+				   struct lever_tokens *out, char *err, size_t errlen);
+/* Wipes and frees the members (not the struct). */
+void lever_tokens_clear(struct lever_tokens *t);
 
 #endif

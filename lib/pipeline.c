@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "leverauth.h"
 #include "log.h"
 #include "pipeline.h"
 #include "ratelimit.h"
@@ -19,9 +20,48 @@ int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
 	p->st = st;
 	if (store_account_get(st, account, &p->acct) != STORE_OK)
 		return -1;
-	lever_init(&p->lv, c->lever_api_url, p->acct->lever_api_key, NULL, c->lever_rate);
+	lever_init(&p->lv, c->lever_api_url, p->acct->lever_api_key, p->acct->access_token,
+		   c->lever_rate);
 	cg_init(&p->cg, c->codingame_api_url, p->acct->codingame_api_key);
 	return 0;
+}
+
+/* Valid Lever credentials for the next calls (force: after a 401). */
+static enum pipe_result authorize(struct pipeline *p, int force, char *err, size_t errlen)
+{
+	enum auth_result r = auth_prepare(p->conf, p->st, &p->acct, &p->lv, force, err, errlen);
+
+	/* p->acct may be a new copy: the CodinGame client borrows from it. */
+	p->cg.api_key = p->acct->codingame_api_key;
+	if (r == AUTH_DISCONNECTED)
+		return PIPE_PARK;
+	return r == AUTH_OK ? PIPE_DONE : PIPE_RETRY;
+}
+
+/* After a 401 on an OAuth account: one forced refresh, then the caller
+ * retries the call once (returns 1). A 401 that survives the refresh
+ * means the grant is gone. */
+static int reauthorize(struct pipeline *p, enum lever_err e, int *parked)
+{
+	char err[600];
+
+	if (e != LEVER_UNAUTHORIZED || p->acct->lever_api_key)
+		return 0;
+	if (authorize(p, 1, err, sizeof err) == PIPE_PARK)
+		*parked = 1;
+	return !*parked;
+}
+
+static void lost_grant(struct pipeline *p, enum lever_err e, int *parked)
+{
+	char reason[700];
+
+	if (e != LEVER_UNAUTHORIZED || p->acct->lever_api_key)
+		return;
+	snprintf(reason, sizeof reason, "Lever refused a freshly refreshed token (%.500s); "
+		 "a Lever Super Admin must reconnect", p->lv.error);
+	auth_mark_disconnected(p->st, p->acct->id, reason);
+	*parked = 1;
 }
 
 void pipeline_close(struct pipeline *p)
@@ -199,6 +239,12 @@ static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invit
 		 "candidate has no email address. It will be sent automatically once an "
 		 "email is added in Lever.", (long long)inv->campaign);
 	e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
+	if (reauthorize(p, e, &p->parked)) {
+		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
+		lost_grant(p, e, &p->parked);
+	}
+	if (p->parked)
+		return PIPE_PARK;
 	if (e != LEVER_OK) {
 		long ra = -1;
 
@@ -297,7 +343,18 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 			 job->to_stage);
 		goto out;
 	}
+	if ((r = authorize(p, 0, err, errlen)) != PIPE_DONE)
+		goto out;
 	le = lever_opportunity_get(&p->lv, job->opportunity, &o);
+	if (reauthorize(p, le, &p->parked)) {
+		le = lever_opportunity_get(&p->lv, job->opportunity, &o);
+		lost_grant(p, le, &p->parked);
+	}
+	if (p->parked) {
+		snprintf(err, errlen, "account disconnected from Lever");
+		r = PIPE_PARK;
+		goto out;
+	}
 	if (le == LEVER_NOTFOUND) {
 		log_info("opportunity %s no longer exists in Lever: nothing to send", job->opportunity);
 		goto out;
@@ -320,6 +377,11 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 		one = handle_rule(p, rule, o, one_err, sizeof one_err);
 		/* A retry wins over a final failure (the failed invitation is
 		 * skipped next time); what was sent stays sent. */
+		if (one == PIPE_PARK) {
+			r = one;
+			snprintf(err, errlen, "%s", one_err);
+			break;
+		}
 		if (one == PIPE_RETRY || (one == PIPE_FAIL && r == PIPE_DONE)) {
 			r = one;
 			snprintf(err, errlen, "%s", one_err);
@@ -346,7 +408,15 @@ int pipeline_recheck_waiting(struct pipeline *p)
 
 		if (strcmp(invs[i]->state, "waiting_email") != 0)
 			continue;
+		if (authorize(p, 0, err, sizeof err) != PIPE_DONE)
+			break;
 		le = lever_opportunity_get(&p->lv, invs[i]->opportunity, &o);
+		if (reauthorize(p, le, &p->parked)) {
+			le = lever_opportunity_get(&p->lv, invs[i]->opportunity, &o);
+			lost_grant(p, le, &p->parked);
+		}
+		if (p->parked)
+			break;
 		if (le != LEVER_OK) {
 			log_warn("recheck of opportunity %s: %s", invs[i]->opportunity,
 				 p->lv.error);

@@ -16,12 +16,15 @@ struct pipeline {
 	struct store_account *acct;       /* owned */
 	struct lever lv;                  /* rate limited per account */
 	struct codingame cg;
+	int parked;                       /* the account lost its Lever grant */
 };
 
 enum pipe_result {
 	PIPE_DONE = 0,      /* finished (including "nothing to do") */
 	PIPE_RETRY,         /* temporary failure: try again later */
-	PIPE_FAIL           /* final failure: keep the job as failed */
+	PIPE_FAIL,          /* final failure: keep the job as failed */
+	PIPE_PARK           /* the account lost its Lever grant: keep the job
+			       for after a reconnect, stop working the account */
 };
 
 /* Loads the account; -1 when it is unknown or the store fails. */

@@ -128,6 +128,15 @@ static void finish(const struct conf *c, struct store *st, struct store_job *job
 {
 	int64_t due;
 
+	if (r == PIPE_PARK) {
+		/* Not the job's fault: it waits, due again at once after a
+		 * reconnect (the runner does not work a disconnected account). */
+		log_warn("job %016llx (opportunity %s) waits: %s", (unsigned long long)job->id,
+			 job->opportunity, err);
+		if (store_job_reschedule(st, job, clock_wall_ms(), err) != STORE_OK)
+			log_err("job %016llx: %s", (unsigned long long)job->id, store_last_error(st));
+		return;
+	}
 	if (r == PIPE_DONE) {
 		if (store_job_done(st, job) != STORE_OK)
 			log_err("job %016llx done but not removed: %s",
@@ -190,6 +199,10 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		int64_t now = clock_wall_ms(), due = INT64_MAX;
 		enum store_err se;
 
+		if (p.acct->disconnected || p.parked) {
+			log_info("account %u is disconnected from Lever: its jobs wait", account);
+			break;
+		}
 		se = store_job_lease(st, account, now, (int64_t)c->job_lease_seconds * 1000,
 				     &job, &due);
 		if (se == STORE_OK) {

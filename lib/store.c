@@ -67,12 +67,13 @@
 
 enum tbl {
 	T_ACCOUNTS, T_ACCOUNT_NAMES, T_RULES, T_DELIVERIES, T_JOBS,
-	T_INVITATIONS, T_INV_BY_TEST, T_META, T_COUNT
+	T_INVITATIONS, T_INV_BY_TEST, T_META, T_OAUTH_STATES, T_COUNT
 };
 
 static const char *const tbl_file[T_COUNT] = {
 	"accounts.db", "account_names.db", "rules.db", "deliveries.db",
 	"jobs.db", "invitations.db", "invitations_by_test.db", "meta.db",
+	"oauth_states.db",
 };
 
 struct store {
@@ -687,13 +688,14 @@ void store_account_free(struct store_account *a)
 	free(a->name);
 	/* Secrets do not linger in freed memory. */
 	char *secrets[] = { a->lever_api_key, a->codingame_api_key, a->webhook_token,
-			    a->callback_secret };
+			    a->callback_secret, a->access_token, a->refresh_token };
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
 		if (secrets[i]) {
 			explicit_bzero(secrets[i], strlen(secrets[i]));
 			free(secrets[i]);
 		}
 	free(a->webhook_id);
+	free(a->disconnected_reason);
 	free(a);
 }
 
@@ -719,6 +721,12 @@ static char *account_json(const struct store_account *a)
 	jstr(o, "webhook_token", a->webhook_token);
 	jstr(o, "callback_secret", a->callback_secret);
 	jint(o, "created_at", a->created_at);
+	jstr(o, "access_token", a->access_token);
+	jstr(o, "refresh_token", a->refresh_token);
+	jint(o, "token_expires_at", a->token_expires_at);
+	jbool(o, "disconnected", a->disconnected);
+	jint(o, "disconnected_at", a->disconnected_at);
+	jstr(o, "disconnected_reason", a->disconnected_reason);
 	return jdump_put(o);
 }
 
@@ -755,9 +763,15 @@ static int account_decode(struct store *st, const DBT *k, const DBT *v,
 	    (ret = jdup(st, o, "accounts", "codingame_api_key", 0, &a->codingame_api_key)) ||
 	    (ret = jdup(st, o, "accounts", "webhook_id", 0, &a->webhook_id)) ||
 	    (ret = jdup(st, o, "accounts", "webhook_token", 0, &a->webhook_token)) ||
-	    (ret = jdup(st, o, "accounts", "callback_secret", 0, &a->callback_secret)))
+	    (ret = jdup(st, o, "accounts", "callback_secret", 0, &a->callback_secret)) ||
+	    (ret = jdup(st, o, "accounts", "access_token", 0, &a->access_token)) ||
+	    (ret = jdup(st, o, "accounts", "refresh_token", 0, &a->refresh_token)) ||
+	    (ret = jdup(st, o, "accounts", "disconnected_reason", 0, &a->disconnected_reason)))
 		goto out;
 	a->created_at = jget_i64(o, "created_at");
+	a->token_expires_at = jget_i64(o, "token_expires_at");
+	a->disconnected = jget_bool(o, "disconnected");
+	a->disconnected_at = jget_i64(o, "disconnected_at");
 	*out = a;
 	a = NULL;
 	ret = 0;
@@ -2060,6 +2074,100 @@ enum store_err store_invitation_list(struct store *st, uint32_t account,
 	*out = arg.list;
 	*n = arg.n;
 	return STORE_OK;
+}
+
+/* ---------------------------------------------------------- oauth states */
+
+void store_oauth_state_free(struct store_oauth_state *s)
+{
+	if (!s)
+		return;
+	free(s->state);
+	free(s->user);
+	free(s);
+}
+
+struct state_arg {
+	const struct store_oauth_state *in;
+	const char *state;
+	struct store_oauth_state *out;
+};
+
+static int op_state_put(struct store *st, DB_TXN *txn, void *p)
+{
+	struct state_arg *a = p;
+	struct json_object *o = json_object_new_object();
+	char *text;
+	DBT k, v;
+	int ret;
+
+	if (!o)
+		return ENOMEM;
+	jint(o, "account", a->in->account);
+	jstr(o, "user", a->in->user);
+	jint(o, "expires_at", a->in->expires_at);
+	if (!(text = jdump_put(o)))
+		return ENOMEM;
+	k = dbt(a->in->state, strlen(a->in->state));
+	v = dbt(text, strlen(text));
+	ret = st->db[T_OAUTH_STATES]->put(st->db[T_OAUTH_STATES], txn, &k, &v, DB_NOOVERWRITE);
+	free(text);
+	return ret;
+}
+
+enum store_err store_oauth_state_put(struct store *st, const struct store_oauth_state *s)
+{
+	struct state_arg arg = { .in = s };
+
+	if (!s->state || !*s->state || !s->user) {
+		set_err(st, "saving an OAuth state: no state or user");
+		return STORE_ERR;
+	}
+	return run(st, "saving an OAuth state", RUN_TXN, op_state_put, &arg);
+}
+
+static int op_state_take(struct store *st, DB_TXN *txn, void *p)
+{
+	struct state_arg *a = p;
+	struct json_object *o = NULL;
+	DBT k = dbt(a->state, strlen(a->state)), v = dbt(NULL, 0);
+	int ret;
+
+	store_oauth_state_free(a->out);
+	a->out = NULL;
+	ret = st->db[T_OAUTH_STATES]->get(st->db[T_OAUTH_STATES], txn, &k, &v, DB_RMW);
+	if (ret != 0)
+		return ret;
+	if (!(o = jparse(st, "oauth_states", &v)))
+		return ERR_SET;
+	if (!(a->out = calloc(1, sizeof *a->out)) || !(a->out->state = strdup(a->state))) {
+		json_object_put(o);
+		return ENOMEM;
+	}
+	a->out->account = (uint32_t)jget_i64(o, "account");
+	a->out->expires_at = jget_i64(o, "expires_at");
+	ret = jdup(st, o, "oauth_states", "user", 1, &a->out->user);
+	json_object_put(o);
+	if (ret == 0)   /* single use: gone with the same commit */
+		ret = st->db[T_OAUTH_STATES]->del(st->db[T_OAUTH_STATES], txn, &k, 0);
+	return ret;
+}
+
+enum store_err store_oauth_state_take(struct store *st, const char *state,
+				      struct store_oauth_state **out)
+{
+	struct state_arg arg = { .state = state };
+	enum store_err e;
+
+	*out = NULL;
+	if (!state || !*state)
+		return STORE_NOTFOUND;
+	e = run(st, "taking an OAuth state", RUN_TXN, op_state_take, &arg);
+	if (e == STORE_OK)
+		*out = arg.out;
+	else
+		store_oauth_state_free(arg.out);
+	return e;
 }
 
 /* ----------------------------------------------------------- maintenance */

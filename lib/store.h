@@ -38,6 +38,14 @@ struct store_account {
 	char *webhook_token;         /* signature token for deliveries */
 	char *callback_secret;       /* secret part of the CodinGame callback URL */
 	int64_t created_at;          /* ms epoch */
+	/* OAuth (instead of lever_api_key): tokens and when the access token expires. */
+	char *access_token;
+	char *refresh_token;
+	int64_t token_expires_at;    /* ms epoch */
+	/* Lever refused the grant (revoked) or an admin disconnected: jobs wait. */
+	int disconnected;
+	int64_t disconnected_at;
+	char *disconnected_reason;
 };
 enum store_err store_account_add(struct store *st, struct store_account *a); /* sets a->id; STORE_EXISTS on name */
 enum store_err store_account_put(struct store *st, const struct store_account *a); /* update existing */
@@ -143,6 +151,20 @@ enum store_err store_invitation_list(struct store *st, uint32_t account,
 				     struct store_invitation ***out, size_t *n);
 void store_invitation_free(struct store_invitation *i);
 void store_invitations_free(struct store_invitation **i, size_t n);
+
+/* ---- OAuth states: single-use, bound to an account and an admin ---- */
+struct store_oauth_state {
+	char *state;                 /* random, the key */
+	uint32_t account;
+	char *user;                  /* REMOTE_USER who started the flow */
+	int64_t expires_at;          /* ms epoch */
+};
+enum store_err store_oauth_state_put(struct store *st, const struct store_oauth_state *s);
+/* Reads and deletes in one transaction: a state works once. STORE_NOTFOUND
+ * when unknown or already used (expiry is the caller's to check). */
+enum store_err store_oauth_state_take(struct store *st, const char *state,
+				      struct store_oauth_state **out);
+void store_oauth_state_free(struct store_oauth_state *s);
 
 /* ---- maintenance ---- */
 /* Checkpoint; log files no longer needed are removed automatically. */

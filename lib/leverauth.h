@@ -1,0 +1,34 @@
+/* leverauth: the credentials an account's Lever calls use. An API key as
+ * is; OAuth access tokens refreshed before expiry or after a 401, one
+ * refresh at a time per account across all processes. */
+#ifndef CGLEVER_LEVERAUTH_H
+#define CGLEVER_LEVERAUTH_H
+
+#include <stddef.h>
+#include "conf.h"
+#include "lever.h"
+#include "store.h"
+
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_DISCONNECTED,   /* grant gone (or never there): the account waits */
+	AUTH_TEMPORARY       /* token endpoint unreachable: try later */
+};
+
+/* Refresh this long before the access token expires. */
+#define AUTH_EARLY_MS 60000
+
+/* Makes lv (already lever_init'ed) usable for *acct: sets its credentials, refreshing the access
+ * token when it expires within AUTH_EARLY_MS, or always with force (after
+ * a 401 with the current token). *acct may be replaced by a fresh copy
+ * (the old one freed); lv borrows from it. On AUTH_DISCONNECTED the
+ * account is recorded as disconnected with the reason. */
+enum auth_result auth_prepare(const struct conf *c, struct store *st,
+			      struct store_account **acct, struct lever *lv, int force,
+			      char *err, size_t errlen);
+
+/* Records the account as disconnected (reason shown to admins); keeps
+ * everything else. */
+int auth_mark_disconnected(struct store *st, uint32_t account, const char *reason);
+
+#endif
