@@ -42,13 +42,13 @@ cgi-bin/webhook.fcgi: cgi-bin/webhook.c lib/libcglever.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
-cgi-bin/oauth.fcgi: cgi-bin/pending.c lib/libcglever.a
+cgi-bin/oauth.fcgi: cgi-bin/oauth.c lib/libcglever.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -DPENDING_NAME='"oauth"' $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
-cgi-bin/admin.fcgi: cgi-bin/pending.c lib/libcglever.a
+cgi-bin/admin.fcgi: cgi-bin/admin.c lib/libcglever.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -DPENDING_NAME='"admin"' $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
 
 bin/cglever-ctl: bin/cglever-ctl.c lib/libcglever.a
 	@$(if $(Q),echo "  LINK    $@")

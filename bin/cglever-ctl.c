@@ -156,12 +156,16 @@ static int account_list(struct ctl *x)
 		fprintf(stderr, "cglever-ctl: %s\n", store_last_error(x->st));
 		return 1;
 	}
-	printf("%-6s %-24s %-8s %-10s %s\n", "ID", "NAME", "LEVER", "CODINGAME", "WEBHOOK");
+	printf("%-6s %-24s %-8s %-10s %-11s %s\n", "ID", "NAME", "LEVER", "CODINGAME", "WEBHOOK",
+	       "STATUS");
 	for (size_t i = 0; i < n; i++)
-		printf("%-6u %-24s %-8s %-10s %s\n", a[i]->id, a[i]->name,
-		       a[i]->lever_api_key ? "api-key" : "none",
+		printf("%-6u %-24s %-8s %-10s %-11s %s%s%s\n", a[i]->id, a[i]->name,
+		       a[i]->lever_api_key ? "api-key" : a[i]->refresh_token ? "oauth" : "none",
 		       a[i]->codingame_api_key ? "api-key" : "none",
-		       a[i]->webhook_id ? "registered" : a[i]->webhook_token ? "by-hand" : "none");
+		       a[i]->webhook_id ? "registered" : a[i]->webhook_token ? "by-hand" : "none",
+		       a[i]->disconnected ? "disconnected" : "connected",
+		       a[i]->disconnected_reason ? ": " : "",
+		       a[i]->disconnected_reason ? a[i]->disconnected_reason : "");
 	store_accounts_free(a, n);
 	return 0;
 }

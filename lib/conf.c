@@ -42,6 +42,7 @@ static const struct key keys[] = {
 	{ "job_max_attempts", K_LONG, S(job_max_attempts), 0, 1, 100, "8" },
 	{ "http_timeout_seconds", K_LONG, S(http_timeout_seconds), 0, 1, 300, "10" },
 	{ "lever_rate", K_LONG, S(lever_rate), 0, 1, 10, "10" },
+	{ "oauth_state_seconds", K_LONG, S(oauth_state_seconds), 0, 1, 3600, "600" },
 };
 #undef S
 

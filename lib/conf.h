@@ -34,6 +34,7 @@ struct conf {
 	int job_max_attempts;       /* then the job is kept as failed */
 	int http_timeout_seconds;   /* per outbound request */
 	int lever_rate;             /* outbound Lever requests per second per account */
+	int oauth_state_seconds;    /* how long a "Connect Lever" sign-in may take */
 };
 
 /* Loads path, or $CGLEVER_CONFIG, or CGLEVER_DEFAULT_CONFIG when path is

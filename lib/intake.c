@@ -67,6 +67,13 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		set(res, 400, "bad token");
 		goto out;
 	}
+	if (acct->disconnected && !acct->webhook_token) {
+		/* Disconnected by an admin: the webhook is gone from Lever; a
+		 * late delivery changes nothing (and a 4xx would only be retried). */
+		log_info("delivery for account %u ignored: account disconnected", acct->id);
+		set(res, 200, "account disconnected, nothing recorded");
+		goto out;
+	}
 	if (!acct->webhook_token) {
 		log_warn("delivery for account %u refused: no signature token stored", acct->id);
 		set(res, 401, "account has no webhook signature token");

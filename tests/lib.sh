@@ -71,13 +71,20 @@ codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1
 ctl_path = $TOP/bin/cglever-ctl
 log_level = debug
 job_lease_seconds = ${LEASE:-2}
+lever_auth_url = http://127.0.0.1:$LEVER_PORT/authorize
+lever_token_url = http://127.0.0.1:$LEVER_PORT/oauth/token
+lever_client_id = cglever-test
+lever_client_secret = client-secret-$$
+admin_users = admin, boss
+oauth_state_seconds = ${STATE_SECONDS:-600}
 CONF
+	printf 'admin:pw-%s\nboss:pw-%s\nmallory:pw-%s\n' $$ $$ $$ >"$T/users"
 	export CGLEVER_CONFIG="$T/cglever.conf"
 }
 
 start_lighttpd() {
 	need lighttpd
-	sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
+	AUTH_USERFILE="$T/users" sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
 	PIDS="$PIDS $!"
 	i=0

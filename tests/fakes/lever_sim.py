@@ -3,10 +3,29 @@
 
   python3 lever_sim.py --port P [--host 127.0.0.1] [--verbose]   (prints "listening on HOST:PORT")
 Auth: Basic (API key, EMPTY password) or Bearer token, else 401. 10 req/s, burst 20 per
-key/token, else 429. Lists {"data","hasNext","next" (only when hasNext)}; limit 1..100;
+key/token (an OAuth grant's tokens share one bucket), else 429. Lists {"data","hasNext","next" (only when hasNext)}; limit 1..100;
 offset only as issued (else 400). Endpoints: GET opportunities/:id[?expand=stage],
 POST opportunities/:id/notes, PUT|DELETE .../notes/:noteId, POST .../addTags|removeTags,
 PUT .../stage, GET stages|tags|users, GET|POST webhooks, DELETE webhooks/:id.
+OAuth tokens need the scope (notes, opportunities, stages, tags, users, webhooks):
+X:read:admin for GET, X:write:admin (covers read) otherwise, else 403 Forbidden.
+
+OAuth 2.0 code flow (Auth0 style; audience http://127.0.0.1:PORT/v1/):
+  GET /authorize?client_id&redirect_uri&response_type=code&state&audience&scope[&prompt=consent]
+       unknown client, redirect_uri != registered, duplicate parameter: 400 HTML page;
+       other errors redirect (?error=invalid_request|unsupported_response_type|invalid_scope,
+       access_denied for a wrong audience); else 200 consent page, two forms posting
+       txn + decision=allow|deny to POST /authorize/decision -> 302 redirect_uri?code&state
+       (code: single use, 10 min, bound to client and redirect_uri) or
+       ?error=access_denied&error_description=The+user+denied+access&state
+  POST /oauth/token (form body only, nothing else; logged and faultable, not rate limited):
+       grant_type=authorization_code client_id client_secret code redirect_uri, or
+       grant_type=refresh_token client_id client_secret refresh_token -> {"access_token"
+       (JWT-like, ~1 KB),"refresh_token" (only with offline_access; rotated: the old one
+       is spent),"token_type":"Bearer","scope","expires_in"}. Errors {"error",
+       "error_description"}: 400 invalid_request|unsupported_grant_type, 401
+       invalid_client, 403 invalid_grant. Refresh tokens die unused after
+       refresh_unused_ttl, and 1 year after the authorization.
 
 Control API (no auth; JSON; any Content-Type; empty body = {}):
   POST /_sim/reset     forget all; re-seed stages stage-applied, -screen, -onsite, -offer,
@@ -19,16 +38,22 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
   POST /_sim/stages {"stages":[{"id","text"}]}        replace
   GET  /_sim/notes[?opportunity=ID] -> {"notes":[{opportunity,noteId,value,secret,score,
        notifyFollowers,createdAt,performAs,updated}]}
-  GET  /_sim/webhooks -> [webhooks, with configuration.signatureToken]
+  GET  /_sim/webhooks -> [webhooks (whoever made them), with configuration.signatureToken]
+  POST /_sim/oauth/client {"client_id","client_secret","redirect_uri"}   add/replace an app
+  POST /_sim/oauth/config {"access_ttl"?=3600,"refresh_unused_ttl"?=7776000} (s, >= 1)
+  POST /_sim/oauth/revoke {"client_id"?}  the Super Admin revokes the app (default: all):
+       its access tokens -> 401, refresh tokens and pending codes -> invalid_grant
+  POST /_sim/oauth/expire {}  every OAuth access token expires now
+  GET  /_sim/oauth/stats -> {"authorizations","code_exchanges","refreshes","invalid_grants"}
   POST /_sim/deliver {"url","event"?=candidateStageChange,"opportunityId","toStageId"?
        (default: its stage),"fromStageId"?,"signatureToken"? (default: the webhook's for
        url+event),"token"?,"triggeredAt"?,"data"?,"badSignature"?,"omitId"?}
        -> {"status" (0: no connection),"body","payload","elapsed_ms"}
   POST|DELETE /_sim/faults (see simcommon.py); GET /_sim/stats -> {"requests",
        "by_status","rate_limited","max_1s","max_10s_avg"}; GET /_sim/requests -> [{method,
-       path,query,status,auth_kind,time_ms}]
+       path,query,status,auth_kind,time_ms}] (POST /oauth/token too: auth_kind "client")
 """
-import base64, collections, copy, hashlib, hmac, json, os, secrets, sys, time, urllib.parse
+import base64, collections, copy, hashlib, hmac, html, json, os, re, secrets, sys, time, urllib.parse
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +71,15 @@ EVENTS = ("applicationCreated", "candidateHired", "candidateStageChange", "candi
 ORIGINS = ("agency", "applied", "internal", "referred", "sourced", "university")
 EXPANDS = ("applications", "stage", "owner", "followers", "sourcedBy", "contact")
 ID = r"([^/]+)"
+SCOPES = ("offline_access opportunities:read:admin opportunities:write:admin notes:write:admin "
+          "notes:read:admin stages:read:admin tags:read:admin webhooks:read:admin "
+          "webhooks:write:admin users:read:admin confidential:access:admin").split()
+SCOPED = ("opportunities", "notes", "stages", "tags", "users", "webhooks")
+AUTHZ_PARAMS = ("client_id", "redirect_uri", "response_type", "state", "audience", "scope", "prompt")
+TOKEN_PATH, CODE_TTL, REFRESH_MAX_TTL = "/oauth/token", 600, 365 * 86400
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
 
 def not_found(what):
     return ApiError(404, "ResourceNotFound", f"{what} not found")
@@ -72,6 +106,29 @@ class LeverSim(Sim):
         self.stages = [{"id": i, "text": t} for i, t in STAGES]
         self.users = [dict(USER)]
         self.page_size = 100
+        self.clients, self.txns, self.codes, self.grants, self.access, self.refresh = {}, {}, {}, {}, {}, {}
+        self.oauth_cfg = {"access_ttl": 3600, "refresh_unused_ttl": 90 * 86400}
+        self.ostats = dict.fromkeys(("authorizations", "code_exchanges", "refreshes", "invalid_grants"), 0)
+
+    def issue(self, gid, aud):
+        """New tokens of grant gid -> the token reply. Caller holds the lock."""
+        g, t, ttl = self.grants[gid], int(time.time()), self.oauth_cfg["access_ttl"]
+        claims = {"iss": "https://auth.lever.co/", "sub": "auth0|" + USER["id"], "aud": [aud],
+                  "iat": t, "exp": t + ttl, "azp": g["client_id"], "scope": " ".join(g["scope"]),
+                  "gty": "authorization_code", "https://lever.co/nonce": rand_token(300)}
+        at = ".".join(b64url(json.dumps(x).encode()) for x in ({"alg": "RS256", "typ": "JWT"}, claims))
+        at += "." + b64url(secrets.token_bytes(256))
+        self.access[at] = {"grant": gid, "exp": time.time() + ttl}
+        r = {"access_token": at, "token_type": "Bearer", "scope": claims["scope"], "expires_in": ttl}
+        if "offline_access" in g["scope"]:
+            r["refresh_token"] = "v1." + secrets.token_urlsafe(96)
+            self.refresh[r["refresh_token"]] = {"grant": gid, "issued": time.time(), "spent": False}
+        return r
+
+    def grant_error(self, why):
+        """Caller holds the lock."""
+        self.ostats["invalid_grants"] += 1
+        return ApiError(403, "invalid_grant", why)
 
     def stage_text(self, sid):
         return next((s["text"] for s in self.stages if s["id"] == sid), None)
@@ -146,11 +203,35 @@ class LeverHandler(Handler):
         ("POST", r"/_sim/opportunities/" + ID, "sim_opp_put"),
         ("GET", r"/_sim/notes", "sim_notes"), ("GET", r"/_sim/webhooks", "sim_webhooks"),
         ("POST", r"/_sim/deliver", "sim_deliver"),
+        ("GET", r"/authorize", "oa_authorize"), ("POST", r"/authorize/decision", "oa_decision"),
+        ("POST", TOKEN_PATH, "oa_token"), ("POST", r"/_sim/oauth/client", "sim_oa_client"),
+        ("POST", r"/_sim/oauth/config", "sim_oa_config"), ("POST", r"/_sim/oauth/revoke", "sim_oa_revoke"),
+        ("POST", r"/_sim/oauth/expire", "sim_oa_expire"), ("GET", r"/_sim/oauth/stats", "sim_oa_stats"),
     ]
+    extra_paths = ("/authorize", "/authorize/decision", TOKEN_PATH)
+
+    def api_path(self, p):
+        return super().api_path(p) or p == TOKEN_PATH     # logged and faultable, no auth
+
+    def audience(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/"
+
+    def reply_error(self, e):
+        if self.upath == TOKEN_PATH:        # Auth0's envelope
+            err = e.code if re.fullmatch(r"[a-z_]+", e.code) else \
+                "too_many_requests" if e.status == 429 else "invalid_request" if e.status < 500 else "server_error"
+            self.send_json(e.status, {"error": err, "error_description": e.message}, e.headers)
+        elif self.upath in self.extra_paths:
+            self.send_html(e.status, "Authorization error", f"<p>{html.escape(e.message)}</p>", e.headers)
+        else:
+            super().reply_error(e)
 
     def authenticate(self):
+        if self.upath == TOKEN_PATH:
+            self.auth_kind = "client"
+            return
         scheme, _, cred = self.headers.get("Authorization", "").strip().partition(" ")
-        scheme, cred, who = scheme.lower(), cred.strip(), None
+        scheme, cred, who, scope = scheme.lower(), cred.strip(), None, None
         with S.lock:
             if scheme == "basic":
                 self.auth_kind = "basic"
@@ -162,12 +243,19 @@ class LeverHandler(Handler):
                     who = "key:" + user
             elif scheme == "bearer":
                 self.auth_kind = "bearer"
+                a = S.access.get(cred)
                 if cred in S.tokens and (S.tokens[cred] is None or S.tokens[cred] > time.time()):
                     who = "token:" + cred
+                elif a and a["exp"] > time.time() and not S.grants[a["grant"]]["revoked"]:
+                    who, scope = "grant:" + a["grant"], S.grants[a["grant"]]["scope"]
         if not who:
             raise ApiError(401, "Unauthorized", "missing, invalid or expired credentials")
         if not S.admit(who):
             raise ApiError(429, "TooManyRequests", "rate limit exceeded (10 requests/s, burst 20)")
+        parts = self.upath.split("/") + ["", ""]
+        res, rw = "notes" if parts[4] == "notes" else parts[2], "read" if self.command == "GET" else "write"
+        if scope is not None and res in SCOPED and not {f"{res}:{rw}:admin", f"{res}:write:admin"} & set(scope):
+            raise ApiError(403, "Forbidden", f"the token lacks the scope {res}:{rw}:admin")
 
     def page(self, kind, items):
         """Caller holds the lock."""
@@ -382,6 +470,155 @@ class LeverHandler(Handler):
             del env["id"]
         status, text, ms = post_json(url, env, {"User-Agent": "Lever-Webhooks"})
         self.send_json(200, {"status": status, "body": text, "payload": env, "elapsed_ms": ms})
+
+    # -- OAuth 2.0 authorization code flow --
+    def send_html(self, status, title, body, headers=None):
+        page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
+                f"<body><h1>{title}</h1>{body}</body></html>\n").encode()
+        self.send_json(status, None, {"Cache-Control": "no-store", **(headers or {})}, page,
+                       "text/html; charset=utf-8")
+
+    def redirect(self, uri, params):
+        loc = uri + ("&" if "?" in uri else "?") + urllib.parse.urlencode(params)
+        self.send_json(302, None, {"Location": loc, "Cache-Control": "no-store"}, b"")
+
+    def form(self, allowed, code):
+        """The form-encoded body as a dict: no duplicates, only allowed names."""
+        ct = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        need(ct == "application/x-www-form-urlencoded",
+             "Content-Type must be application/x-www-form-urlencoded", code)
+        try:
+            pairs = urllib.parse.parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            raise bad("malformed form body", code)
+        f = dict(pairs)
+        need(len(f) == len(pairs), "duplicate parameter", code)
+        need(set(f) <= set(allowed), f"unexpected parameter(s): {', '.join(sorted(set(f) - set(allowed)))}", code)
+        return f
+
+    def oa_authorize(self):
+        dup = [k for k, v in self.query.items() if len(v) > 1]
+        need(not dup, f"duplicate parameter(s): {', '.join(dup)}")
+        p = {k: v[0] for k, v in self.query.items()}
+        with S.lock:
+            c = copy.deepcopy(S.clients.get(p.get("client_id", "")))
+        need(c, "unknown client_id")
+        need(p.get("redirect_uri") == c["redirect_uri"], "redirect_uri is not the app's registered callback URL")
+        extra, scopes = set(p) - set(AUTHZ_PARAMS), list(dict.fromkeys(p.get("scope", "").split()))
+        unknown = [x for x in scopes if x not in SCOPES]
+        errs = [(extra, "invalid_request", f"unexpected parameter(s): {', '.join(sorted(extra))}"),
+                (p.get("response_type") != "code", "unsupported_response_type", "response_type must be code"),
+                (not p.get("state"), "invalid_request", "state is required"),
+                (p.get("prompt", "consent") != "consent", "invalid_request", "prompt must be consent"),
+                (p.get("audience") != self.audience(), "access_denied",
+                 f"Service not found: {p.get('audience', '')}"),
+                (not scopes, "invalid_scope", "scope is required"),
+                (unknown, "invalid_scope", f"unknown scope(s): {' '.join(unknown)}")]
+        err = next(((e, d) for bad_, e, d in errs if bad_), None)
+        if err:
+            return self.redirect(c["redirect_uri"], {"error": err[0], "error_description": err[1],
+                                                     **({"state": p["state"]} if p.get("state") else {})})
+        txn = secrets.token_urlsafe(16)
+        with S.lock:
+            S.txns[txn] = {"client_id": p["client_id"], "redirect_uri": c["redirect_uri"], "state": p["state"],
+                           "scope": scopes, "exp": time.time() + CODE_TTL}
+        li = "".join(f"<li>{html.escape(x)}</li>" for x in scopes)
+        forms = "".join(f'<form method="post" action="/authorize/decision"><input type="hidden" name="txn" '
+                        f'value="{txn}"><input type="hidden" name="decision" value="{d}">'
+                        f'<button type="submit">{d.title()}</button></form>' for d in ("allow", "deny"))
+        self.send_html(200, "Authorize application", f"<p>The application <b>{html.escape(p['client_id'])}"
+                       f"</b> asks for access to your Lever account:</p><ul>{li}</ul>{forms}")
+
+    def oa_decision(self):
+        f = self.form(("txn", "decision"), "BadRequest")
+        need(f.get("decision") in ("allow", "deny"), "decision must be allow or deny")
+        with S.lock:
+            t = S.txns.pop(f.get("txn", ""), None)
+            need(t and t["exp"] > time.time(), "unknown, used or expired authorization request")
+            if f["decision"] == "allow":
+                code = secrets.token_urlsafe(24)
+                S.codes[code] = {"client_id": t["client_id"], "redirect_uri": t["redirect_uri"],
+                                 "scope": t["scope"], "exp": time.time() + CODE_TTL, "used": False}
+                S.ostats["authorizations"] += 1
+                q = {"code": code, "state": t["state"]}
+            else:
+                q = {"error": "access_denied", "error_description": "The user denied access", "state": t["state"]}
+        self.redirect(t["redirect_uri"], q)
+
+    def oa_token(self):
+        ir = "invalid_request"
+        need(not self.rawquery, "parameters belong in the form-encoded body, not the URL", ir)
+        f = self.form(("grant_type", "client_id", "client_secret", "code", "redirect_uri", "refresh_token"), ir)
+        gt = f.get("grant_type")
+        want = {"authorization_code": ("code", "redirect_uri"), "refresh_token": ("refresh_token",)}.get(gt)
+        if want is None:
+            raise ApiError(400, "unsupported_grant_type" if gt else ir, f"unsupported grant_type {gt!r}")
+        want = ("grant_type", "client_id", "client_secret") + want
+        need(set(f) <= set(want), f"unexpected parameter(s) for {gt}: {', '.join(sorted(set(f) - set(want)))}", ir)
+        missing = [k for k in want if not f.get(k)]
+        need(not missing, f"missing parameter(s): {', '.join(missing)}", ir)
+        with S.lock:
+            c, now = S.clients.get(f["client_id"]), time.time()
+            if not c or not hmac.compare_digest(c["secret"].encode(), f["client_secret"].encode()):
+                raise ApiError(401, "invalid_client", "Client authentication failed")
+            if gt == "authorization_code":
+                k = S.codes.get(f["code"])
+                if not k or k["client_id"] != f["client_id"]:
+                    raise S.grant_error("Invalid authorization code")
+                if k["used"] or k["exp"] <= now:
+                    raise S.grant_error("Authorization code already used" if k["used"] else "Authorization code expired")
+                if k["redirect_uri"] != f["redirect_uri"]:
+                    raise S.grant_error("redirect_uri does not match the one of the authorization request")
+                k["used"], gid = True, new_uuid()
+                S.grants[gid] = {"client_id": f["client_id"], "scope": k["scope"], "born": now, "revoked": False}
+                S.ostats["code_exchanges"] += 1
+            else:
+                r = S.refresh.get(f["refresh_token"])
+                g = r and S.grants[r["grant"]]
+                if not r or g["client_id"] != f["client_id"]:
+                    raise S.grant_error("Unknown or invalid refresh token.")
+                if r["spent"] or g["revoked"]:
+                    raise S.grant_error("Refresh token already used (rotated)" if r["spent"] else "Grant revoked")
+                if now > r["issued"] + S.oauth_cfg["refresh_unused_ttl"] or now > g["born"] + REFRESH_MAX_TTL:
+                    raise S.grant_error("Refresh token expired")
+                r["spent"], gid = True, r["grant"]
+                S.ostats["refreshes"] += 1
+            reply = S.issue(gid, self.audience())
+        self.send_json(200, reply, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    def sim_oa_client(self):
+        b = self.json_obj(False)
+        need(all(isinstance(b.get(k), str) and b[k] for k in ("client_id", "client_secret", "redirect_uri")),
+             "client_id, client_secret and redirect_uri must be non-empty strings")
+        need(valid_url(b["redirect_uri"]), "redirect_uri must be an https (or loopback http) URL")
+        c = {"secret": b["client_secret"], "redirect_uri": b["redirect_uri"]}
+        self.locked(lambda: S.clients.update({b["client_id"]: c}) or {"ok": True})
+
+    def sim_oa_config(self):
+        b = self.json_obj(False)
+        need(set(b) <= set(S.oauth_cfg) and all(is_int(v) and v >= 1 for v in b.values()),
+             "access_ttl and refresh_unused_ttl must be seconds >= 1")
+        self.locked(lambda: S.oauth_cfg.update(b) or dict(S.oauth_cfg))
+
+    def sim_oa_revoke(self):
+        cid = self.json_obj(False).get("client_id")
+
+        def revoke():
+            for g in S.grants.values():
+                g["revoked"] |= cid in (None, g["client_id"])
+            S.codes = {k: v for k, v in S.codes.items() if cid not in (None, v["client_id"])}
+            return {"ok": True}
+        self.locked(revoke)
+
+    def sim_oa_expire(self):
+        def expire():
+            for a in S.access.values():
+                a["exp"] = min(a["exp"], time.time())
+            return {"ok": True}
+        self.locked(expire)
+
+    def sim_oa_stats(self):
+        self.locked(lambda: dict(S.ostats))
 
 if __name__ == "__main__":
     serve(LeverHandler, "Lever API simulator")

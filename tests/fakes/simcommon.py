@@ -2,7 +2,8 @@
 
 Sim: the state, ONE lock, API keys, fault queue, stats, request log, a per-key
 token bucket. Handler: HTTP/1.1 keep-alive, route tables, 1 MiB body cap, strict
-JSON, {"code","message"} errors, fault injection, the common /_sim/ endpoints.
+JSON, {"code","message"} errors (reply_error: per-path override), fault injection,
+the common /_sim/ endpoints. Logs never show code/token/secret parameter values.
 
 Faults (POST /_sim/faults, queued; DELETE /_sim/faults clears): {"method"?,
 "path"? (regex, re.search on the path without query), "action", "status"?=500,
@@ -28,6 +29,10 @@ def rand_token(n=48):
 
 def new_uuid():
     return str(uuid.uuid4())
+
+def redact(s):
+    """Hide credentials (code=, *token*=, *secret*= values) in text bound for a log."""
+    return re.sub(r"((?:code|token|secret)\w*=)[^&\s\"]+", r"\1***", s)
 
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
@@ -152,14 +157,15 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 120
     verbose = False
     sim = None                  # the Sim instance
-    prefix = "/api"             # auth, faults, stats and the log apply below it
+    prefix = "/api"             # auth, faults, stats and the log apply below it (api_path)
+    extra_paths = ()            # routed paths outside prefix and /_sim/
     routes = []                 # (method, regex on the path, handler method name)
     not_found_code = "NotFound"
     bad_code = "BadRequest"     # code of 400s for bad parameters / JSON
 
     def log_message(self, fmt, *args):
         if self.verbose:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+            sys.stderr.write("%s - %s\n" % (self.address_string(), redact(fmt % args)))
 
     def do_GET(self):
         self.dispatch()
@@ -171,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         self.upath, self.rawquery = u.path, u.query
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         self.after, self.auth_kind, self.replied, self.t0 = None, "none", False, now_ms()
-        self.is_api = self.upath == self.prefix or self.upath.startswith(self.prefix + "/")
+        self.is_api = self.api_path(self.upath)
         self.want_close = self.close_connection
         try:
             self.body = self.read_body()
@@ -189,20 +195,26 @@ class Handler(BaseHTTPRequestHandler):
             self.route()
         except ApiError as e:
             if not self.replied:
-                self.send_json(e.status, {"code": e.code, "message": e.message}, e.headers)
+                self.reply_error(e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as e:
             traceback.print_exc()
             if not self.replied:
                 self.close_connection = True
-                self.send_json(500, {"code": "InternalError", "message": repr(e)})
+                self.reply_error(ApiError(500, "InternalError", repr(e)))
+
+    def api_path(self, p):
+        return p == self.prefix or p.startswith(self.prefix + "/")
+
+    def reply_error(self, e):
+        self.send_json(e.status, {"code": e.code, "message": e.message}, e.headers)
 
     def authenticate(self):     # subclasses: set auth_kind, raise 401/429
         pass
 
     def route(self):
-        if not self.is_api and not self.upath.startswith("/_sim/"):
+        if not (self.is_api or self.upath.startswith("/_sim/") or self.upath in self.extra_paths):
             raise ApiError(404, self.not_found_code, f"no such path {self.upath}")
         allowed = []
         for meth, rx, name in self.routes:
@@ -287,8 +299,7 @@ class Handler(BaseHTTPRequestHandler):
             f, self.after = self.after, None
             if f["action"] == "drop_after":
                 return self.drop()
-            e = self.fault_error(f)
-            return self.send_json(e.status, {"code": e.code, "message": e.message}, e.headers)
+            return self.reply_error(self.fault_error(f))
         body = b"" if status == 204 else raw if raw is not None else json.dumps(obj).encode()
         self.replied = True
         self.note(status)
@@ -313,7 +324,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def note(self, status):
         if self.is_api:
-            self.sim.record({"method": self.command, "path": self.upath, "query": self.rawquery,
+            self.sim.record({"method": self.command, "path": self.upath, "query": redact(self.rawquery),
                              "status": status, "auth_kind": self.auth_kind, "time_ms": self.t0})
 
     # -- control API common to both simulators --

@@ -1,0 +1,122 @@
+/* page: shared by admin.fcgi and oauth.fcgi. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "csrf.h"
+#include "log.h"
+#include "page.h"
+#include "ratelimit.h"
+
+void page_admin_url(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/admin.fcgi/", c->public_url);
+}
+
+void page_send(struct req *r, int status, struct html *h)
+{
+	if (h->oom) {
+		req_reply_text(r, 500, "out of memory");
+		return;
+	}
+	req_reply(r, status, "text/html; charset=utf-8", NULL, h->buf, h->len);
+}
+
+void page_error(const struct conf *c, struct req *r, int status, const char *title,
+		const char *msg)
+{
+	struct html h;
+	char back[1024];
+
+	page_admin_url(c, back, sizeof back);
+	html_init(&h);
+	html_page_begin(&h, title);
+	html_message(&h, "error", msg);
+	html_raw(&h, "<p><a href=\"");
+	html_attr(&h, back);
+	html_raw(&h, "\">Back to the cglever admin page</a></p>\n");
+	html_page_end(&h);
+	page_send(r, status, &h);
+	html_free(&h);
+}
+
+const char *page_admin(const struct conf *c, struct req *r)
+{
+	if (!r->remote_user) {
+		page_error(c, r, 403, "Sign-in required",
+			   "The web server did not authenticate you: cglever's admin pages "
+			   "rely on the web server's authentication (see INSTALL).");
+		return NULL;
+	}
+	if (!conf_is_admin(c, r->remote_user)) {
+		log_warn("admin page refused to %s: not in admin_users", r->remote_user);
+		page_error(c, r, 403, "Not allowed",
+			   "Your user is not listed in admin_users in cglever's configuration.");
+		return NULL;
+	}
+	return r->remote_user;
+}
+
+void page_redirect(struct req *r, const char *url)
+{
+	char hdr[2200];
+
+	/* url is built by us from escaped parts; no CR/LF can reach here. */
+	if (strpbrk(url, "\r\n") || snprintf(hdr, sizeof hdr, "Location: %s\r\n", url) >=
+						    (int)sizeof hdr) {
+		req_reply_text(r, 500, "bad redirect");
+		return;
+	}
+	req_reply(r, 303, "text/plain; charset=utf-8", hdr, "See Other\n", 10);
+}
+
+void page_csrf_field(const struct conf *c, struct html *h, const char *user)
+{
+	char tok[CSRF_LEN];
+
+	if (csrf_make(c->secret, user, clock_wall_ms(), tok) == 0)
+		html_hidden(h, "csrf", tok);
+}
+
+struct form *page_post_form(const struct conf *c, struct req *r, const char *user,
+			    const struct form_field *tbl, size_t n)
+{
+	struct form *f = NULL;
+	const char *ct = req_env(r, "CONTENT_TYPE");
+	int i;
+
+	if (strcmp(r->method, "POST") != 0) {
+		req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n",
+			  "405 Method Not Allowed: POST only\n", 34);
+		return NULL;
+	}
+	if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+		page_error(c, r, 415, "Bad request", "Forms must be sent form-encoded.");
+		return NULL;
+	}
+	switch (req_read_body(r, c->max_body_bytes)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_TOOBIG:
+		page_error(c, r, 413, "Too large", "The form is larger than max_body_bytes.");
+		return NULL;
+	default:
+		page_error(c, r, 400, "Bad request", "The form could not be read.");
+		return NULL;
+	}
+	if (form_parse(tbl, n, r->body, r->body_len, &f) < 0) {
+		page_error(c, r, 400, "Bad request", f ? f->error : "out of memory");
+		form_free(f);
+		return NULL;
+	}
+	i = form_index(tbl, n, "csrf");
+	if (i < 0 || !csrf_check(c->secret, user, f->str[i], clock_wall_ms(), CSRF_MAX_AGE_MS)) {
+		log_warn("form refused for %s: bad or stale CSRF token", user);
+		page_error(c, r, 403, "Form expired",
+			   "This form is stale or was not sent from cglever's admin page. "
+			   "Reload the admin page and try again.");
+		form_free(f);
+		return NULL;
+	}
+	return f;
+}
