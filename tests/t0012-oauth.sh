@@ -1,0 +1,157 @@
+#!/bin/bash
+# Connecting a Lever account with OAuth, browser-free (curl): admin page ->
+# start -> Lever's consent -> callback -> admin page; then deliveries verify
+# with the registered webhook's token. Bad states, denial, refresh,
+# revocation, reconnection and disconnection.
+. "$(dirname "$0")/lib.sh"
+STATE_SECONDS=3 setup
+BASE="http://127.0.0.1:$HTTP_PORT"
+REDIRECT="$BASE/oauth.fcgi/callback"
+sim LEVER POST /_sim/oauth/client "{\"client_id\":\"cglever-test\",\"client_secret\":\"client-secret-$$\",\"redirect_uri\":\"$REDIRECT\"}" >/dev/null
+ACC=$(ctl account add acme --codingame-api-key-file "$T/keys/cg" 2>/dev/null)
+AS="admin:pw-$$"
+web() { curl -sS -u "$AS" "$@"; }
+
+# csrf_from FILE: the first CSRF token in a saved page.
+csrf_from() { sed -n 's/.*name="csrf" value="\([0-9a-f.]*\)".*/\1/p' "$1" | head -1; }
+# start_flow: POSTs "Connect Lever"; prints Lever's authorize URL.
+start_flow() {
+	web -o "$T/admin.html" "$BASE/admin.fcgi/"
+	web -o /dev/null -w '%{redirect_url}' --data-urlencode "csrf=$(csrf_from "$T/admin.html")" \
+		--data "account=$ACC" "$BASE/oauth.fcgi/start"
+}
+# consent URL allow|deny: the simulator's consent page and its answer; prints the callback URL.
+consent() {
+	curl -sS -o "$T/consent.html" "$1"
+	txn=$(sed -n 's/.*name="txn" value="\([^"]*\)".*/\1/p' "$T/consent.html" | head -1)
+	curl -sS -o /dev/null -w '%{redirect_url}' --data "txn=$txn&decision=$2" \
+		"http://127.0.0.1:$LEVER_PORT/authorize/decision"
+}
+status_of() { web -o "$T/page.html" -w '%{http_code}' "$1"; }
+
+check "the admin page needs the web server's sign-in" test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/admin.fcgi/")" = 401
+check "a signed-in user not in admin_users is refused" test "$(curl -s -u "mallory:pw-$$" -o /dev/null -w '%{http_code}' "$BASE/admin.fcgi/")" = 403
+check "the admin page offers Connect Lever" grep -q "Connect Lever" <(web "$BASE/admin.fcgi/")
+
+# A denied consent: 400, nothing stored.
+AUTH=$(start_flow)
+check "start redirects to Lever's authorize URL" grep -q "^http://127.0.0.1:$LEVER_PORT/authorize?" <<<"$AUTH"
+for p in "client_id=cglever-test" "response_type=code" "scope=offline_access" \
+	"redirect_uri=http%3A%2F%2F127.0.0.1%3A$HTTP_PORT%2Foauth.fcgi%2Fcallback" \
+	"audience=http%3A%2F%2F127.0.0.1%3A$LEVER_PORT%2Fv1%2F"; do
+	check "the authorize URL carries $p" grep -qF "$p" <<<"$AUTH"
+done
+CB=$(consent "$AUTH" deny)
+is "a denied consent: 400" "$(status_of "$CB")" 400
+check "the page says access was not granted" grep -q "did not grant" "$T/page.html"
+check "a denied consent stores nothing" grep -q "acme .* none .* none" <(ctl account list)
+
+# Forged state and missing code.
+is "a forged state: 400" "$(status_of "$BASE/oauth.fcgi/callback?code=abc&state=$(openssl rand -hex 32)")" 400
+check "the page says why" grep -q "unknown or was already used" "$T/page.html"
+AUTH=$(start_flow)
+STATE=$(sed -n 's/.*[?&]state=\([0-9a-f]*\).*/\1/p' <<<"$AUTH")
+is "a missing code: 400" "$(status_of "$BASE/oauth.fcgi/callback?state=$STATE")" 400
+# Expired state (oauth_state_seconds = 3 here).
+AUTH=$(start_flow)
+CB=$(consent "$AUTH" allow)
+sleep 3.5
+is "an expired state: 400" "$(status_of "$CB")" 400
+check "the page says it expired" grep -q "expired" "$T/page.html"
+check "bad states store nothing" grep -q "acme .* none .* none" <(ctl account list)
+is "no webhook was registered" "$(sim LEVER GET /_sim/webhooks | jget 'len(d)')" 0
+
+# The good flow.
+AUTH=$(start_flow)
+CB=$(consent "$AUTH" allow)
+check "Lever sends the browser back with a code" grep -q "^$REDIRECT?code=" <<<"$CB"
+LOC=$(web -o /dev/null -w '%{http_code} %{redirect_url}' "$CB")
+is "the callback redirects to the admin page" "$LOC" "303 $BASE/admin.fcgi/?msg=connected&account=$ACC"
+is "a replayed callback: 400" "$(status_of "$CB")" 400
+check "the admin page says to switch the webhook group on" grep -q "Candidate Stage Change" <(web "$BASE/admin.fcgi/?msg=connected&account=$ACC")
+check "the account shows connected (OAuth)" grep -q "connected (OAuth)" <(web "$BASE/admin.fcgi/")
+check "the store holds an OAuth connection with a registered webhook" grep -q "acme .* oauth .* registered .* connected" <(ctl account list)
+is "one webhook in Lever, for this account" "$(sim LEVER GET /_sim/webhooks | jget '[w["url"] for w in d]')" "[\"$BASE/webhook.fcgi/lever/$ACC\"]"
+
+ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
+rep=$(deliver "$ACC" "$OPP" stage-screen)
+is "a delivery signed with the new webhook's token: 200" "$(echo "$rep" | jget 'd["status"]')" 200
+check "and its test goes out (Lever called with the OAuth token)" wait_until 5 sends_ge 1
+
+# Reconnecting replaces the webhook instead of adding one.
+CB=$(consent "$(start_flow)" allow)
+web -o /dev/null "$CB"
+is "reconnecting leaves one webhook" "$(sim LEVER GET /_sim/webhooks | jget 'len(d)')" 1
+
+# 30 jobs at an expired access token: one refresh, 30 sends.
+sim LEVER POST /_sim/oauth/expire '{}' >/dev/null
+before=$(sim LEVER GET /_sim/oauth/stats | jget 'd["refreshes"]')
+python3 - "$LEVER_PORT" "$HTTP_PORT" "$ACC" >"$T/load.txt" <<'PY'
+import json, sys, urllib.request, concurrent.futures
+lp, hp, acc = sys.argv[1:]
+def call(path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{lp}{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=60))
+opps = [call("/_sim/opportunities", {"name": f"C {i}", "emails": [f"c{i}@example.com"],
+        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(30)]
+url = f"http://127.0.0.1:{hp}/webhook.fcgi/lever/{acc}"
+with concurrent.futures.ThreadPoolExecutor(30) as ex:
+    codes = list(ex.map(lambda o: call("/_sim/deliver", {"url": url, "opportunityId": o,
+        "toStageId": "stage-screen"})["status"], opps))
+print(" ".join(sorted(set(map(str, codes)))), len(codes))
+PY
+is "30 deliveries at an expired token: all 200" "$(cat "$T/load.txt")" "200 30"
+ctl sweep & ctl sweep & ctl sweep & wait
+check "all 30 complete" wait_until 30 sends_ge 31
+wait_runners
+is "exactly one refresh at Lever" "$(( $(sim LEVER GET /_sim/oauth/stats | jget 'd["refreshes"]') - before ))" 1
+is "and exactly 31 sends in all" "$(sends)" 31
+
+# Revocation: the account shows disconnected, jobs wait, nothing is lost.
+sim LEVER POST /_sim/oauth/revoke '{}' >/dev/null
+for i in 1 2 3; do
+	O=$(opportunity "{\"name\":\"R$i\",\"emails\":[\"r$i@example.com\"],\"tags\":[\"java\"],\"stage\":\"stage-screen\"}")
+	deliver "$ACC" "$O" stage-screen >/dev/null
+done
+disconnected() { ctl account list | grep -q "acme .* disconnected"; }
+check "a revoked grant shows the account disconnected" wait_until 10 disconnected
+wait_runners
+is "nothing was sent while revoked" "$(sends)" 31
+is "the three jobs are kept" "$(ctl jobs "$ACC" | grep -c pending)" 3
+check "the admin page offers Reconnect" grep -q "Reconnect Lever" <(web "$BASE/admin.fcgi/")
+ctl sweep
+is "a sweep leaves the waiting jobs alone" "$(ctl jobs "$ACC" | grep -c pending)" 3
+CB=$(consent "$(start_flow)" allow)
+web -o /dev/null "$CB"
+check "after reconnecting, the waiting jobs run" wait_until 20 sends_ge 34
+wait_runners; sleep 0.5
+is "with no duplicate send" "$(sends)" 34
+is "and no job left" "$(ctl jobs "$ACC" | tail -n +2 | wc -l)" 0
+
+# Tokens stay out of the logs and the database files.
+sim LEVER GET /_sim/oauth/tokens >"$T/tokens.json" 2>/dev/null
+ntok=$(jget 'len(d)' <"$T/tokens.json" 2>/dev/null || echo 0)
+check "the simulator lists the tokens it issued" test "$ntok" -gt 0
+leaks=""
+for tok in $(jget '" ".join(d)' <"$T/tokens.json"); do
+	grep -rlaF -- "$tok" "$T/db" "$T"/*.err >/dev/null && leaks="$leaks ${tok:0:8}"
+done
+is "no access or refresh token in clear in db_home or the logs" "$leaks" ""
+
+# Disconnect: webhook removed in Lever, tokens gone from the store.
+web -o "$T/admin.html" "$BASE/admin.fcgi/"
+code=$(web -o /dev/null -w '%{http_code}' --data "account=$ACC" "$BASE/admin.fcgi/disconnect")
+is "disconnect without a CSRF token: 400 or 403" "$(case $code in 400|403) echo refused;; *) echo "$code";; esac)" refused
+code=$(curl -sS -u "boss:pw-$$" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf_from "$T/admin.html")" --data "account=$ACC" "$BASE/admin.fcgi/disconnect")
+is "another admin's CSRF token: 403" "$code" 403
+code=$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf_from "$T/admin.html")" --data "account=$ACC" "$BASE/admin.fcgi/disconnect")
+is "disconnect: 303 back to the admin page" "$code" 303
+is "the webhook is gone from Lever" "$(sim LEVER GET /_sim/webhooks | jget 'len(d)')" 0
+check "the store holds no Lever credentials any more" grep -q "acme .* none .* none .* disconnected: disconnected by admin" <(ctl account list)
+check "rules are kept" test "$(ctl rule list | tail -n +2 | wc -l)" -eq 1
+rep=$(deliver "$ACC" "$OPP" stage-screen "\"signatureToken\":\"whatever\"")
+is "a late delivery after disconnect: 200, nothing recorded" "$(echo "$rep" | jget 'd["status"]')" 200
+is "no job queued" "$(ctl jobs "$ACC" | tail -n +2 | wc -l)" 0
+done_testing
