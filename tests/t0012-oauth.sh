@@ -103,7 +103,7 @@ with concurrent.futures.ThreadPoolExecutor(30) as ex:
 print(" ".join(sorted(set(map(str, codes)))), len(codes))
 PY
 is "30 deliveries at an expired token: all 200" "$(cat "$T/load.txt")" "200 30"
-ctl sweep & ctl sweep & ctl sweep & wait
+sw=""; for i in 1 2 3; do ctl sweep & sw="$sw $!"; done; wait $sw
 check "all 30 complete" wait_until 30 sends_ge 31
 wait_runners
 is "exactly one refresh at Lever" "$(( $(sim LEVER GET /_sim/oauth/stats | jget 'd["refreshes"]') - before ))" 1

@@ -45,6 +45,7 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
        its access tokens -> 401, refresh tokens and pending codes -> invalid_grant
   POST /_sim/oauth/expire {}  every OAuth access token expires now
   GET  /_sim/oauth/stats -> {"authorizations","code_exchanges","refreshes","invalid_grants"}
+  GET  /_sim/oauth/tokens -> [every access and refresh token issued] (tests grep for leaks)
   POST /_sim/deliver {"url","event"?=candidateStageChange,"opportunityId","toStageId"?
        (default: its stage),"fromStageId"?,"signatureToken"? (default: the webhook's for
        url+event),"token"?,"triggeredAt"?,"data"?,"badSignature"?,"omitId"?}
@@ -207,6 +208,7 @@ class LeverHandler(Handler):
         ("POST", TOKEN_PATH, "oa_token"), ("POST", r"/_sim/oauth/client", "sim_oa_client"),
         ("POST", r"/_sim/oauth/config", "sim_oa_config"), ("POST", r"/_sim/oauth/revoke", "sim_oa_revoke"),
         ("POST", r"/_sim/oauth/expire", "sim_oa_expire"), ("GET", r"/_sim/oauth/stats", "sim_oa_stats"),
+        ("GET", r"/_sim/oauth/tokens", "sim_oa_tokens"),
     ]
     extra_paths = ("/authorize", "/authorize/decision", TOKEN_PATH)
 
@@ -619,6 +621,10 @@ class LeverHandler(Handler):
 
     def sim_oa_stats(self):
         self.locked(lambda: dict(S.ostats))
+
+    def sim_oa_tokens(self):
+        """Every access and refresh token issued: tests grep for leaks."""
+        self.locked(lambda: sorted(S.access) + sorted(S.refresh))
 
 if __name__ == "__main__":
     serve(LeverHandler, "Lever API simulator")
