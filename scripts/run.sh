@@ -32,7 +32,14 @@ lever_api_url = http://127.0.0.1:$LEVER_PORT/v1
 codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1
 ctl_path = $TOP/bin/cglever-ctl
 log_level = info
+lever_auth_url = http://127.0.0.1:$LEVER_PORT/authorize
+lever_token_url = http://127.0.0.1:$LEVER_PORT/oauth/token
+lever_client_id = cglever-sandbox
+lever_client_secret = sandbox-client-secret
+admin_users = admin
 CONF
+	# The sandbox's admin sign-in (lighttpd's plain backend).
+	echo "admin:admin" >"$VAR/users"
 fi
 export CGLEVER_CONFIG=$CONF
 mkdir -p "$VAR/run"
@@ -61,7 +68,7 @@ if [ $real = 0 ]; then
 	started "$VAR/run/lever.out"
 	started "$VAR/run/cg.out"
 fi
-sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$PORT" "$CONF" "$VAR/run" >"$VAR/run/lighttpd.conf"
+AUTH_USERFILE=$VAR/users sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$PORT" "$CONF" "$VAR/run" >"$VAR/run/lighttpd.conf"
 lighttpd -D -f "$VAR/run/lighttpd.conf" &
 pids="$pids $!"
 
@@ -69,6 +76,7 @@ if [ $real = 0 ]; then
 	post() { curl -sS -H 'Content-Type: application/json' --data-binary "$2" "http://127.0.0.1:$1"; }
 	post "$LEVER_PORT/_sim/keys" '{"key":"sandbox-lever-key"}' >/dev/null
 	post "$CG_PORT/_sim/keys" '{"key":"sandbox-codingame-key"}' >/dev/null
+	post "$LEVER_PORT/_sim/oauth/client" "{\"client_id\":\"cglever-sandbox\",\"client_secret\":\"sandbox-client-secret\",\"redirect_uri\":\"http://127.0.0.1:$PORT/oauth.fcgi/callback\"}" >/dev/null
 	echo sandbox-lever-key >"$VAR/run/lever.key"
 	echo sandbox-codingame-key >"$VAR/run/cg.key"
 	ACC=$("$TOP/bin/cglever-ctl" account add sandbox --lever-api-key-file "$VAR/run/lever.key" \
@@ -80,6 +88,8 @@ if [ $real = 0 ]; then
 	cat <<MSG
 
 cglever is running on http://127.0.0.1:$PORT/ with simulated Lever and CodinGame.
+Admin page: http://127.0.0.1:$PORT/admin.fcgi/ (user admin, password admin): try
+"Reconnect Lever" for the OAuth flow against the simulated Lever.
   account $ACC "sandbox", rule: tag "java" + stage "stage-screen" -> CodinGame campaign 1
   candidate Ada Lovelace (opportunity $OPP), tagged java
 
