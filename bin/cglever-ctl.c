@@ -21,6 +21,8 @@ static const char usage[] =
 	"                   [--webhook-token-file F]\n"
 	"  account list\n"
 	"  rule add ACCOUNT --tag T --stage STAGE_ID --campaign ID\n"
+	"           [--pass SCORE [--fail SCORE] [--pass-tag T] [--fail-tag T]\n"
+	"            [--review-tag T] [--on-pass-stage STAGE_ID]]\n"
 	"  rule list\n"
 	"  rule delete ID\n"
 	"  invitations ACCOUNT\n"
@@ -170,11 +172,36 @@ static int account_list(struct ctl *x)
 	return 0;
 }
 
+/* A score in 0..100. */
+static int parse_score(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v > 100)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int stage_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
 static int rule_add(struct ctl *x, int argc, char **argv)
 {
 	struct store_rule r = { 0 };
 	struct store_account *a = NULL;
-	const char *tag = NULL, *stage = NULL, *camp = NULL;
+	const char *tag = NULL, *stage = NULL, *camp = NULL, *pass = NULL, *fail = NULL;
+	const char *pass_tag = NULL, *fail_tag = NULL, *review_tag = NULL, *pass_stage = NULL;
 	enum store_err se;
 
 	if (argc < 1 || !(r.account = (uint32_t)parse_id(argv[0], UINT32_MAX)))
@@ -188,6 +215,18 @@ static int rule_add(struct ctl *x, int argc, char **argv)
 			slot = &stage;
 		else if (strcmp(argv[i], "--campaign") == 0)
 			slot = &camp;
+		else if (strcmp(argv[i], "--pass") == 0)
+			slot = &pass;
+		else if (strcmp(argv[i], "--fail") == 0)
+			slot = &fail;
+		else if (strcmp(argv[i], "--pass-tag") == 0)
+			slot = &pass_tag;
+		else if (strcmp(argv[i], "--fail-tag") == 0)
+			slot = &fail_tag;
+		else if (strcmp(argv[i], "--review-tag") == 0)
+			slot = &review_tag;
+		else if (strcmp(argv[i], "--on-pass-stage") == 0)
+			slot = &pass_stage;
 		else
 			return fail_usage("rule add: unknown option %s", argv[i]);
 		if (i + 1 >= argc)
@@ -196,12 +235,31 @@ static int rule_add(struct ctl *x, int argc, char **argv)
 	}
 	if (!tag || !*tag || strlen(tag) > 200)
 		return fail_usage("rule add: --tag T is required (1..200 bytes)%s", "");
-	if (!stage || !*stage || strlen(stage) > 64 ||
-	    strspn(stage, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-		    strlen(stage))
+	if (!stage || !stage_ok(stage))
 		return fail_usage("rule add: --stage must be a Lever stage id%s", "");
 	if (!camp || !(r.campaign = (int64_t)parse_id(camp, INT64_MAX)))
 		return fail_usage("rule add: --campaign must be a CodinGame campaign id%s", "");
+	r.pass_score = r.fail_score = -1;
+	if (pass && parse_score(pass, &r.pass_score) < 0)
+		return fail_usage("rule add: --pass must be a score from 0 to 100%s", "");
+	if (fail && (!pass || parse_score(fail, &r.fail_score) < 0 || r.fail_score > r.pass_score))
+		return fail_usage("rule add: --fail needs --pass and a score from 0 to the pass "
+				  "score%s", "");
+	if (!pass && (pass_tag || fail_tag || review_tag || pass_stage))
+		return fail_usage("rule add: tags and --on-pass-stage need --pass%s", "");
+	if (pass_stage && !stage_ok(pass_stage))
+		return fail_usage("rule add: --on-pass-stage must be a Lever stage id%s", "");
+	{
+		const char *tags[] = { pass_tag, fail_tag, review_tag };
+
+		for (size_t i = 0; i < 3; i++)
+			if (tags[i] && (!*tags[i] || strlen(tags[i]) > 200))
+				return fail_usage("rule add: tags must be 1..200 bytes%s", "");
+	}
+	r.pass_tag = (char *)pass_tag;
+	r.fail_tag = (char *)fail_tag;
+	r.review_tag = (char *)review_tag;
+	r.pass_stage = (char *)pass_stage;
 	se = store_account_get(x->st, r.account, &a);
 	store_account_free(a);
 	if (se == STORE_NOTFOUND) {

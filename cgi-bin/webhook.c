@@ -86,11 +86,68 @@ out:
 	store_account_free(acct);
 }
 
+/* "<account>/<secret>" from the CodinGame callback URL. */
+static void codingame(struct ctx *x, struct req *r, const char *rest)
+{
+	struct store_account *acct = NULL;
+	struct intake_result res;
+	char idbuf[16];
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : 0;
+	uint32_t id = 0;
+	enum store_err se;
+
+	if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "GET") != 0) {
+		req_reply_text(r, 405, "POST or GET only");
+		return;
+	}
+	if (n > 0 && n < sizeof idbuf) {
+		memcpy(idbuf, rest, n);
+		idbuf[n] = '\0';
+		id = parse_account(idbuf);
+	}
+	if (!id || !slash[1] || strchr(slash + 1, '/')) {
+		req_reply_text(r, 404, "unknown callback");
+		return;
+	}
+	se = store_account_get(x->st, id, &acct);
+	if (se == STORE_NOTFOUND) {
+		req_reply_text(r, 404, "unknown callback");
+		return;
+	}
+	if (se != STORE_OK) {
+		log_err("account %u: %s", id, store_last_error(x->st));
+		req_reply_text(r, 503, "store unavailable, retry later");
+		return;
+	}
+	if (strcmp(r->method, "POST") == 0) {
+		switch (req_read_body(r, x->conf->max_body_bytes)) {
+		case REQ_BODY_OK:
+		case REQ_BODY_BAD:     /* no body: still "look again" */
+			break;
+		case REQ_BODY_TOOBIG:
+			req_reply_text(r, 413, "body over max_body_bytes");
+			goto out;
+		default:
+			req_reply_text(r, 503, "out of memory");
+			goto out;
+		}
+	}
+	intake_codingame(x->st, acct, slash + 1, r->body ? r->body : "", r->body_len,
+			 clock_wall_ms(), &res);
+	req_reply_text(r, res.status, res.reason);
+	if (res.queued)
+		x->wake = id;
+out:
+	store_account_free(acct);
+}
+
 static const struct route {
 	const char *prefix;
 	void (*fn)(struct ctx *, struct req *, const char *rest);
 } routes[] = {
 	{ "/lever/", lever },
+	{ "/codingame/", codingame },
 };
 
 int main(void)

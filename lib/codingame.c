@@ -188,6 +188,14 @@ out:
 	return err;
 }
 
+const char *cg_campaign_name(const struct cg_campaign *c, size_t n, int64_t id)
+{
+	for (size_t i = 0; c && i < n; i++)
+		if (c[i].id == id)
+			return c[i].name;
+	return NULL;
+}
+
 /* --- send -------------------------------------------------------------- */
 
 /* strndup of s cut to at most max characters (code points), never in the
@@ -299,6 +307,22 @@ out:
 
 /* --- tests ------------------------------------------------------------- */
 
+static void skills_free(struct cg_skill *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		free(s[i].name);
+	free(s);
+}
+
+static void technologies_free(struct cg_technology *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++) {
+		free(t[i].name);
+		skills_free(t[i].skills, t[i].n_skills);
+	}
+	free(t);
+}
+
 void cg_test_free(struct cg_test *t)
 {
 	if (!t)
@@ -309,7 +333,146 @@ void cg_test_free(struct cg_test *t)
 	ju_strv_free(t->tags, t->n_tags);
 	free(t->url);
 	free(t->test_url);
+	technologies_free(t->technologies, t->n_technologies);
 	free(t);
+}
+
+/* A number (JSON int or double): absent or null gives 0 and 0, another
+ * type -1. */
+static int opt_num(struct json_object *o, const char *key, double *out)
+{
+	struct json_object *v = ju_member(o, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return -1;
+	*out = json_object_get_double(v);
+	return 0;
+}
+
+/* {score, points, total_points} of a technology or a skill. */
+static int parse_points(struct json_object *o, double *score, double *points,
+			double *total_points)
+{
+	if (opt_num(o, "score", score) < 0 || opt_num(o, "points", points) < 0 ||
+	    opt_num(o, "total_points", total_points) < 0)
+		return -1;
+	return 0;
+}
+
+/* skills {name: {score, points, total_points}}. 1 when the technology is
+ * to be left out (skills of the wrong type), -1 when out of memory. */
+static int parse_skills(struct json_object *tech, struct cg_technology *out)
+{
+	struct json_object *sk = ju_member(tech, "skills");
+	struct cg_skill *v;
+	size_t n = 0;
+
+	if (!sk)
+		return 0;
+	if (!json_object_is_type(sk, json_type_object))
+		return 1;
+	if (json_object_object_length(sk) == 0)
+		return 0;
+	if (!(v = calloc(json_object_object_length(sk), sizeof *v)))
+		return -1;
+	json_object_object_foreach(sk, name, val) {
+		struct cg_skill *s = &v[n];
+
+		if (!json_object_is_type(val, json_type_object) ||
+		    parse_points(val, &s->score, &s->points, &s->total_points) < 0) {
+			memset(s, 0, sizeof *s);
+			log_debug("codingame: skill %.100s of %.100s left out: not as "
+				  "documented", name, out->name);
+			continue;
+		}
+		if (!(s->name = strdup(name))) {
+			skills_free(v, n);
+			return -1;
+		}
+		n++;
+	}
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	out->skills = v;
+	out->n_skills = n;
+	return 0;
+}
+
+/* report.technologies {name: {score, points, total_points, skills}}.
+ * Entries not as documented are left out; -1 only when out of memory. */
+static int parse_technologies(struct json_object *rep, struct cg_test *t)
+{
+	struct json_object *techs = ju_member(rep, "technologies");
+	struct cg_technology *v;
+	size_t n = 0;
+
+	if (!techs)
+		return 0;
+	if (!json_object_is_type(techs, json_type_object)) {
+		log_debug("codingame: test %lld: report.technologies is not an object",
+			  (long long)t->id);
+		return 0;
+	}
+	if (json_object_object_length(techs) == 0)
+		return 0;
+	if (!(v = calloc(json_object_object_length(techs), sizeof *v)))
+		return -1;
+	json_object_object_foreach(techs, name, val) {
+		struct cg_technology *tech = &v[n];
+		int r;
+
+		if (!json_object_is_type(val, json_type_object) ||
+		    parse_points(val, &tech->score, &tech->points, &tech->total_points) < 0) {
+			memset(tech, 0, sizeof *tech);
+			log_debug("codingame: test %lld: technology %.100s left out: not "
+				  "as documented", (long long)t->id, name);
+			continue;
+		}
+		if (!(tech->name = strdup(name))) {
+			technologies_free(v, n);
+			return -1;
+		}
+		if ((r = parse_skills(val, tech)) != 0) {
+			free(tech->name);
+			memset(tech, 0, sizeof *tech);
+			if (r < 0) {
+				technologies_free(v, n);
+				return -1;
+			}
+			log_debug("codingame: test %lld: technology %.100s left out: "
+				  "skills is not an object", (long long)t->id, name);
+			continue;
+		}
+		n++;
+	}
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	t->technologies = v;
+	t->n_technologies = n;
+	return 0;
+}
+
+/* The report's details besides score: lenient, a member not as
+ * documented is left at 0 / empty. -1 only when out of memory. */
+static int parse_report(struct json_object *rep, struct cg_test *t)
+{
+	int bad = 0;
+
+	bad |= opt_num(rep, "points", &t->points) < 0;
+	bad |= opt_num(rep, "total_points", &t->total_points) < 0;
+	bad |= ju_opt_int64(rep, "duration", &t->duration) < 0;
+	bad |= ju_opt_int64(rep, "total_duration", &t->total_duration) < 0;
+	if (bad)
+		log_debug("codingame: test %lld: report points or durations not as "
+			  "documented, taken as 0", (long long)t->id);
+	return parse_technologies(rep, t);
 }
 
 /* tags: an array of strings in replies; a lone string is taken as one. */
@@ -375,6 +538,10 @@ static const char *parse_test(struct json_object *o, struct cg_test **out)
 			t->has_report = 1;
 		} else if (sc) {
 			why = "report.score is not a number";
+			goto out;
+		}
+		if (parse_report(rep, t) < 0) {
+			why = "out of memory";
 			goto out;
 		}
 	}

@@ -31,6 +31,8 @@ const char *cg_strerror(enum cg_err e);
 struct cg_campaign { int64_t id; char *name; int archived; };
 enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, size_t *n);
 void cg_campaigns_free(struct cg_campaign *c, size_t n);
+/* The name of campaign id in c[0..n), or NULL (unknown, or no name). */
+const char *cg_campaign_name(const struct cg_campaign *c, size_t n, int64_t id);
 
 struct cg_send {
 	int64_t campaign_id;
@@ -42,6 +44,12 @@ struct cg_send {
 /* Never retried on 5xx/timeout (see outcome_unknown). */
 enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
 		    int64_t *test_id, char **test_url_alloc);
+
+/* report.technologies, in the order of the reply. Numbers absent or null
+ * are 0; an entry with a member of the wrong type is left out. */
+struct cg_skill { char *name; double score, points, total_points; };
+struct cg_technology { char *name; double score, points, total_points;
+		       struct cg_skill *skills; size_t n_skills; };
 
 struct cg_test {
 	int64_t id;
@@ -55,6 +63,11 @@ struct cg_test {
 	char *test_url;                 /* candidate's link */
 	int has_report;
 	double score;                   /* report.score when has_report */
+	/* From report when present; 0 / empty when absent, null or of the
+	 * wrong type. Durations as sent (the unit is undocumented). */
+	double points, total_points;
+	int64_t duration, total_duration;
+	struct cg_technology *technologies; size_t n_technologies;
 };
 enum cg_err cg_test_get(struct codingame *cg, int64_t id, struct cg_test **out);
 void cg_test_free(struct cg_test *t);

@@ -1,6 +1,7 @@
 /* intake: Lever signs token + triggeredAt (not the body) with the
  * webhook's signatureToken; a token seen before is a retry or a replay. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -129,5 +130,81 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	set(res, 200, "queued");
 	res->queued = 1;
 out:
+	json_object_put(root);
+}
+
+/* The callback's payload is undocumented: take a test id from the usual
+ * places, as a number or a string of digits. */
+static int64_t callback_test_id(struct json_object *root)
+{
+	static const char *const keys[] = { "test_id", "testId", "id" };
+	struct json_object *objs[2] = { root, ju_obj(root, "test") };
+
+	for (size_t o = 0; o < 2; o++)
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			int64_t v;
+			const char *s = ju_str(objs[o], keys[k]);
+
+			if (ju_int64(objs[o], keys[k], &v) && v > 0)
+				return v;
+			if (s && *s && strlen(s) < 19 && strspn(s, "0123456789") == strlen(s))
+				return strtoll(s, NULL, 10);
+		}
+	return 0;
+}
+
+void intake_codingame(struct store *st, const struct store_account *acct, const char *secret,
+		      const char *body, size_t len, int64_t now, struct intake_result *res)
+{
+	struct json_object *root = NULL;
+	struct store_invitation *inv = NULL;
+	struct store_job job;
+	char err[128];
+	enum store_err se;
+
+	memset(res, 0, sizeof *res);
+	memset(&job, 0, sizeof job);
+	if (!acct->callback_secret || !secret ||
+	    !crypto_ct_equal(acct->callback_secret, strlen(acct->callback_secret), secret,
+			     strlen(secret))) {
+		log_warn("CodinGame callback for account %u refused: wrong secret", acct->id);
+		set(res, 404, "unknown callback");
+		return;
+	}
+	if (len)
+		root = ju_parse(body, len, err, sizeof err);
+	job.account = acct->id;
+	job.due = now;
+	job.created_at = now;
+	job.test_id = callback_test_id(root);
+	if (job.test_id) {
+		se = store_invitation_by_test(st, job.test_id, &inv);
+		if (se == STORE_NOTFOUND || (se == STORE_OK && inv->account != acct->id)) {
+			log_info("CodinGame callback for account %u: test %lld not ours, ignored",
+				 acct->id, (long long)job.test_id);
+			set(res, 200, "test not sent by cglever, ignored");
+			goto out;
+		}
+		if (se != STORE_OK)
+			goto fail;
+		job.kind = "check_test";
+		job.opportunity = inv->opportunity;
+	} else {
+		job.kind = "poll";
+		job.opportunity = "*";
+	}
+	if (store_job_add(st, &job) != STORE_OK)
+		goto fail;
+	log_info("CodinGame callback for account %u: %s queued (test %lld)", acct->id, job.kind,
+		 (long long)job.test_id);
+	set(res, 200, "queued");
+	res->queued = 1;
+	goto out;
+fail:
+	log_err("CodinGame callback for account %u not recorded: %s", acct->id,
+		store_last_error(st));
+	set(res, 503, "could not record the callback, retry later");
+out:
+	store_invitation_free(inv);
 	json_object_put(root);
 }

@@ -23,4 +23,12 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		  const char *body, size_t len, int64_t now,
 		  struct intake_result *res);
 
+/* A CodinGame callback for acct: the secret from the URL must match
+ * (constant time; 404 otherwise). The body is untrusted and only says
+ * "look again": a test id found in it queues a check of that test when
+ * this account sent it (otherwise it is ignored); no id queues a check of
+ * all the account's unfinished tests. */
+void intake_codingame(struct store *st, const struct store_account *acct, const char *secret,
+		      const char *body, size_t len, int64_t now, struct intake_result *res);
+
 #endif

@@ -19,6 +19,7 @@
 
 #define LEVER_PAGE_LIMIT 100
 #define LEVER_MAX_PAGES  1000
+#define LEVER_NOTE_MAX_PAGES 100
 
 void lever_init(struct lever *lv, const char *api_url, const char *api_key,
 		const char *bearer, double rate)
@@ -274,20 +275,105 @@ out:
 	return err;
 }
 
+/* --- opportunity updates ----------------------------------------------- */
+
+/* METHOD /opportunities/:id<suffix> with body. Only for calls safe to
+ * repeat: retried on 429/5xx/timeouts. The reply (the opportunity) is
+ * not looked at. */
+static enum lever_err opp_update(struct lever *lv, const char *method, const char *opp_id,
+				 const char *suffix, struct json_object *body)
+{
+	char *esc = NULL, *path = NULL, *json = NULL;
+	enum lever_err err;
+
+	if (!(json = ju_dump_alloc(body)) || !(esc = http_escape_alloc(opp_id)) ||
+	    asprintf(&path, "/opportunities/%s%s", esc, suffix) < 0) {
+		path = NULL;
+		snprintf(lv->error, sizeof lv->error, "%s %s: out of memory", method, suffix);
+		err = LEVER_TEMPORARY;
+		goto out;
+	}
+	log_debug("lever: %s %s body %s", method, path, json);
+	err = lv_call(lv, method, path, json, HTTP_RETRY_IDEMPOTENT, NULL);
+out:
+	free(json);
+	free(path);
+	free(esc);
+	return err;
+}
+
+/* Adding a tag the opportunity already has changes nothing: retried. */
+enum lever_err lever_tags_add(struct lever *lv, const char *opp_id, const char *tag)
+{
+	struct json_object *body = NULL, *arr = NULL, *s = NULL;
+	enum lever_err err;
+
+	if (!opp_id || !*opp_id || !tag || !*tag) {
+		snprintf(lv->error, sizeof lv->error, "POST addTags: empty id or tag");
+		return LEVER_REJECTED;
+	}
+	if (!(body = json_object_new_object()))
+		goto oom;
+	if (!(arr = json_object_new_array()) || json_object_object_add(body, "tags", arr) != 0) {
+		json_object_put(arr);
+		goto oom;
+	}
+	if (!(s = json_object_new_string(tag)) || json_object_array_add(arr, s) != 0) {
+		json_object_put(s);
+		goto oom;
+	}
+	err = opp_update(lv, "POST", opp_id, "/addTags", body);
+	goto out;
+oom:
+	snprintf(lv->error, sizeof lv->error, "POST addTags: out of memory");
+	err = LEVER_TEMPORARY;
+out:
+	json_object_put(body);
+	return err;
+}
+
+/* Setting the stage it already has changes nothing: retried. */
+enum lever_err lever_stage_set(struct lever *lv, const char *opp_id, const char *stage_id)
+{
+	struct json_object *body = NULL, *s = NULL;
+	enum lever_err err;
+
+	if (!opp_id || !*opp_id || !stage_id || !*stage_id) {
+		snprintf(lv->error, sizeof lv->error, "PUT stage: empty id or stage");
+		return LEVER_REJECTED;
+	}
+	if (!(body = json_object_new_object()) ||
+	    !(s = json_object_new_string(stage_id)) ||
+	    json_object_object_add(body, "stage", s) != 0) {
+		json_object_put(s); /* only reached with s unowned or NULL */
+		snprintf(lv->error, sizeof lv->error, "PUT stage: out of memory");
+		err = LEVER_TEMPORARY;
+		goto out;
+	}
+	err = opp_update(lv, "PUT", opp_id, "/stage", body);
+out:
+	json_object_put(body);
+	return err;
+}
+
 /* --- lists ------------------------------------------------------------- */
 
-/* Called per element of "data"; returns NULL or why the element is bad. */
+/* Called per element of "data"; returns NULL to go on, LV_LIST_STOP to
+ * end the listing with LEVER_OK, or why the element is bad. */
 typedef const char *(*item_fn)(struct json_object *item, void *ctx);
+static const char LV_LIST_STOP[] = "stop";
 
-/* GETs every page of a list: {"data":[...],"next":"..","hasNext":true}. */
-static enum lever_err lv_list(struct lever *lv, const char *base, item_fn fn, void *ctx)
+/* GETs the pages of a list, {"data":[...],"next":"..","hasNext":true},
+ * up to max_pages of them. */
+static enum lever_err lv_list(struct lever *lv, const char *base, int max_pages,
+			      item_fn fn, void *ctx)
 {
 	struct json_object *root = NULL;
 	char *next = NULL, *esc = NULL, *path = NULL;
 	enum lever_err err = LEVER_OK;
 	int page;
 
-	for (page = 0; page < LEVER_MAX_PAGES; page++) {
+	for (page = 0; page < max_pages; page++) {
 		struct json_object *data;
 		const char *nx, *why;
 		int has_next = 0, r;
@@ -314,6 +400,8 @@ static enum lever_err lv_list(struct lever *lv, const char *base, item_fn fn, vo
 		len = json_object_array_length(data);
 		for (i = 0; i < len; i++) {
 			if ((why = fn(json_object_array_get_idx(data, i), ctx))) {
+				if (why == LV_LIST_STOP)
+					goto out;
 				set_error(lv, "GET", path, "bad item: ", why);
 				err = strcmp(why, "out of memory") ? LEVER_BAD_REPLY : LEVER_TEMPORARY;
 				goto out;
@@ -337,7 +425,7 @@ static enum lever_err lv_list(struct lever *lv, const char *base, item_fn fn, vo
 			goto out;
 	}
 	snprintf(lv->error, sizeof lv->error, "GET %s: more than %d pages", base,
-		 LEVER_MAX_PAGES);
+		 max_pages);
 	err = LEVER_BAD_REPLY;
 	goto out;
 oom:
@@ -387,7 +475,7 @@ void lever_stages_free(struct lever_stage *s, size_t n)
 enum lever_err lever_stages_list(struct lever *lv, struct lever_stage **out, size_t *n)
 {
 	struct stage_vec sv = { NULL, 0, 0 };
-	enum lever_err err = lv_list(lv, "/stages", stage_item, &sv);
+	enum lever_err err = lv_list(lv, "/stages", LEVER_MAX_PAGES, stage_item, &sv);
 
 	if (err != LEVER_OK) {
 		lever_stages_free(sv.v, sv.n);
@@ -432,7 +520,7 @@ void lever_tags_free(struct lever_tag *t, size_t n)
 enum lever_err lever_tags_list(struct lever *lv, struct lever_tag **out, size_t *n)
 {
 	struct tag_vec tv = { NULL, 0, 0 };
-	enum lever_err err = lv_list(lv, "/tags", tag_item, &tv);
+	enum lever_err err = lv_list(lv, "/tags", LEVER_MAX_PAGES, tag_item, &tv);
 
 	if (err != LEVER_OK) {
 		lever_tags_free(tv.v, tv.n);
@@ -441,6 +529,75 @@ enum lever_err lever_tags_list(struct lever *lv, struct lever_tag **out, size_t 
 	}
 	*out = tv.v;
 	*n = tv.n;
+	return err;
+}
+
+/* --- note search ------------------------------------------------------- */
+
+struct note_search { const char *marker; char *id; };
+
+/* A note: {"id","text","fields":[{"type","text","value"}],...}. The
+ * marker is looked for in "text" and in every string fields[].value;
+ * entries of another shape are ignored, and a note without a string id
+ * or with "text" or "fields" of the wrong type is skipped. */
+static const char *note_item(struct json_object *item, void *ctx)
+{
+	struct note_search *ns = ctx;
+	struct json_object *text, *fields;
+	const char *id, *val;
+	size_t i, len;
+	int hit = 0;
+
+	if (!json_object_is_type(item, json_type_object) ||
+	    !(id = ju_str(item, "id")) || !*id)
+		return NULL;
+	text = ju_member(item, "text");
+	fields = ju_member(item, "fields");
+	if ((text && !json_object_is_type(text, json_type_string)) ||
+	    (fields && !json_object_is_type(fields, json_type_array)))
+		return NULL;
+	if (text && strstr(json_object_get_string(text), ns->marker))
+		hit = 1;
+	len = fields ? json_object_array_length(fields) : 0;
+	for (i = 0; !hit && i < len; i++) {
+		val = ju_str(json_object_array_get_idx(fields, i), "value");
+		if (val && strstr(val, ns->marker))
+			hit = 1;
+	}
+	if (!hit)
+		return NULL;
+	if (!(ns->id = strdup(id)))
+		return "out of memory";
+	return LV_LIST_STOP;
+}
+
+enum lever_err lever_note_find(struct lever *lv, const char *opp_id,
+			       const char *marker, char **note_id_alloc)
+{
+	struct note_search ns = { marker, NULL };
+	char *esc = NULL, *base = NULL;
+	enum lever_err err;
+
+	if (note_id_alloc)
+		*note_id_alloc = NULL;
+	if (!opp_id || !*opp_id || !marker || !*marker || !note_id_alloc) {
+		snprintf(lv->error, sizeof lv->error, "GET notes: empty id or marker");
+		return LEVER_REJECTED;
+	}
+	if (!(esc = http_escape_alloc(opp_id)) ||
+	    asprintf(&base, "/opportunities/%s/notes", esc) < 0) {
+		free(esc);
+		snprintf(lv->error, sizeof lv->error, "GET notes: out of memory");
+		return LEVER_TEMPORARY;
+	}
+	err = lv_list(lv, base, LEVER_NOTE_MAX_PAGES, note_item, &ns);
+	if (err == LEVER_OK) {
+		*note_id_alloc = ns.id;
+		ns.id = NULL;
+	}
+	free(ns.id);
+	free(base);
+	free(esc);
 	return err;
 }
 

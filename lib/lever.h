@@ -48,6 +48,18 @@ void lever_opportunity_free(struct lever_opportunity *o);
 enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
 			      const char *text, char **note_id_alloc);
 
+/* GET /opportunities/:id/notes (all pages, at most 100): the id of the
+ * first note whose text (top-level "text" or any fields[].value) holds
+ * marker as a plain substring, or NULL with LEVER_OK when none does.
+ * Notes of an unexpected shape are skipped. */
+enum lever_err lever_note_find(struct lever *lv, const char *opp_id,
+			       const char *marker, char **note_id_alloc);
+
+/* POST /opportunities/:id/addTags {"tags":[tag]}; retried (harmless twice). */
+enum lever_err lever_tags_add(struct lever *lv, const char *opp_id, const char *tag);
+/* PUT /opportunities/:id/stage {"stage": stage_id}; retried (idempotent). */
+enum lever_err lever_stage_set(struct lever *lv, const char *opp_id, const char *stage_id);
+
 struct lever_stage { char *id; char *text; };
 struct lever_tag { char *text; int64_t count; };
 /* All pages. Arrays owned by caller; free with the _free functions. */

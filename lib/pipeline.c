@@ -11,6 +11,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "ratelimit.h"
+#include "results.h"
 
 int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
 		  uint32_t account)
@@ -27,7 +28,7 @@ int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
 }
 
 /* Valid Lever credentials for the next calls (force: after a 401). */
-static enum pipe_result authorize(struct pipeline *p, int force, char *err, size_t errlen)
+enum pipe_result pipeline_authorize(struct pipeline *p, int force, char *err, size_t errlen)
 {
 	enum auth_result r = auth_prepare(p->conf, p->st, &p->acct, &p->lv, force, err, errlen);
 
@@ -41,18 +42,18 @@ static enum pipe_result authorize(struct pipeline *p, int force, char *err, size
 /* After a 401 on an OAuth account: one forced refresh, then the caller
  * retries the call once (returns 1). A 401 that survives the refresh
  * means the grant is gone. */
-static int reauthorize(struct pipeline *p, enum lever_err e, int *parked)
+int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *parked)
 {
 	char err[600];
 
 	if (e != LEVER_UNAUTHORIZED || p->acct->lever_api_key)
 		return 0;
-	if (authorize(p, 1, err, sizeof err) == PIPE_PARK)
+	if (pipeline_authorize(p, 1, err, sizeof err) == PIPE_PARK)
 		*parked = 1;
 	return !*parked;
 }
 
-static void lost_grant(struct pipeline *p, enum lever_err e, int *parked)
+void pipeline_lost_grant(struct pipeline *p, enum lever_err e, int *parked)
 {
 	char reason[700];
 
@@ -68,9 +69,87 @@ void pipeline_close(struct pipeline *p)
 {
 	store_account_free(p->acct);
 	p->acct = NULL;
+	cg_campaigns_free(p->camps, p->n_camps);
+	p->camps = NULL;
+	p->n_camps = 0;
 }
 
-static enum pipe_result from_lever(struct pipeline *p, enum lever_err e,
+const char *pipeline_campaign_name(struct pipeline *p, int64_t campaign)
+{
+	if (!p->camps_loaded) {
+		p->camps_loaded = 1;
+		if (cg_campaigns_list(&p->cg, &p->camps, &p->n_camps) != CG_OK)
+			log_warn("campaign names unavailable: %s", p->cg.error);
+	}
+	return cg_campaign_name(p->camps, p->n_camps, campaign);
+}
+
+static void sleep_backoff(int try)
+{
+	struct timespec ts = { try - 1, 500000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+#define NOTE_TRIES 4
+
+enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation *inv,
+				    char **state, const char *text, const char *marker,
+				    char *err, size_t errlen)
+{
+	int look = *state && strcmp(*state, "posting") == 0;
+	enum lever_err e;
+	enum pipe_result r;
+	long ra = -1;
+
+	if (*state && strcmp(*state, "posted") == 0)
+		return PIPE_DONE;
+	if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
+		return r;
+	for (int try = 1;; try++) {
+		if (look) {
+			char *id = NULL;
+
+			e = lever_note_find(&p->lv, inv->opportunity, marker, &id);
+			if (pipeline_reauthorize(p, e, &p->parked)) {
+				e = lever_note_find(&p->lv, inv->opportunity, marker, &id);
+				pipeline_lost_grant(p, e, &p->parked);
+			}
+			if (p->parked)
+				return PIPE_PARK;
+			if (e != LEVER_OK)
+				return pipeline_from_lever(p, e, err, errlen, &ra);
+			if (id) {
+				log_info("note %s for opportunity %s was already posted", marker,
+					 inv->opportunity);
+				free(id);
+				break;
+			}
+		}
+		pipeline_set_str(state, "posting");
+		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+			return r;
+		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
+		if (pipeline_reauthorize(p, e, &p->parked)) {
+			e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
+			pipeline_lost_grant(p, e, &p->parked);
+		}
+		if (p->parked)
+			return PIPE_PARK;
+		if (e == LEVER_OK)
+			break;
+		r = pipeline_from_lever(p, e, err, errlen, &ra);
+		if (e != LEVER_TEMPORARY || try >= NOTE_TRIES)
+			return r;
+		log_warn("note %s for opportunity %s, try %d: %s", marker, inv->opportunity, try, err);
+		sleep_backoff(try);
+		look = 1;   /* the request may have been acted on */
+	}
+	pipeline_set_str(state, "posted");
+	return pipeline_save(p, inv, err, errlen);
+}
+
+enum pipe_result pipeline_from_lever(struct pipeline *p, enum lever_err e,
 				   char *err, size_t errlen, long *retry_after_s)
 {
 	snprintf(err, errlen, "Lever: %.400s", p->lv.error[0] ? p->lv.error : lever_strerror(e));
@@ -88,7 +167,7 @@ static enum pipe_result from_lever(struct pipeline *p, enum lever_err e,
 	}
 }
 
-static enum pipe_result from_cg(struct pipeline *p, enum cg_err e,
+enum pipe_result pipeline_from_cg(struct pipeline *p, enum cg_err e,
 				char *err, size_t errlen)
 {
 	snprintf(err, errlen, "CodinGame: %.400s", p->cg.error[0] ? p->cg.error : cg_strerror(e));
@@ -112,7 +191,7 @@ static int has_tag(const struct lever_opportunity *o, const char *tag)
 	return 0;
 }
 
-static void set_str(char **slot, const char *v)
+void pipeline_set_str(char **slot, const char *v)
 {
 	char *copy = v ? strdup(v) : NULL;
 
@@ -144,7 +223,7 @@ static enum cg_err find_sent(struct pipeline *p, const struct store_invitation *
 	return CG_OK;
 }
 
-static enum pipe_result save(struct pipeline *p, struct store_invitation *inv,
+enum pipe_result pipeline_save(struct pipeline *p, struct store_invitation *inv,
 			     char *err, size_t errlen)
 {
 	inv->updated_at = clock_wall_ms();
@@ -174,7 +253,7 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 		if (look_first) {
 			e = find_sent(p, inv, &test_id, &test_url);
 			if (e != CG_OK)
-				return from_cg(p, e, err, errlen);
+				return pipeline_from_cg(p, e, err, errlen);
 			if (test_id) {
 				log_info("campaign %lld for opportunity %s was already sent (test %lld)",
 					 (long long)inv->campaign, inv->opportunity,
@@ -194,38 +273,36 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 				 (long long)inv->campaign, inv->opportunity, (long long)test_id);
 			break;
 		}
-		r = from_cg(p, e, err, errlen);
+		r = pipeline_from_cg(p, e, err, errlen);
 		if (e == CG_TEMPORARY && try < SEND_TRIES) {
-			struct timespec ts = { 0, 500000000L };
-
 			log_warn("send of campaign %lld to opportunity %s, try %d: %s",
 				 (long long)inv->campaign, inv->opportunity, try, err);
-			for (int i = 1; i < try; i++)
-				ts.tv_sec += 1;
-			nanosleep(&ts, NULL);
+			sleep_backoff(try);
 			look_first |= p->cg.outcome_unknown;  /* once unknown, always look */
 			continue;
 		}
 		if (r == PIPE_FAIL) {
-			set_str(&inv->state, "failed");
-			set_str(&inv->error, err);
-			save(p, inv, err, errlen);
+			pipeline_set_str(&inv->state, "failed");
+			pipeline_set_str(&inv->error, err);
+			pipeline_save(p, inv, err, errlen);
 			snprintf(err, errlen, "CodinGame: %.400s", p->cg.error);
 		}
 		log_warn("send of campaign %lld to opportunity %s: %s",
 			 (long long)inv->campaign, inv->opportunity, err);
 		return r;
 	}
-	set_str(&inv->state, "sent");
-	set_str(&inv->error, NULL);
+	pipeline_set_str(&inv->state, "sent");
+	pipeline_set_str(&inv->error, NULL);
 	free(inv->test_url);
 	inv->test_url = test_url;
 	inv->test_id = test_id;
 	inv->sent_at = clock_wall_ms();
-	r = save(p, inv, err, errlen);
-	if (r != PIPE_DONE)
+	r = pipeline_save(p, inv, err, errlen);
+	if (r != PIPE_DONE) {
 		log_err("test %lld sent but not recorded: %s", (long long)test_id, err);
-	return r;
+		return r;
+	}
+	return results_sent_note(p, inv, err, errlen);
 }
 
 static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invitation *inv,
@@ -239,19 +316,19 @@ static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invit
 		 "candidate has no email address. It will be sent automatically once an "
 		 "email is added in Lever.", (long long)inv->campaign);
 	e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-	if (reauthorize(p, e, &p->parked)) {
+	if (pipeline_reauthorize(p, e, &p->parked)) {
 		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-		lost_grant(p, e, &p->parked);
+		pipeline_lost_grant(p, e, &p->parked);
 	}
 	if (p->parked)
 		return PIPE_PARK;
 	if (e != LEVER_OK) {
 		long ra = -1;
 
-		return from_lever(p, e, err, errlen, &ra);
+		return pipeline_from_lever(p, e, err, errlen, &ra);
 	}
 	inv->note_posted = 1;
-	return save(p, inv, err, errlen);
+	return pipeline_save(p, inv, err, errlen);
 }
 
 /* Moves an invitation on as far as it can go. */
@@ -261,15 +338,17 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 	int unknown = strcmp(inv->state, "sending") == 0;
 	enum pipe_result r;
 
-	if (strcmp(inv->state, "sent") == 0 || strcmp(inv->state, "failed") == 0)
+	if (strcmp(inv->state, "sent") == 0)
+		return results_sent_note(p, inv, err, errlen);
+	if (strcmp(inv->state, "failed") == 0)
 		return PIPE_DONE;
 	if (strcmp(inv->state, "waiting_email") == 0) {
 		if (o->n_emails == 0)
 			return inv->note_posted ? PIPE_DONE : post_waiting_note(p, inv, err, errlen);
-		set_str(&inv->state, "sending");
-		set_str(&inv->email, o->emails[0]);
-		set_str(&inv->name, o->name);
-		if ((r = save(p, inv, err, errlen)) != PIPE_DONE)
+		pipeline_set_str(&inv->state, "sending");
+		pipeline_set_str(&inv->email, o->emails[0]);
+		pipeline_set_str(&inv->name, o->name);
+		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
 			return r;
 		unknown = 0;
 	}
@@ -325,6 +404,12 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 
 	*retry_after_s = -1;
 	err[0] = '\0';
+	if (strcmp(job->kind, "check_test") == 0 || strcmp(job->kind, "poll") == 0) {
+		if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
+			return r;
+		return strcmp(job->kind, "poll") == 0 ? results_poll(p, 1, err, errlen)
+						      : results_check_test(p, job->test_id, err, errlen);
+	}
 	if (strcmp(job->kind, "stage_change") != 0) {
 		snprintf(err, errlen, "unknown job kind %s", job->kind);
 		return PIPE_FAIL;
@@ -343,12 +428,12 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 			 job->to_stage);
 		goto out;
 	}
-	if ((r = authorize(p, 0, err, errlen)) != PIPE_DONE)
+	if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
 		goto out;
 	le = lever_opportunity_get(&p->lv, job->opportunity, &o);
-	if (reauthorize(p, le, &p->parked)) {
+	if (pipeline_reauthorize(p, le, &p->parked)) {
 		le = lever_opportunity_get(&p->lv, job->opportunity, &o);
-		lost_grant(p, le, &p->parked);
+		pipeline_lost_grant(p, le, &p->parked);
 	}
 	if (p->parked) {
 		snprintf(err, errlen, "account disconnected from Lever");
@@ -360,7 +445,7 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 		goto out;
 	}
 	if (le != LEVER_OK) {
-		r = from_lever(p, le, err, errlen, retry_after_s);
+		r = pipeline_from_lever(p, le, err, errlen, retry_after_s);
 		goto out;
 	}
 	if (o->archived) {
@@ -408,12 +493,12 @@ int pipeline_recheck_waiting(struct pipeline *p)
 
 		if (strcmp(invs[i]->state, "waiting_email") != 0)
 			continue;
-		if (authorize(p, 0, err, sizeof err) != PIPE_DONE)
+		if (pipeline_authorize(p, 0, err, sizeof err) != PIPE_DONE)
 			break;
 		le = lever_opportunity_get(&p->lv, invs[i]->opportunity, &o);
-		if (reauthorize(p, le, &p->parked)) {
+		if (pipeline_reauthorize(p, le, &p->parked)) {
 			le = lever_opportunity_get(&p->lv, invs[i]->opportunity, &o);
-			lost_grant(p, le, &p->parked);
+			pipeline_lost_grant(p, le, &p->parked);
 		}
 		if (p->parked)
 			break;

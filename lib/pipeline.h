@@ -17,6 +17,9 @@ struct pipeline {
 	struct lever lv;                  /* rate limited per account */
 	struct codingame cg;
 	int parked;                       /* the account lost its Lever grant */
+	struct cg_campaign *camps;        /* owned, loaded on first use */
+	size_t n_camps;
+	int camps_loaded;
 };
 
 enum pipe_result {
@@ -26,6 +29,27 @@ enum pipe_result {
 	PIPE_PARK           /* the account lost its Lever grant: keep the job
 			       for after a reconnect, stop working the account */
 };
+
+/* Shared by the domain modules (pipeline.c, results.c). */
+enum pipe_result pipeline_authorize(struct pipeline *p, int force, char *err, size_t errlen);
+int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *parked);
+void pipeline_lost_grant(struct pipeline *p, enum lever_err e, int *parked);
+enum pipe_result pipeline_from_lever(struct pipeline *p, enum lever_err e, char *err,
+				     size_t errlen, long *retry_after_s);
+enum pipe_result pipeline_from_cg(struct pipeline *p, enum cg_err e, char *err, size_t errlen);
+void pipeline_set_str(char **slot, const char *v);
+/* Saves inv (updated_at set). */
+enum pipe_result pipeline_save(struct pipeline *p, struct store_invitation *inv,
+			       char *err, size_t errlen);
+/* Posts text on inv's opportunity once: *state goes "" -> "posting"
+ * (saved before the request leaves) -> "posted". After an unknown outcome
+ * the notes are searched for marker (which text must contain) instead of
+ * posting again. */
+enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation *inv,
+				    char **state, const char *text, const char *marker,
+				    char *err, size_t errlen);
+/* The campaign's name from CodinGame (cached per runner), or NULL. */
+const char *pipeline_campaign_name(struct pipeline *p, int64_t campaign);
 
 /* Loads the account; -1 when it is unknown or the store fails. */
 int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,

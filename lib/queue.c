@@ -16,6 +16,7 @@
 #include "pipeline.h"
 #include "queue.h"
 #include "ratelimit.h"
+#include "results.h"
 
 /* A runner waits for jobs due this soon instead of exiting. */
 #define QUEUE_LINGER_MS 10000
@@ -224,10 +225,14 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			continue;
 		}
 		if (recheck) {
+			char err[512];
 			int sent = pipeline_recheck_waiting(&p);
 
 			if (sent > 0)
 				log_info("account %u: %d waiting invitation(s) sent", account, sent);
+			/* Results arrive even without a CodinGame callback. */
+			if (!p.parked && results_poll(&p, 0, err, sizeof err) != PIPE_DONE)
+				log_warn("account %u: polling results: %s", account, err);
 			recheck = 0;
 			continue;
 		}

@@ -1018,6 +1018,10 @@ void store_rule_free(struct store_rule *r)
 		return;
 	free(r->tag);
 	free(r->stage);
+	free(r->pass_tag);
+	free(r->fail_tag);
+	free(r->review_tag);
+	free(r->pass_stage);
 	free(r);
 }
 
@@ -1054,6 +1058,15 @@ static int rule_decode(struct store *st, const DBT *k, const DBT *v, struct stor
 		goto out;
 	r->campaign = jget_i64(o, "campaign");
 	r->created_at = jget_i64(o, "created_at");
+	r->pass_score = json_object_object_get_ex(o, "pass_score", NULL)
+				? (int)jget_i64(o, "pass_score") : -1;
+	r->fail_score = json_object_object_get_ex(o, "fail_score", NULL)
+				? (int)jget_i64(o, "fail_score") : -1;
+	if ((ret = jdup(st, o, "rules", "pass_tag", 0, &r->pass_tag)) ||
+	    (ret = jdup(st, o, "rules", "fail_tag", 0, &r->fail_tag)) ||
+	    (ret = jdup(st, o, "rules", "review_tag", 0, &r->review_tag)) ||
+	    (ret = jdup(st, o, "rules", "pass_stage", 0, &r->pass_stage)))
+		goto out;
 	*out = r;
 	r = NULL;
 	ret = 0;
@@ -1095,6 +1108,14 @@ static int op_rule_add(struct store *st, DB_TXN *txn, void *p)
 	jstr(o, "stage", r->stage);
 	jint(o, "campaign", r->campaign);
 	jint(o, "created_at", r->created_at);
+	if (r->pass_score >= 0)
+		jint(o, "pass_score", r->pass_score);
+	if (r->fail_score >= 0)
+		jint(o, "fail_score", r->fail_score);
+	jstr(o, "pass_tag", r->pass_tag);
+	jstr(o, "fail_tag", r->fail_tag);
+	jstr(o, "review_tag", r->review_tag);
+	jstr(o, "pass_stage", r->pass_stage);
 	if (!(text = jdump_put(o)))
 		return ENOMEM;
 	put_be32(kb, a->id);
@@ -1231,6 +1252,7 @@ static char *job_json(const struct store_job *j)
 	jbool(o, "failed", j->failed);
 	jstr(o, "last_error", j->last_error);
 	jint(o, "created_at", j->created_at);
+	jint(o, "test_id", j->test_id);
 	return jdump_put(o);
 }
 
@@ -1262,6 +1284,7 @@ static int job_decode(struct store *st, const unsigned char *key, size_t klen,
 	j->attempts = (int)jget_i64(o, "attempts");
 	j->failed = jget_bool(o, "failed") || j->due == INT64_MAX;
 	j->created_at = jget_i64(o, "created_at");
+	j->test_id = jget_i64(o, "test_id");
 	*out = j;
 	return 0;
 }
@@ -1756,6 +1779,9 @@ void store_invitation_free(struct store_invitation *i)
 	free(i->name);
 	free(i->test_url);
 	free(i->error);
+	free(i->sent_note);
+	free(i->result_note);
+	free(i->result_status);
 	free(i);
 }
 
@@ -1785,6 +1811,14 @@ static char *inv_json(const struct store_invitation *i)
 	jint(o, "created_at", i->created_at);
 	jint(o, "updated_at", i->updated_at);
 	jint(o, "sent_at", i->sent_at);
+	jstr(o, "sent_note", i->sent_note);
+	jstr(o, "result_note", i->result_note);
+	jstr(o, "result_status", i->result_status);
+	json_object_object_add(o, "score", json_object_new_double(i->score));
+	jbool(o, "tags_done", i->tags_done);
+	jbool(o, "stage_done", i->stage_done);
+	jint(o, "next_poll_at", i->next_poll_at);
+	jint(o, "polls", i->polls);
 	return jdump_put(o);
 }
 
@@ -1816,13 +1850,26 @@ static int inv_decode(struct store *st, const DBT *k, const DBT *v,
 	    (ret = jdup(st, o, "invitations", "email", 0, &i->email)) ||
 	    (ret = jdup(st, o, "invitations", "name", 0, &i->name)) ||
 	    (ret = jdup(st, o, "invitations", "test_url", 0, &i->test_url)) ||
-	    (ret = jdup(st, o, "invitations", "error", 0, &i->error)))
+	    (ret = jdup(st, o, "invitations", "error", 0, &i->error)) ||
+	    (ret = jdup(st, o, "invitations", "sent_note", 0, &i->sent_note)) ||
+	    (ret = jdup(st, o, "invitations", "result_note", 0, &i->result_note)) ||
+	    (ret = jdup(st, o, "invitations", "result_status", 0, &i->result_status)))
 		goto out;
 	i->test_id = jget_i64(o, "test_id");
 	i->note_posted = jget_bool(o, "note_posted");
 	i->created_at = jget_i64(o, "created_at");
 	i->updated_at = jget_i64(o, "updated_at");
 	i->sent_at = jget_i64(o, "sent_at");
+	{
+		struct json_object *sc;
+
+		if (json_object_object_get_ex(o, "score", &sc))
+			i->score = json_object_get_double(sc);
+	}
+	i->tags_done = jget_bool(o, "tags_done");
+	i->stage_done = jget_bool(o, "stage_done");
+	i->next_poll_at = jget_i64(o, "next_poll_at");
+	i->polls = (int)jget_i64(o, "polls");
 	*out = i;
 	i = NULL;
 	ret = 0;

@@ -64,6 +64,12 @@ struct store_rule {
 	char *stage;                 /* Lever stage id */
 	int64_t campaign;            /* CodinGame campaign id */
 	int64_t created_at;          /* ms epoch; rules are not retroactive */
+	/* Optional result handling: score % at or above pass_score adds
+	 * pass_tag (and moves to pass_stage when set), below fail_score adds
+	 * fail_tag, between adds review_tag. pass_score < 0: none. */
+	int pass_score, fail_score;
+	char *pass_tag, *fail_tag, *review_tag;
+	char *pass_stage;
 };
 enum store_err store_rule_add(struct store *st, struct store_rule *r);
 enum store_err store_rule_delete(struct store *st, uint32_t id);  /* STORE_NOTFOUND */
@@ -87,6 +93,7 @@ struct store_job {
 	int failed;                  /* 1: kept after its last try */
 	char *last_error;
 	int64_t created_at;
+	int64_t test_id;             /* "check_test": the CodinGame test to re-read */
 };
 /* One transaction: remember (account, token); when it is new, add job
  * (due = job->due) and commit durably. STORE_EXISTS when the token was
@@ -136,6 +143,15 @@ struct store_invitation {
 	int note_posted;             /* the "waiting for an email" note */
 	char *error;
 	int64_t created_at, updated_at, sent_at;
+	/* After sending: the notes on the Lever timeline ("" none yet,
+	 * "posting" when a request may have left, "posted"), the result. */
+	char *sent_note;             /* the "test sent" note */
+	char *result_note;           /* the result (or "aborted") note */
+	char *result_status;         /* final CodinGame status once seen, else NULL */
+	double score;                /* report score % when completed */
+	int tags_done, stage_done;   /* thresholds applied */
+	int64_t next_poll_at;        /* ms epoch: when sweep polls it next */
+	int polls;
 };
 /* STORE_EXISTS when one exists for the key (nothing written). */
 enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv);

@@ -5,7 +5,7 @@
 Auth: Basic (API key, EMPTY password) or Bearer token, else 401. 10 req/s, burst 20 per
 key/token (an OAuth grant's tokens share one bucket), else 429. Lists {"data","hasNext","next" (only when hasNext)}; limit 1..100;
 offset only as issued (else 400). Endpoints: GET opportunities/:id[?expand=stage],
-POST opportunities/:id/notes, PUT|DELETE .../notes/:noteId, POST .../addTags|removeTags,
+POST|GET opportunities/:id/notes, PUT|DELETE .../notes/:noteId, POST .../addTags|removeTags,
 PUT .../stage, GET stages|tags|users, GET|POST webhooks, DELETE webhooks/:id.
 OAuth tokens need the scope (notes, opportunities, stages, tags, users, webhooks):
 X:read:admin for GET, X:write:admin (covers read) otherwise, else 403 Forbidden.
@@ -191,7 +191,7 @@ class LeverHandler(Handler):
     sim, prefix, not_found_code = S, "/v1", "ResourceNotFound"
     O = r"/v1/opportunities/" + ID
     routes = [
-        ("GET", O, "opp_get"), ("POST", O + "/notes", "note_add"), ("PUT", O + "/notes/" + ID, "note_put"),
+        ("GET", O, "opp_get"), ("POST", O + "/notes", "note_add"), ("GET", O + "/notes", "note_list"), ("PUT", O + "/notes/" + ID, "note_put"),
         ("DELETE", O + "/notes/" + ID, "note_del"), ("POST", O + "/(addTags|removeTags)", "opp_tags"),
         ("PUT", O + "/stage", "opp_stage"),
         ("GET", r"/v1/stages", "stages"), ("GET", r"/v1/tags", "tags"), ("GET", r"/v1/users", "users"),
@@ -308,6 +308,13 @@ class LeverHandler(Handler):
             n.update(opportunity=oid, noteId=new_uuid(), performAs=self.perform_as(), updated=False)
             S.notes.setdefault(oid, []).append(n)
         self.send_json(201, {"data": {"noteId": n["noteId"]}})
+
+    def note_list(self, oid):
+        """Lever's note objects: the text sits in fields[].value."""
+        def view(n):
+            return {"id": n["noteId"], "text": "Note", "secret": n["secret"], "createdAt": n["createdAt"],
+                    "fields": [{"type": "note", "text": "Note", "value": n["value"]}]}
+        self.locked(lambda: self.page("notes:" + S.opp(oid)["id"], [view(n) for n in S.notes.get(oid, [])]))
 
     def find_note(self, oid, nid):
         S.opp(oid)
