@@ -25,6 +25,7 @@ static const char usage[] =
 	"            [--review-tag T] [--on-pass-stage STAGE_ID]]\n"
 	"  rule list\n"
 	"  rule delete ID\n"
+	"  callback ACCOUNT on|off   (CodinGame calls cglever when a test ends)\n"
 	"  invitations ACCOUNT\n"
 	"  jobs [ACCOUNT]\n"
 	"  sweep [--account ID]\n"
@@ -380,6 +381,21 @@ static int jobs(struct ctl *x, int argc, char **argv)
 	return 0;
 }
 
+static int callback(struct ctl *x, int argc, char **argv)
+{
+	uint32_t id;
+	char err[600];
+
+	if (argc != 2 || !(id = (uint32_t)parse_id(argv[0], UINT32_MAX)) ||
+	    (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0))
+		return fail_usage("callback: ACCOUNT on|off%s", "");
+	if (account_callback(x->conf, x->st, id, strcmp(argv[1], "on") == 0, err, sizeof err) < 0) {
+		fprintf(stderr, "cglever-ctl: callback: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 static int sweep(struct ctl *x, int argc, char **argv)
 {
 	struct store_account **a = NULL;
@@ -435,7 +451,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	sub = argc > 2 ? argv[2] : "";
 	if (strcmp(cmd, "account") && strcmp(cmd, "rule") && strcmp(cmd, "invitations") &&
-	    strcmp(cmd, "jobs") && strcmp(cmd, "sweep"))
+	    strcmp(cmd, "jobs") && strcmp(cmd, "sweep") && strcmp(cmd, "callback"))
 		return fail_usage("unknown command %s", cmd);
 	if ((strcmp(cmd, "account") == 0 && strcmp(sub, "add") && strcmp(sub, "list")) ||
 	    (strcmp(cmd, "rule") == 0 && strcmp(sub, "add") && strcmp(sub, "list") &&
@@ -464,6 +480,8 @@ int main(int argc, char **argv)
 		rc = invitations(&x, argc - 2, argv + 2);
 	else if (strcmp(cmd, "jobs") == 0)
 		rc = jobs(&x, argc - 2, argv + 2);
+	else if (strcmp(cmd, "callback") == 0)
+		rc = callback(&x, argc - 2, argv + 2);
 	else
 		rc = sweep(&x, argc - 2, argv + 2);
 out:

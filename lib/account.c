@@ -98,3 +98,42 @@ out:
 	memset(secret, 0, sizeof secret);
 	return rc;
 }
+
+void account_callback_url(const struct conf *c, const struct store_account *a, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "%s/webhook.fcgi/codingame/%u/%s", c->public_url, a->id,
+		 a->callback_secret ? a->callback_secret : "");
+}
+
+int account_callback(const struct conf *c, struct store *st, uint32_t id, int on,
+		     char *err, size_t errlen)
+{
+	struct store_account *a = NULL;
+	struct codingame cg;
+	char url[1200];
+	enum cg_err e;
+	int rc = -1;
+
+	if (store_account_get(st, id, &a) != STORE_OK) {
+		snprintf(err, errlen, "no account %u", id);
+		return -1;
+	}
+	if (!a->codingame_api_key || !a->callback_secret) {
+		snprintf(err, errlen, "account %u has no CodinGame API key", id);
+		goto out;
+	}
+	cg_init(&cg, c->codingame_api_url, a->codingame_api_key);
+	account_callback_url(c, a, url, sizeof url);
+	e = on ? cg_webhook_set(&cg, url) : cg_webhook_delete(&cg);
+	if (e != CG_OK && !(e == CG_NOTFOUND && !on)) {
+		snprintf(err, errlen, "CodinGame: %.400s", cg.error[0] ? cg.error : cg_strerror(e));
+		goto out;
+	}
+	log_info("account %u: CodinGame callback %s", id, on ? "registered" : "removed");
+	rc = 0;
+out:
+	explicit_bzero(url, sizeof url);
+	store_account_free(a);
+	return rc;
+}

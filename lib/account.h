@@ -24,4 +24,12 @@ int account_create(const struct conf *c, struct store *st, const struct account_
 /* The URL Lever delivers to for this account. */
 void account_webhook_url(const struct conf *c, uint32_t id, char *buf, size_t len);
 
+/* The account's CodinGame callback URL (holds its secret). */
+void account_callback_url(const struct conf *c, const struct store_account *a, char *buf,
+			  size_t len);
+/* Registers (on) or removes (off) the account's callback in CodinGame.
+ * CodinGame keeps one callback per organization. */
+int account_callback(const struct conf *c, struct store *st, uint32_t id, int on,
+		     char *err, size_t errlen);
+
 #endif

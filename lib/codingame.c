@@ -680,3 +680,24 @@ out:
 	free(esc);
 	return err;
 }
+
+enum cg_err cg_webhook_set(struct codingame *cg, const char *url)
+{
+	struct json_object *s = json_object_new_string(url);
+	char *body = s ? ju_dump_alloc(s) : NULL;
+	enum cg_err e;
+
+	json_object_put(s);
+	if (!body) {
+		snprintf(cg->error, sizeof cg->error, "POST /webhook: out of memory");
+		return CG_TEMPORARY;
+	}
+	e = cg_call(cg, "POST", "/webhook", body, HTTP_RETRY_IDEMPOTENT, NULL);
+	free(body);
+	return e;
+}
+
+enum cg_err cg_webhook_delete(struct codingame *cg)
+{
+	return cg_call(cg, "DELETE", "/webhook", NULL, HTTP_RETRY_IDEMPOTENT, NULL);
+}

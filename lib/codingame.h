@@ -76,4 +76,9 @@ enum cg_err cg_tests_find(struct codingame *cg, int64_t campaign_id,
 			  const char *email, struct cg_test ***out, size_t *n);
 void cg_tests_free(struct cg_test **t, size_t n);
 
+/* The organization's one callback URL: POST /webhook with the URL as a
+ * bare JSON string (replacing any other), DELETE /webhook. */
+enum cg_err cg_webhook_set(struct codingame *cg, const char *url);
+enum cg_err cg_webhook_delete(struct codingame *cg);
+
 #endif
