@@ -701,3 +701,16 @@ enum cg_err cg_webhook_delete(struct codingame *cg)
 {
 	return cg_call(cg, "DELETE", "/webhook", NULL, HTTP_RETRY_IDEMPOTENT, NULL);
 }
+
+enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action)
+{
+	char path[96];
+
+	if (strcmp(action, "resend") != 0 && strcmp(action, "cancel") != 0) {
+		snprintf(cg->error, sizeof cg->error, "unknown test action");
+		return CG_REJECTED;
+	}
+	snprintf(path, sizeof path, "/tests/%lld/actions/%s", (long long)id, action);
+	/* Both are harmless to repeat while the test waits. */
+	return cg_call(cg, "POST", path, NULL, HTTP_RETRY_UNSAFE, NULL);
+}

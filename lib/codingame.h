@@ -81,4 +81,8 @@ void cg_tests_free(struct cg_test **t, size_t n);
 enum cg_err cg_webhook_set(struct codingame *cg, const char *url);
 enum cg_err cg_webhook_delete(struct codingame *cg);
 
+/* POST /tests/{id}/actions/resend or cancel (204; only while waiting,
+ * else CG_REJECTED with InvalidTestId). */
+enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action);
+
 #endif

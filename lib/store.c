@@ -67,13 +67,13 @@
 
 enum tbl {
 	T_ACCOUNTS, T_ACCOUNT_NAMES, T_RULES, T_DELIVERIES, T_JOBS,
-	T_INVITATIONS, T_INV_BY_TEST, T_META, T_OAUTH_STATES, T_COUNT
+	T_INVITATIONS, T_INV_BY_TEST, T_META, T_OAUTH_STATES, T_AUDIT, T_COUNT
 };
 
 static const char *const tbl_file[T_COUNT] = {
 	"accounts.db", "account_names.db", "rules.db", "deliveries.db",
 	"jobs.db", "invitations.db", "invitations_by_test.db", "meta.db",
-	"oauth_states.db",
+	"oauth_states.db", "audit.db",
 };
 
 struct store {
@@ -272,6 +272,15 @@ static void jint(struct json_object *o, const char *k, int64_t v)
 static void jbool(struct json_object *o, const char *k, int v)
 {
 	json_object_object_add(o, k, json_object_new_boolean(v ? 1 : 0));
+}
+
+/* Sets a string field, or removes it when v is NULL. */
+static void jstr_set(struct json_object *o, const char *k, const char *v)
+{
+	if (v)
+		jstr(o, k, v);
+	else
+		json_object_object_del(o, k);
 }
 
 /* Serializes and releases o; NULL when out of memory. */
@@ -1022,6 +1031,7 @@ void store_rule_free(struct store_rule *r)
 	free(r->fail_tag);
 	free(r->review_tag);
 	free(r->pass_stage);
+	free(r->created_by);
 	free(r);
 }
 
@@ -1065,7 +1075,8 @@ static int rule_decode(struct store *st, const DBT *k, const DBT *v, struct stor
 	if ((ret = jdup(st, o, "rules", "pass_tag", 0, &r->pass_tag)) ||
 	    (ret = jdup(st, o, "rules", "fail_tag", 0, &r->fail_tag)) ||
 	    (ret = jdup(st, o, "rules", "review_tag", 0, &r->review_tag)) ||
-	    (ret = jdup(st, o, "rules", "pass_stage", 0, &r->pass_stage)))
+	    (ret = jdup(st, o, "rules", "pass_stage", 0, &r->pass_stage)) ||
+	    (ret = jdup(st, o, "rules", "created_by", 0, &r->created_by)))
 		goto out;
 	*out = r;
 	r = NULL;
@@ -1077,12 +1088,33 @@ out:
 }
 
 struct rule_arg {
-	struct store_rule *in;
-	uint32_t id;             /* delete; set by add */
+	const struct store_rule *in;   /* add/update */
+	uint32_t id;             /* get/delete; set by add */
 	uint32_t account;        /* list filter */
+	struct store_rule *out;  /* get */
 	struct store_rule **list;
 	size_t n;
 };
+
+/* The fields a rule's owner may change (add and update). */
+static void rule_set_fields(struct json_object *o, const struct store_rule *r)
+{
+	jstr(o, "tag", r->tag);
+	jstr(o, "stage", r->stage);
+	jint(o, "campaign", r->campaign);
+	if (r->pass_score >= 0)
+		jint(o, "pass_score", r->pass_score);
+	else
+		json_object_object_del(o, "pass_score");
+	if (r->fail_score >= 0)
+		jint(o, "fail_score", r->fail_score);
+	else
+		json_object_object_del(o, "fail_score");
+	jstr_set(o, "pass_tag", r->pass_tag);
+	jstr_set(o, "fail_tag", r->fail_tag);
+	jstr_set(o, "review_tag", r->review_tag);
+	jstr_set(o, "pass_stage", r->pass_stage);
+}
 
 static int op_rule_add(struct store *st, DB_TXN *txn, void *p)
 {
@@ -1104,18 +1136,9 @@ static int op_rule_add(struct store *st, DB_TXN *txn, void *p)
 	if (!(o = json_object_new_object()))
 		return ENOMEM;
 	jint(o, "account", r->account);
-	jstr(o, "tag", r->tag);
-	jstr(o, "stage", r->stage);
-	jint(o, "campaign", r->campaign);
 	jint(o, "created_at", r->created_at);
-	if (r->pass_score >= 0)
-		jint(o, "pass_score", r->pass_score);
-	if (r->fail_score >= 0)
-		jint(o, "fail_score", r->fail_score);
-	jstr(o, "pass_tag", r->pass_tag);
-	jstr(o, "fail_tag", r->fail_tag);
-	jstr(o, "review_tag", r->review_tag);
-	jstr(o, "pass_stage", r->pass_stage);
+	jstr(o, "created_by", r->created_by);
+	rule_set_fields(o, r);
 	if (!(text = jdump_put(o)))
 		return ENOMEM;
 	put_be32(kb, a->id);
@@ -1158,6 +1181,73 @@ enum store_err store_rule_delete(struct store *st, uint32_t id)
 	struct rule_arg arg = { .id = id };
 
 	return run(st, "deleting a rule", RUN_TXN, op_rule_delete, &arg);
+}
+
+static int op_rule_get(struct store *st, DB_TXN *txn, void *p)
+{
+	struct rule_arg *a = p;
+	unsigned char kb[4];
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	store_rule_free(a->out);
+	a->out = NULL;
+	put_be32(kb, a->id);
+	k = dbt(kb, 4);
+	if ((ret = st->db[T_RULES]->get(st->db[T_RULES], txn, &k, &v, 0)) != 0)
+		return ret;
+	return rule_decode(st, &k, &v, &a->out);
+}
+
+enum store_err store_rule_get(struct store *st, uint32_t id, struct store_rule **out)
+{
+	struct rule_arg arg = { .id = id };
+	enum store_err e;
+
+	*out = NULL;
+	e = run(st, "reading a rule", RUN_READ, op_rule_get, &arg);
+	if (e == STORE_OK)
+		*out = arg.out;
+	else
+		store_rule_free(arg.out);
+	return e;
+}
+
+/* In place, like the job updates: fields this version does not know
+ * survive, and so do account, created_at and created_by. */
+static int op_rule_update(struct store *st, DB_TXN *txn, void *p)
+{
+	struct rule_arg *a = p;
+	struct json_object *o;
+	unsigned char kb[4];
+	char *text;
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	put_be32(kb, a->in->id);
+	k = dbt(kb, 4);
+	if ((ret = st->db[T_RULES]->get(st->db[T_RULES], txn, &k, &v, DB_RMW)) != 0)
+		return ret;
+	if (!(o = jparse(st, "rules", &v)))
+		return ERR_SET;
+	rule_set_fields(o, a->in);
+	if (!(text = jdump_put(o)))
+		return ENOMEM;
+	v = dbt(text, strlen(text));
+	ret = st->db[T_RULES]->put(st->db[T_RULES], txn, &k, &v, 0);
+	free(text);
+	return ret;
+}
+
+enum store_err store_rule_update(struct store *st, const struct store_rule *r)
+{
+	struct rule_arg arg = { .in = r };
+
+	if (!r->tag || !r->stage) {
+		set_err(st, "updating rule %u: no tag or no stage", r->id);
+		return STORE_ERR;
+	}
+	return run(st, "updating a rule", RUN_TXN, op_rule_update, &arg);
 }
 
 static int op_rule_list(struct store *st, DB_TXN *txn, void *p)
@@ -1498,8 +1588,9 @@ enum store_err store_delivery_prune(struct store *st, int64_t before)
 
 struct job_arg {
 	struct store_job *job;         /* add/done/reschedule/fail */
-	uint32_t account;              /* lease/list */
-	int64_t now, lease_ms;         /* lease */
+	uint32_t account;              /* lease/list/retry */
+	uint64_t id;                   /* retry */
+	int64_t now, lease_ms;         /* lease; retry: now */
 	int64_t due;                   /* reschedule/fail: new due */
 	const char *error;
 	int fail;
@@ -1708,6 +1799,64 @@ enum store_err store_job_reschedule(struct store *st, struct store_job *job, int
 enum store_err store_job_fail(struct store *st, struct store_job *job, const char *error)
 {
 	return job_move_public(st, job, INT64_MAX, error, 1, "marking a job failed");
+}
+
+/* Walks the account's jobs for the id (the due time, part of the key, is
+ * unknown to the caller). Read locks are kept: the record found is then
+ * moved in the same transaction. */
+static int op_job_retry(struct store *st, DB_TXN *txn, void *p)
+{
+	struct job_arg *a = p;
+	DB *db = st->db[T_JOBS];
+	DBC *c = NULL;
+	unsigned char prefix[4];
+	struct json_object *o = NULL;
+	DBT k, v = dbt(NULL, 0);
+	u_int32_t flag = DB_SET_RANGE;
+	int ret, t_ret;
+
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	put_be32(prefix, a->account);
+	k = dbt(prefix, 4);
+	while ((ret = c->get(c, &k, &v, flag)) == 0) {
+		flag = DB_NEXT;
+		if (k.size < 4 || get_be32(k.data) != a->account) {
+			ret = DB_NOTFOUND;
+			break;
+		}
+		if (k.size == JOB_KEY_LEN &&
+		    get_be64((unsigned char *)k.data + 12) == a->id)
+			break;
+	}
+	if (ret != 0)
+		goto out;
+	if (!(o = jparse(st, "jobs", &v))) {
+		ret = ERR_SET;
+		goto out;
+	}
+	if (!jget_bool(o, "failed") &&
+	    unord64(get_be64((unsigned char *)k.data + 4)) != INT64_MAX) {
+		ret = DB_KEYEXIST;   /* pending or leased: not ours to move */
+		goto out;
+	}
+	jbool(o, "failed", 0);
+	jint(o, "attempts", 0);
+	ret = job_move(st, txn, c, &k, o, a->now, NULL);
+out:
+	json_object_put(o);
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_job_retry(struct store *st, uint32_t account, uint64_t job_id,
+			       int64_t now)
+{
+	struct job_arg arg = { .account = account, .id = job_id,
+			       .now = now == INT64_MAX ? INT64_MAX - 1 : now };
+
+	return run(st, "retrying a job", RUN_TXN, op_job_retry, &arg);
 }
 
 static int op_job_list(struct store *st, DB_TXN *txn, void *p)
@@ -2215,6 +2364,189 @@ enum store_err store_oauth_state_take(struct store *st, const char *state,
 	else
 		store_oauth_state_free(arg.out);
 	return e;
+}
+
+/* ------------------------------------------------------------- audit log */
+
+#define AUDIT_KEY_LEN 16   /* at(8) | random(8) */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void store_audit_free(struct store_audit *a)
+{
+	if (!a)
+		return;
+	free(a->user);
+	free(a->action);
+	free(a->detail);
+	free(a);
+}
+
+void store_audits_free(struct store_audit **a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_audit_free(a[i]);
+	free(a);
+}
+
+static int audit_decode(struct store *st, const DBT *k, struct json_object *o,
+			struct store_audit **out)
+{
+	struct store_audit *a;
+	int ret;
+
+	*out = NULL;
+	if (k->size != AUDIT_KEY_LEN) {
+		set_err(st, "corrupt key in audit");
+		return ERR_SET;
+	}
+	if (!(a = calloc(1, sizeof *a)))
+		return ENOMEM;
+	a->at = unord64(get_be64(k->data));
+	a->account = (uint32_t)jget_i64(o, "account");
+	if ((ret = jdup(st, o, "audit", "action", 1, &a->action)) ||
+	    (ret = jdup(st, o, "audit", "user", 0, &a->user)) ||
+	    (ret = jdup(st, o, "audit", "detail", 0, &a->detail))) {
+		store_audit_free(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+struct audit_arg {
+	int64_t at;                    /* add */
+	const char *user, *action, *detail;
+	uint32_t account;              /* add; list filter */
+	size_t offset, limit;          /* list */
+	struct store_audit **list;
+	size_t n;
+};
+
+static int op_audit_add(struct store *st, DB_TXN *txn, void *p)
+{
+	struct audit_arg *a = p;
+	struct json_object *o;
+	unsigned char kb[AUDIT_KEY_LEN];
+	uint64_t r;
+	char *text;
+	DBT k, v;
+	int ret;
+
+	if ((ret = random_id(&r)) != 0)
+		return ret;
+	if (!(o = json_object_new_object()))
+		return ENOMEM;
+	jstr(o, "user", a->user);
+	jint(o, "account", a->account);
+	jstr(o, "action", a->action);
+	jstr(o, "detail", a->detail);
+	if (!(text = jdump_put(o)))
+		return ENOMEM;
+	put_be64(kb, ord64(a->at));
+	put_be64(kb + 8, r);
+	k = dbt(kb, sizeof kb);
+	v = dbt(text, strlen(text));
+	ret = st->db[T_AUDIT]->put(st->db[T_AUDIT], txn, &k, &v, DB_NOOVERWRITE);
+	free(text);
+	if (ret == DB_KEYEXIST) {   /* 2^-64 within one millisecond */
+		set_err(st, "audit key collision, try again");
+		return ERR_SET;
+	}
+	return ret;
+}
+
+enum store_err store_audit_add(struct store *st, const char *user, uint32_t account,
+			       const char *action, const char *detail)
+{
+	/* The time is taken once: a retried transaction keeps it. */
+	struct audit_arg arg = { .at = wall_ms(), .user = user, .account = account,
+				 .action = action, .detail = detail };
+
+	if (!action || !action[0]) {
+		set_err(st, "adding an audit entry: no action");
+		return STORE_ERR;
+	}
+	return run(st, "adding an audit entry", RUN_TXN, op_audit_add, &arg);
+}
+
+/* Backwards from the newest entry; an account filter reads every entry. */
+static int op_audit_list(struct store *st, DB_TXN *txn, void *p)
+{
+	struct audit_arg *a = p;
+	struct store_audit *e, **list;
+	DB *db = st->db[T_AUDIT];
+	DBC *c = NULL;
+	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
+	u_int32_t flag = DB_LAST;
+	size_t skipped = 0, cap = 0;
+	int ret, t_ret;
+
+	store_audits_free(a->list, a->n);
+	a->list = NULL;
+	a->n = 0;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	while ((!a->limit || a->n < a->limit) && (ret = c->get(c, &k, &v, flag)) == 0) {
+		struct json_object *o;
+
+		flag = DB_PREV;
+		if (!(o = jparse(st, "audit", &v))) {
+			ret = ERR_SET;
+			break;
+		}
+		if (a->account && (uint32_t)jget_i64(o, "account") != a->account) {
+			json_object_put(o);
+			continue;
+		}
+		if (skipped < a->offset) {
+			skipped++;
+			json_object_put(o);
+			continue;
+		}
+		ret = audit_decode(st, &k, o, &e);
+		json_object_put(o);
+		if (ret != 0)
+			break;
+		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
+			store_audit_free(e);
+			ret = ENOMEM;
+			break;
+		}
+		a->list = list;
+		a->list[a->n++] = e;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+enum store_err store_audit_list(struct store *st, uint32_t account, size_t offset,
+				size_t limit, struct store_audit ***out, size_t *n)
+{
+	struct audit_arg arg = { .account = account, .offset = offset, .limit = limit };
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	e = run(st, "listing the audit log", RUN_READ, op_audit_list, &arg);
+	if (e != STORE_OK) {
+		store_audits_free(arg.list, arg.n);
+		return e;
+	}
+	*out = arg.list;
+	*n = arg.n;
+	return STORE_OK;
 }
 
 /* ----------------------------------------------------------- maintenance */

@@ -70,9 +70,16 @@ struct store_rule {
 	int pass_score, fail_score;
 	char *pass_tag, *fail_tag, *review_tag;
 	char *pass_stage;
+	char *created_by;            /* who added it (REMOTE_USER, ...); may be NULL */
 };
 enum store_err store_rule_add(struct store *st, struct store_rule *r);
 enum store_err store_rule_delete(struct store *st, uint32_t id);  /* STORE_NOTFOUND */
+enum store_err store_rule_get(struct store *st, uint32_t id, struct store_rule **out); /* STORE_NOTFOUND */
+/* Replaces tag, stage, campaign, pass_score, fail_score, pass_tag,
+ * fail_tag, review_tag and pass_stage of rule r->id (a NULL string or a
+ * negative score removes it); id, account, created_at and created_by stay.
+ * STORE_NOTFOUND when there is no such rule. */
+enum store_err store_rule_update(struct store *st, const struct store_rule *r);
 /* account 0: every account's rules. Sorted by id. */
 enum store_err store_rule_list(struct store *st, uint32_t account,
 			       struct store_rule ***out, size_t *n);
@@ -123,6 +130,12 @@ enum store_err store_job_reschedule(struct store *st, struct store_job *job,
 /* Keeps the job as failed (never due again until retried). */
 enum store_err store_job_fail(struct store *st, struct store_job *job,
 			      const char *error);
+/* Retries the account's failed job job_id: moves it to due = now with
+ * failed = 0 and attempts = 0 (last_error kept). STORE_NOTFOUND when the
+ * account has no such job, STORE_EXISTS when it exists but is not failed
+ * (nothing done). */
+enum store_err store_job_retry(struct store *st, uint32_t account, uint64_t job_id,
+			       int64_t now);
 /* All the account's jobs (0: all accounts), pending and failed. */
 enum store_err store_job_list(struct store *st, uint32_t account,
 			      struct store_job ***out, size_t *n);
@@ -181,6 +194,24 @@ enum store_err store_oauth_state_put(struct store *st, const struct store_oauth_
 enum store_err store_oauth_state_take(struct store *st, const char *state,
 				      struct store_oauth_state **out);
 void store_oauth_state_free(struct store_oauth_state *s);
+
+/* ---- audit log: who did what, ordered by time ---- */
+struct store_audit {
+	int64_t at;                  /* ms epoch, set by store_audit_add */
+	char *user;                  /* may be NULL */
+	uint32_t account;            /* 0: not about one account */
+	char *action;
+	char *detail;                /* may be NULL */
+};
+/* Records an entry at the current time. action is required. */
+enum store_err store_audit_add(struct store *st, const char *user, uint32_t account,
+			       const char *action, const char *detail);
+/* Newest first: skips the first offset entries (of the account's, when
+ * account is not 0) and returns at most limit (0: no limit). */
+enum store_err store_audit_list(struct store *st, uint32_t account, size_t offset,
+				size_t limit, struct store_audit ***out, size_t *n);
+void store_audit_free(struct store_audit *a);
+void store_audits_free(struct store_audit **a, size_t n);
 
 /* ---- maintenance ---- */
 /* Checkpoint; log files no longer needed are removed automatically. */

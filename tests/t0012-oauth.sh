@@ -31,7 +31,7 @@ status_of() { web -o "$T/page.html" -w '%{http_code}' "$1"; }
 
 check "the admin page needs the web server's sign-in" test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/admin.fcgi/")" = 401
 check "a signed-in user not in admin_users is refused" test "$(curl -s -u "mallory:pw-$$" -o /dev/null -w '%{http_code}' "$BASE/admin.fcgi/")" = 403
-check "the admin page offers Connect Lever" grep -q "Connect Lever" <(web "$BASE/admin.fcgi/")
+check "the account page offers Connect Lever" grep -q "Connect Lever" <(web "$BASE/admin.fcgi/account/$ACC")
 
 # A denied consent: 400, nothing stored.
 AUTH=$(start_flow)
@@ -120,7 +120,7 @@ check "a revoked grant shows the account disconnected" wait_until 10 disconnecte
 wait_runners
 is "nothing was sent while revoked" "$(sends)" 31
 is "the three jobs are kept" "$(ctl jobs "$ACC" | grep -c pending)" 3
-check "the admin page offers Reconnect" grep -q "Reconnect Lever" <(web "$BASE/admin.fcgi/")
+check "the account page offers Reconnect" grep -q "Reconnect Lever" <(web "$BASE/admin.fcgi/account/$ACC")
 ctl sweep
 is "a sweep leaves the waiting jobs alone" "$(ctl jobs "$ACC" | grep -c pending)" 3
 CB=$(consent "$(start_flow)" allow)
