@@ -163,7 +163,8 @@ void admin_activity(struct admin *a, uint32_t id)
 		}
 		html_raw(&h, "</table>\n");
 	}
-	html_raw(&h, "<p>");
+	if (pg > 0 || from + PER_PAGE < n_inv)
+		html_raw(&h, "<p>");
 	if (pg > 0) {
 		admin_url(a, url, sizeof url, "account/%u/activity?page=%ld", id, pg - 1);
 		html_raw(&h, "<a href=\"");
@@ -176,7 +177,8 @@ void admin_activity(struct admin *a, uint32_t id)
 		html_attr(&h, url);
 		html_raw(&h, "\">Older</a>");
 	}
-	html_raw(&h, "</p>\n");
+	if (pg > 0 || from + PER_PAGE < n_inv)
+		html_raw(&h, "</p>\n");
 	admin_end(a, &h, 200);
 out:
 	store_invitations_free(inv, n_inv);

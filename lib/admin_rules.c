@@ -142,13 +142,13 @@ void admin_rule_form(struct admin *a, struct html *h, const struct store_account
 	label(h, "pass", "Pass score (%)");
 	field_error(h, err, "pass");
 	snprintf(num, sizeof num, "%d", v ? v->pass_score : -1);
-	html_raw(h, "<input id=\"pass\" name=\"pass\" inputmode=\"numeric\" maxlength=\"3\" value=\"");
+	html_raw(h, "<input id=\"pass\" name=\"pass\" type=\"number\" min=\"0\" max=\"100\" value=\"");
 	html_attr(h, v && v->pass_score >= 0 ? num : "");
 	html_raw(h, "\">\n");
 	label(h, "fail", "Fail score (%) (default: the pass score)");
 	field_error(h, err, "fail");
 	snprintf(num, sizeof num, "%d", v ? v->fail_score : -1);
-	html_raw(h, "<input id=\"fail\" name=\"fail\" inputmode=\"numeric\" maxlength=\"3\" value=\"");
+	html_raw(h, "<input id=\"fail\" name=\"fail\" type=\"number\" min=\"0\" max=\"100\" value=\"");
 	html_attr(h, v && v->fail_score >= 0 ? num : "");
 	html_raw(h, "\">\n");
 	label(h, "pass_tag", "Tag on pass (default codingame-pass)");

@@ -340,8 +340,13 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 
 	if (strcmp(inv->state, "sent") == 0)
 		return results_sent_note(p, inv, err, errlen);
-	if (strcmp(inv->state, "failed") == 0)
-		return PIPE_DONE;
+	if (strcmp(inv->state, "failed") == 0) {
+		/* The job is worked again (a retry): try again, looking first. */
+		pipeline_set_str(&inv->state, "sending");
+		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+			return r;
+		unknown = 1;
+	}
 	if (strcmp(inv->state, "waiting_email") == 0) {
 		if (o->n_emails == 0)
 			return inv->note_posted ? PIPE_DONE : post_waiting_note(p, inv, err, errlen);

@@ -1,0 +1,116 @@
+#!/bin/bash
+# The admin pages: valid HTML, CSRF and sign-in enforced, hostile text
+# escaped and harmless, retry/resend/cancel acting once, and campaign
+# figures matching the store.
+. "$(dirname "$0")/lib.sh"
+need tidy
+setup
+BASE="http://127.0.0.1:$HTTP_PORT/admin.fcgi"
+AS="admin:pw-$$"
+web() { curl -sS -u "$AS" "$@"; }
+csrf() { web "$BASE/" | sed -n 's/.*name="csrf" value="\([0-9a-f.]*\)".*/\1/p' | head -1; }
+ACC=$(add_account acme)
+XSS='<script>alert(1)</script>"'"'"'&'
+
+# Every page is valid HTML (tidy: no errors), and escapes what is stored.
+web -o /dev/null --data-urlencode "csrf=$(csrf)" --data-urlencode "name=$XSS" "$BASE/account"
+XACC=$(ctl account list | awk '/script/ {print $1}')
+check "an account named with a script tag is stored as typed" test -n "$XACC"
+ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 --pass 70 --fail 40 >/dev/null
+O1=$(opportunity '{"name":"Ada <b>","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
+deliver "$ACC" "$O1" stage-screen >/dev/null
+wait_until 5 sends_ge 1
+RULE=$(ctl rule list | awk 'NR==2 {print $1}')
+for p in "" "account/$ACC" "account/$XACC" "account/$ACC/activity" "account/$ACC/campaigns" \
+	"rule/$RULE/edit" "audit"; do
+	web -o "$T/page.html" "$BASE/$p"
+	tidy -q -e "$T/page.html" >"$T/tidy.txt" 2>&1
+	errors=$(grep -c "Error:" "$T/tidy.txt")
+	is "valid HTML: /$p ($(head -c 200 "$T/tidy.txt" | tr '\n' ' '))" "$errors" 0
+	check "no raw script tag on /$p" sh -c "! grep -q '<script>' '$T/page.html'"
+done
+check "the hostile name is shown escaped" grep -q "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;" <(web "$BASE/")
+check "pages carry a CSP without inline script" grep -qi "^Content-Security-Policy: default-src 'none'" <(web -D - -o /dev/null "$BASE/")
+check "and X-Frame-Options DENY" grep -qi "^X-Frame-Options: DENY" <(web -D - -o /dev/null "$BASE/")
+check "and no caching" grep -qi "^Cache-Control: no-store" <(web -D - -o /dev/null "$BASE/account/$ACC")
+
+# Sign-in and CSRF.
+is "no REMOTE_USER: refused by the server" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/")" 401
+is "a user not in admin_users: 403" "$(curl -s -u "mallory:pw-$$" -o "$T/p.html" -w '%{http_code}' "$BASE/")" 403
+check "the 403 page says how to set up access" grep -q "admin_users" "$T/p.html"
+n_rules() { ctl rule list | tail -n +2 | wc -l; }
+before=$(n_rules)
+is "a POST without a CSRF token: refused" "$(web -o /dev/null -w '%{http_code}' --data "tag=java&stage=stage-screen&campaign=2" "$BASE/account/$ACC/rules")" 400
+is "a POST with a forged CSRF token: 403" "$(web -o /dev/null -w '%{http_code}' --data "csrf=1795000000000.$(openssl rand -hex 32)&tag=java&stage=stage-screen&campaign=2" "$BASE/account/$ACC/rules")" 403
+TOKB=$(curl -sS -u "boss:pw-$$" "$BASE/" | sed -n 's/.*name="csrf" value="\([0-9a-f.]*\)".*/\1/p' | head -1)
+is "another admin's CSRF token: 403" "$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$TOKB" --data "tag=java&stage=stage-screen&campaign=2" "$BASE/account/$ACC/rules")" 403
+is "nothing changed" "$(n_rules)" "$before"
+
+# A hostile value in every text field of the rule form: refused or stored
+# as plain text, never markup.
+code=$(web -o "$T/p.html" -w '%{http_code}' --data-urlencode "csrf=$(csrf)" --data-urlencode "tag=$XSS" \
+	--data-urlencode "stage=$XSS" --data "campaign=1" "$BASE/account/$ACC/rules")
+is "a script tag as a stage id: 400" "$code" 400
+check "the error is shown next to the field, the page escaped" sh -c "grep -q 'field-error' '$T/p.html' && ! grep -q '<script>' '$T/p.html'"
+code=$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf)" --data-urlencode "tag=$XSS" \
+	--data "stage=stage-onsite&campaign=2&pass=50" --data-urlencode "pass_tag=$XSS" \
+	--data-urlencode "fail_tag=$XSS" --data-urlencode "review_tag=$XSS" "$BASE/account/$ACC/rules")
+is "a script tag as tags: stored (303)" "$code" 303
+check "and shown escaped" sh -c "web() { curl -sS -u '$AS' \"\$@\"; }; ! web '$BASE/account/$ACC' | grep -q '<script>'"
+code=$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf)" --data-urlencode "codingame_key=$XSS" "$BASE/account/$ACC/codingame")
+is "a script tag as CodinGame key: checked with CodinGame, refused (400)" "$code" 400
+check "the audit log records changes, escaped" grep -q "rule added" <(web "$BASE/audit")
+
+# Retry, resend, cancel: each acts once.
+T1=$(sim CG GET /_sim/sends | jget 'd["sends"][0]["test_id"]')
+action() { web -o "$T/act.html" -w '%{http_code}' --data-urlencode "csrf=$(csrf)" --data "$1" "$BASE/account/$ACC/action"; }
+is "resend: 303" "$(action "action=resend&test=$T1")" 303
+is "CodinGame resent the email once" "$(sim CG GET "/_sim/tests/$T1" | jget 'd["resends"]')" 1
+check "the activity page says so" grep -q "sent the invitation email again" <(web "$BASE/account/$ACC/activity?msg=resent")
+is "cancel: 303" "$(action "action=cancel&test=$T1")" 303
+is "the test is cancelled in CodinGame" "$(sim CG GET "/_sim/tests/$T1" | jget 'd["status"]')" cancelled
+is "cancelling again: refused by CodinGame (400)" "$(action "action=cancel&test=$T1")" 400
+is "a test of another account: 400" "$(action "action=resend&test=999999")" 400
+ctl sweep
+check "the cancelled test gets its note" grep -q "CodinGame test cancelled" <(sim LEVER GET "/_sim/notes?opportunity=$O1")
+ctl rule add "$ACC" --tag ruby --stage stage-screen --campaign 999 >/dev/null
+O2=$(opportunity '{"name":"Rb","emails":["rb@example.com"],"tags":["ruby"],"stage":"stage-screen"}')
+deliver "$ACC" "$O2" stage-screen >/dev/null
+failed_job() { ctl jobs "$ACC" | grep -q "failed .*InvalidCampaignId"; }
+wait_until 10 failed_job
+JOB=$(ctl jobs "$ACC" | awk '/failed/ {print $1}' | head -1)
+check "the failed job is listed with a Retry button" grep -q "value=\"$JOB\"" <(web "$BASE/account/$ACC/activity")
+sim CG POST /_sim/campaigns '{"campaigns":[{"id":1,"name":"Java"},{"id":2,"name":"Python"},{"id":999,"name":"Ruby"}]}' >/dev/null
+is "retry: 303" "$(action "action=retry&job=$JOB")" 303
+ruby_sent() { [ "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['campaign_id']==999])")" -ge 1 ]; }
+check "the retried job sends the test" wait_until 10 ruby_sent
+wait_runners
+is "once" "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['campaign_id']==999])")" 1
+is "retrying a job that is no longer failed: 400" "$(action "action=retry&job=$JOB")" 400
+
+# Campaign summary: seeded results against the store.
+for i in 1 2 3 4 5; do
+	O=$(opportunity "{\"name\":\"S$i\",\"emails\":[\"s$i@example.com\"],\"tags\":[\"java\"],\"stage\":\"stage-screen\"}")
+	deliver "$ACC" "$O" stage-screen >/dev/null
+done
+wait_until 10 sends_ge 7; wait_runners
+for spec in "s1 95" "s2 72" "s3 55" "s4 12"; do
+	set -- $spec
+	tid=$(sim CG GET /_sim/sends | jget "[s['test_id'] for s in d['sends'] if s['candidate_email']=='$1@example.com'][0]")
+	sim CG POST "/_sim/tests/$tid" "{\"status\":\"completed\",\"score\":$2}" >/dev/null
+done
+ctl sweep
+web "$BASE/account/$ACC/campaigns" >"$T/camp.html"
+python3 - "$T/camp.html" >"$T/camp.txt" <<'PY'
+import re, sys
+html = open(sys.argv[1]).read()
+sec = re.search(r'data-campaign="1">(.*?)</section>', html, re.S).group(1)
+get = lambda c: re.search(r'class="%s">([^<]*)<' % c, sec).group(1)
+bars = [int(n) for n in re.findall(r'data-count="(\d+)"', sec)]
+print(get("sent"), get("completed"), get("waiting"), get("median"), get("passrate"), bars)
+PY
+# Campaign 1: ada (cancelled), s1..s5 sent; s1..s4 completed 95, 72, 55, 12; s5 waiting.
+# Median of 12, 55, 72, 95 = 63.5; pass at 70: 95 and 72 pass -> 50%.
+is "campaign 1 summary: sent, completed, waiting, median, pass rate, bars" "$(cat "$T/camp.txt")" \
+	"6 4 1 63.5% 50% [0, 1, 0, 0, 0, 1, 0, 1, 0, 1]"
+done_testing
