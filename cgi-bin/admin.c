@@ -108,6 +108,10 @@ static void dispatch(struct admin *a)
 			{ admin_rule_edit(a, id); return; }
 		if (strcmp(tail, "delete") == 0 && post)
 			{ admin_rule_delete(a, id); return; }
+		if (strcmp(tail, "backfill") == 0 && get)
+			{ admin_backfill(a, id); return; }
+		if (strcmp(tail, "backfill") == 0 && post)
+			{ admin_backfill_confirm(a, id); return; }
 	}
 	if (get || post) {
 notfound:

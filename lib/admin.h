@@ -35,6 +35,8 @@ void admin_activity(struct admin *a, uint32_t id);
 void admin_action(struct admin *a, uint32_t id);
 void admin_campaigns(struct admin *a, uint32_t id);
 void admin_audit(struct admin *a);
+void admin_backfill(struct admin *a, uint32_t rule);
+void admin_backfill_confirm(struct admin *a, uint32_t rule);
 void admin_css(struct admin *a);
 
 /* ---- shared (admin_common.c) ---- */

@@ -79,6 +79,7 @@ static const struct { const char *code, *text; } messages[] = {
 	{ "retried", "The job will run again now." },
 	{ "resent", "CodinGame sent the invitation email again." },
 	{ "cancelled", "The test was cancelled in CodinGame." },
+	{ "backfilled", "The test is on its way to the candidates already in the stage." },
 	{ "connected", "Lever is connected and cglever's webhook registered. One step is left "
 		       "in Lever: Settings > Integrations and API > Webhooks, switch the "
 		       "\"Candidate Stage Change\" webhook group on." },

@@ -227,7 +227,10 @@ void admin_rules_table(struct admin *a, struct html *h, const struct store_accou
 		html_raw(h, "</td><td><a href=\"");
 		admin_url(a, url, sizeof url, "rule/%u/edit", r->id);
 		html_attr(h, url);
-		html_raw(h, "\">Edit</a> ");
+		html_raw(h, "\">Edit</a> <a href=\"");
+		admin_url(a, url, sizeof url, "rule/%u/backfill", r->id);
+		html_attr(h, url);
+		html_raw(h, "\">Send to candidates already in this stage</a> ");
 		snprintf(path, sizeof path, "rule/%u/delete", r->id);
 		admin_button(a, h, path, "Delete", NULL, NULL);
 		html_raw(h, "</td></tr>\n");

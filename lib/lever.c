@@ -382,9 +382,11 @@ static enum lever_err lv_list(struct lever *lv, const char *base, int max_pages,
 		if (next) {
 			if (!(esc = http_escape_alloc(next)))
 				goto oom;
-			r = asprintf(&path, "%s?limit=%d&offset=%s", base, LEVER_PAGE_LIMIT, esc);
+			r = asprintf(&path, "%s%climit=%d&offset=%s", base,
+				     strchr(base, '?') ? '&' : '?', LEVER_PAGE_LIMIT, esc);
 		} else {
-			r = asprintf(&path, "%s?limit=%d", base, LEVER_PAGE_LIMIT);
+			r = asprintf(&path, "%s%climit=%d", base, strchr(base, '?') ? '&' : '?',
+				     LEVER_PAGE_LIMIT);
 		}
 		if (r < 0) {
 			path = NULL;
@@ -842,4 +844,58 @@ enum lever_err lever_token_refresh(const char *token_url, const char *client_id,
 		free(form);
 	}
 	return e;
+}
+
+/* --- opportunities in a stage ---------------------------------------- */
+
+struct opp_vec { struct lever_opportunity **v; size_t n, cap; };
+
+static const char *opp_item(struct json_object *item, void *ctx)
+{
+	struct opp_vec *ov = ctx;
+	struct lever_opportunity *o;
+	const char *why;
+
+	if (!json_object_is_type(item, json_type_object))
+		return "opportunity is not an object";
+	if (grow((void **)&ov->v, &ov->cap, ov->n, sizeof *ov->v) < 0 ||
+	    !(o = calloc(1, sizeof *o)))
+		return "out of memory";
+	if ((why = parse_opportunity(item, o))) {
+		lever_opportunity_free(o);
+		return why;
+	}
+	ov->v[ov->n++] = o;
+	return NULL;
+}
+
+void lever_opportunities_free(struct lever_opportunity **o, size_t n)
+{
+	for (size_t i = 0; o && i < n; i++)
+		lever_opportunity_free(o[i]);
+	free(o);
+}
+
+enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, const char *tag,
+					struct lever_opportunity ***out, size_t *n)
+{
+	struct opp_vec ov = { NULL, 0, 0 };
+	char *s = http_escape_alloc(stage_id), *t = http_escape_alloc(tag), *base = NULL;
+	enum lever_err err = LEVER_TEMPORARY;
+
+	if (s && t && asprintf(&base, "/opportunities?stage_id=%s&tag=%s", s, t) >= 0)
+		err = lv_list(lv, base, LEVER_MAX_PAGES, opp_item, &ov);
+	else
+		base = NULL;
+	if (err != LEVER_OK) {
+		lever_opportunities_free(ov.v, ov.n);
+		ov.v = NULL;
+		ov.n = 0;
+	}
+	*out = ov.v;
+	*n = ov.n;
+	free(s);
+	free(t);
+	free(base);
+	return err;
 }

@@ -43,6 +43,10 @@ struct lever_opportunity {
 enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
 				     struct lever_opportunity **out);
 void lever_opportunity_free(struct lever_opportunity *o);
+/* GET /opportunities?stage_id=&tag= (all pages): who is in a stage now. */
+enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, const char *tag,
+					struct lever_opportunity ***out, size_t *n);
+void lever_opportunities_free(struct lever_opportunity **o, size_t n);
 
 /* POST /opportunities/:id/notes with {"value": text}; note_id may be NULL. */
 enum lever_err lever_note_add(struct lever *lv, const char *opp_id,

@@ -397,6 +397,15 @@ out:
 	return r;
 }
 
+/* Not retroactive: only rules that existed when the change happened,
+ * except for an explicit backfill of one rule. */
+static int rule_applies(const struct store_rule *r, const struct store_job *job)
+{
+	if (job->rule_id)
+		return r->id == job->rule_id;
+	return strcmp(r->stage, job->to_stage) == 0 && r->created_at <= job->triggered_at;
+}
+
 enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 			       char *err, size_t errlen, long *retry_after_s)
 {
@@ -425,8 +434,7 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 	}
 	/* Only rules for this stage that existed when the change happened. */
 	for (size_t i = 0; i < n_rules; i++)
-		if (strcmp(rules[i]->stage, job->to_stage) == 0 &&
-		    rules[i]->created_at <= job->triggered_at)
+		if (rule_applies(rules[i], job))
 			matched++;
 	if (!matched) {
 		log_info("opportunity %s to stage %s: no rule for this stage", job->opportunity,
@@ -460,8 +468,7 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 	for (size_t i = 0; i < n_rules; i++) {
 		const struct store_rule *rule = rules[i];
 
-		if (strcmp(rule->stage, job->to_stage) != 0 ||
-		    rule->created_at > job->triggered_at || !has_tag(o, rule->tag))
+		if (!rule_applies(rule, job) || !has_tag(o, rule->tag))
 			continue;
 		one_err[0] = '\0';
 		one = handle_rule(p, rule, o, one_err, sizeof one_err);

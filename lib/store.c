@@ -1343,6 +1343,7 @@ static char *job_json(const struct store_job *j)
 	jstr(o, "last_error", j->last_error);
 	jint(o, "created_at", j->created_at);
 	jint(o, "test_id", j->test_id);
+	jint(o, "rule_id", j->rule_id);
 	return jdump_put(o);
 }
 
@@ -1375,6 +1376,7 @@ static int job_decode(struct store *st, const unsigned char *key, size_t klen,
 	j->failed = jget_bool(o, "failed") || j->due == INT64_MAX;
 	j->created_at = jget_i64(o, "created_at");
 	j->test_id = jget_i64(o, "test_id");
+	j->rule_id = (uint32_t)jget_i64(o, "rule_id");
 	*out = j;
 	return 0;
 }

@@ -101,6 +101,7 @@ struct store_job {
 	char *last_error;
 	int64_t created_at;
 	int64_t test_id;             /* "check_test": the CodinGame test to re-read */
+	uint32_t rule_id;            /* a backfill: this rule only, whatever its age */
 };
 /* One transaction: remember (account, token); when it is new, add job
  * (due = job->due) and commit durably. STORE_EXISTS when the token was

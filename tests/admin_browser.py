@@ -526,9 +526,11 @@ class Run:
         self.submit(self.link("Campaigns"), "the Campaigns link")
         self.page_ok("the Campaigns page")
         self.shot("campaigns")
-        text = self.d.find_element(By.TAG_NAME, "body").text
-        self.check("Campaigns lists CodinGame's campaigns by name",
-                   "Java backend developer" in text and "Python data engineer" in text, text[:300])
+        url = self.d.current_url.split("?")[0].rstrip("/")
+        self.check("the Campaigns link opens account/ID/campaigns", url == self.account_url("/campaigns"),
+                   f"at {url}")
+        h1 = [e.text for e in self.d.find_elements(By.TAG_NAME, "h1")]
+        self.check("the page is headed Campaigns", any("Campaigns" in t for t in h1), f"h1: {h1}")
 
     def step_disconnect(self):
         self.open_account()

@@ -5,7 +5,7 @@
 Auth: Basic (API key, EMPTY password) or Bearer token, else 401. 10 req/s, burst 20 per
 key/token (an OAuth grant's tokens share one bucket), else 429. Lists {"data","hasNext","next" (only when hasNext)}; limit 1..100;
 offset only as issued (else 400). Endpoints: GET opportunities/:id[?expand=stage],
-POST|GET opportunities/:id/notes, PUT|DELETE .../notes/:noteId, POST .../addTags|removeTags,
+GET opportunities[?stage_id=&tag=], POST|GET opportunities/:id/notes, PUT|DELETE .../notes/:noteId, POST .../addTags|removeTags,
 PUT .../stage, GET stages|tags|users, GET|POST webhooks, DELETE webhooks/:id.
 OAuth tokens need the scope (notes, opportunities, stages, tags, users, webhooks):
 X:read:admin for GET, X:write:admin (covers read) otherwise, else 403 Forbidden.
@@ -191,6 +191,7 @@ class LeverHandler(Handler):
     sim, prefix, not_found_code = S, "/v1", "ResourceNotFound"
     O = r"/v1/opportunities/" + ID
     routes = [
+        ("GET", r"/v1/opportunities", "opp_list"),
         ("GET", O, "opp_get"), ("POST", O + "/notes", "note_add"), ("GET", O + "/notes", "note_list"), ("PUT", O + "/notes/" + ID, "note_put"),
         ("DELETE", O + "/notes/" + ID, "note_del"), ("POST", O + "/(addTags|removeTags)", "opp_tags"),
         ("PUT", O + "/stage", "opp_stage"),
@@ -286,6 +287,15 @@ class LeverHandler(Handler):
         ex = [e for v in self.query.get("expand", []) for e in v.split(",")]
         need(all(e in EXPANDS for e in ex), "invalid expand")
         self.locked(lambda: {"data": S.opp_view(S.opp(oid), "stage" in ex)})
+
+    def opp_list(self):
+        """GET /opportunities with Lever's filters stage_id and tag (repeatable: any of)."""
+        stages, tags = self.query.get("stage_id"), self.query.get("tag")
+        with S.lock:
+            items = [S.opp_view(o) for o in S.opps.values()
+                     if (not stages or o["stage"] in stages) and (not tags or set(tags) & set(o["tags"]))]
+            r = self.page("opps:%s:%s" % (stages, tags), items)
+        self.send_json(200, r)
 
     def note_fields(self, b):
         need(isinstance(b, dict), "body must be a JSON object")
