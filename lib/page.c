@@ -44,14 +44,17 @@ const char *page_admin(const struct conf *c, struct req *r)
 {
 	if (!r->remote_user) {
 		page_error(c, r, 403, "Sign-in required",
-			   "The web server did not authenticate you: cglever's admin pages "
-			   "rely on the web server's authentication (see INSTALL).");
+			   "The web server did not authenticate you. cglever's admin pages trust "
+			   "only the web server's sign-in: protect admin.fcgi and oauth.fcgi with "
+			   "it (INSTALL, section 4: Apache \"AuthType Basic\" with an AuthUserFile "
+			   "and \"Require valid-user\") and list the user names in admin_users.");
 		return NULL;
 	}
 	if (!conf_is_admin(c, r->remote_user)) {
 		log_warn("admin page refused to %s: not in admin_users", r->remote_user);
 		page_error(c, r, 403, "Not allowed",
-			   "Your user is not listed in admin_users in cglever's configuration.");
+			   "You are signed in, but your user is not listed in admin_users in "
+			   "cglever's configuration (INSTALL, section 4, says how access is set up).");
 		return NULL;
 	}
 	return r->remote_user;
