@@ -153,8 +153,25 @@ void admin_button(struct admin *a, struct html *h, const char *action_path,
 static struct slot {
 	uint32_t account;
 	int64_t at;
+	uint64_t creds;          /* which credentials the lists were read with */
 	struct admin_lists l;
 } slots[LISTS_SLOTS];
+
+/* A fingerprint of the account's credentials: the lists are read again
+ * as soon as Lever is (re)connected or the CodinGame key changes. */
+static uint64_t creds_print(const struct store_account *a)
+{
+	const char *parts[] = { a->lever_api_key, a->refresh_token, a->codingame_api_key };
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < 3; i++) {
+		for (const unsigned char *c = (const unsigned char *)(parts[i] ? parts[i] : ""); *c; c++)
+			h = (h ^ *c) * UINT64_C(1099511628211);
+		h = (h ^ 0xff) * UINT64_C(1099511628211);
+	}
+	h ^= (uint64_t)a->disconnected;
+	return h;
+}
 
 const char *admin_stage_name(const struct admin_lists *l, const char *id)
 {
@@ -194,9 +211,12 @@ const struct admin_lists *admin_lists_get(struct admin *a, const struct store_ac
 			s->account = acct->id;
 		}
 	}
-	if (s->at && now - s->at < LISTS_TTL_MS)
+	/* Failures are not cached: the next page load tries again. */
+	if (s->at && now - s->at < LISTS_TTL_MS && s->creds == creds_print(acct) &&
+	    !s->l.lever_err[0] && !s->l.cg_err[0])
 		return &s->l;
 	s->at = now;
+	s->creds = creds_print(acct);
 	s->l.lever_err[0] = s->l.cg_err[0] = '\0';
 	/* Lever: through the account's credentials (refreshed if needed). */
 	if (store_account_get(a->st, acct->id, &copy) == STORE_OK) {

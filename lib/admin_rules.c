@@ -86,13 +86,17 @@ void admin_rule_form(struct admin *a, struct html *h, const struct store_account
 	html_raw(h, "\">\n");
 	page_csrf_field(a->conf, h, a->user);
 	if (l->lever_err[0]) {
-		html_message(h, "error", "Lever is unreachable; showing the last known tags and stages.");
+		html_message(h, "error", l->n_stages ? "Lever is unreachable; showing the last known "
+					   "tags and stages." : "Lever's tags and stages are not "
+					   "available (is Lever connected?); type them instead.");
 		html_raw(h, "<p class=\"field-error\">");
 		html_txt(h, l->lever_err);
 		html_raw(h, "</p>\n");
 	}
 	if (l->cg_err[0]) {
-		html_message(h, "error", "CodinGame campaigns are unavailable; showing the last known list.");
+		html_message(h, "error", l->n_camps ? "CodinGame is unreachable; showing the last "
+					   "known campaigns." : "CodinGame campaigns are not available "
+					   "(is the API key saved?).");
 		html_raw(h, "<p class=\"field-error\">");
 		html_txt(h, l->cg_err);
 		html_raw(h, "</p>\n");

@@ -13,7 +13,8 @@ simulator deliver a stage change, sees the candidate in Activity, edits the
 rule (campaign 2), deletes it, switches the CodinGame callback on and off,
 opens Campaigns and disconnects Lever. A PNG screenshot of every step goes to
 DIR (NN-step.png; NN-step-FAILED.png and .html where a step fails). A step
-whose prerequisites failed is reported "not ok ... not run". Leaves
+that cannot go on stops there; the steps needing it are reported "not ok ...
+not run". Leaves
 DIR/account-id and DIR/rule-id for the shell test. Every wait is <= 10 s.
 Exit status: 0 when every line is "ok", 1 otherwise, 2 when Chromium does
 not start.
@@ -36,7 +37,7 @@ except ImportError as e:
 WAIT = 10                   # seconds, the longest any single wait may take
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,1400")
+         "--window-size=1280,900")
 
 
 class Fail(Exception):
@@ -61,6 +62,7 @@ class Run:
         self.d = None
         self.failed_requests = []    # "STATUS TYPE URL" of answers >= 400 (favicon aside)
         self.console_log = []
+        self.last_warning = []
 
     # -- TAP --
     def ok(self, desc):
@@ -120,10 +122,19 @@ class Run:
     def shot(self, name):
         self.shots += 1
         path = os.path.join(self.a.out, f"{self.shots:02d}-{name}.png")
-        try:
-            self.d.save_screenshot(path)
-        except WebDriverException as e:
-            self.note(f"screenshot {path} failed: {e.msg}")
+        try:   # the whole page, not just the window
+            w, h = self.d.execute_script("return [document.documentElement.scrollWidth, "
+                                         "document.documentElement.scrollHeight]")
+            png = self.d.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": w, "height": min(h, 8000), "scale": 1}})["data"]
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(png))
+        except WebDriverException:
+            try:
+                self.d.save_screenshot(path)
+            except WebDriverException as e:
+                self.note(f"screenshot {path} failed: {e.msg}")
         return path
 
     def until(self, cond, what, timeout=WAIT):
@@ -172,6 +183,8 @@ class Run:
                 m = json.loads(e["message"])["message"]
             except (KeyError, ValueError):
                 continue
+            if m.get("method") == "Network.loadingFailed" and m["params"].get("type") == "Document":
+                docs.append((0, m["params"].get("errorText", "the load failed")))
             if m.get("method") != "Network.responseReceived":
                 continue
             typ, r = m["params"].get("type"), m["params"].get("response", {})
@@ -190,13 +203,16 @@ class Run:
         docs = self.drain_logs()
         errs = self.messages("error")
         said = f"; the page says '{' | '.join(errs)}'" if errs else ""
+        if docs and docs[-1][0] == 0:
+            raise Fail(f"{what}: {docs[-1][1]} ({self.d.current_url})")
         if docs and docs[-1][0] >= 400:
             raise Fail(f"{what}: HTTP {docs[-1][0]} for {docs[-1][1]}{said}")
         title = self.d.title or ""
-        if re.match(r"\d{3}\b", title):
+        if re.match(r"\d{3} [A-Z]", title):
             raise Fail(f"{what}: the web server answered '{title}' ({self.d.current_url})")
-        if errs:
+        if errs and errs != self.last_warning:     # said once while it lasts
             self.note(f"{what}: the page warns: {' | '.join(errs)}")
+        self.last_warning = errs
 
     def submit(self, el, what):
         """Clicks el and waits for the next page (accepting a confirmation dialog)."""
@@ -270,8 +286,8 @@ class Run:
         return f"{self.admin}account/{self.acc}{suffix}"
 
     def open_account(self):
-        if self.d.current_url.split("?")[0].rstrip("/") != self.account_url():
-            self.go(self.account_url(), "the account page")
+        """Loads the account page afresh (never trusts a page already shown)."""
+        self.go(self.account_url(), "the account page")
 
     def rule_rows(self):
         return self.d.find_elements(By.XPATH, "//tr[starts-with(@id, 'rule-')]")
@@ -289,6 +305,7 @@ class Run:
             # Chromium may refuse userinfo in URLs: send the header on every request instead.
             self.note(f"{e}; signing in with an Authorization header (DevTools) instead")
             how = "an Authorization header set through DevTools"
+            self.failed_requests.clear()    # the refused attempt's 401
             tok = base64.b64encode(f"{a.user}:{a.password}".encode()).decode()
             self.d.execute_cdp_cmd("Network.enable", {})
             self.d.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": "Basic " + tok}})
@@ -512,14 +529,16 @@ class Run:
         pre = f"{a.base.rstrip('/')}/webhook.fcgi/codingame/{self.acc}/"
         self.check("Turn callback on registers this account's callback in CodinGame",
                    st == 200 and url.startswith(pre), f"{st} {w}")
-        self.check("the switch now reads 'Turn callback off'", self.has_button("Turn callback off"))
+        self.check("the page offers 'Turn callback off'", self.has_button("Turn callback off"))
+        if self.has_button("Turn callback on"):
+            self.note("the page offers 'Turn callback on' too: it does not show the switch's state")
         self.submit(self.button("Turn callback off"), "Turn callback off")
         self.page_ok("after Turn callback off")
         self.open_account()
         self.shot("callback-off")
         st, w = self.call("GET", wh, headers={"API-Key": a.cg_key})
         self.check("Turn callback off removes it", st == 404, f"{st} {w}")
-        self.check("the switch reads 'Turn callback on' again", self.has_button("Turn callback on"))
+        self.check("the page offers 'Turn callback on' again", self.has_button("Turn callback on"))
 
     def step_campaigns(self):
         self.open_account()
@@ -571,7 +590,7 @@ class Run:
             for name, desc, needs in self.STEPS:
                 missing = [n for n in needs if n not in self.passed]
                 if missing:
-                    self.nok(f"{desc}: not run ({', '.join(missing)} failed)")
+                    self.nok(f"{desc}: not run ({', '.join(missing)} did not get through)")
                     continue
                 before = self.failed
                 try:
@@ -584,9 +603,8 @@ class Run:
                     if not isinstance(e, Fail):
                         traceback.print_exc()
                     continue
-                if self.failed == before:
-                    self.passed.add(name)
-                else:
+                self.passed.add(name)       # it got through: what it set up is there
+                if self.failed != before:
                     self.evidence(name)
             self.console()
         finally:

@@ -28,6 +28,7 @@ opportunity '{"name":"Guido","emails":["guido@example.com"],"tags":["python","se
 timeout -k 5 240 "$PY" -B -u "$TOP/tests/admin_browser.py" --base "$BASE" --user admin --password "pw-$$" \
 	--lever "http://127.0.0.1:$LEVER_PORT" --cg "http://127.0.0.1:$CG_PORT" --cg-key "$CG_KEY" \
 	--opportunity "$OPP" --candidate "Ada Lovelace" --email ada@example.com \
+	--chromium "$(command -v chromium)" --chromedriver "$(command -v chromedriver)" \
 	--ctl "$TOP/bin/cglever-ctl" --out "$T" 2>"$T/browser.err" | tee "$T/browser.tap"
 rc=${PIPESTATUS[0]}
 N_OK=$((N_OK + $(grep -c '^ok ' "$T/browser.tap")))
@@ -35,6 +36,7 @@ N_FAIL=$((N_FAIL + $(grep -c '^not ok ' "$T/browser.tap")))
 case $rc in
 0) ok "the browser script ends cleanly" ;;
 124|137) nok "the browser script timed out (240 s)" ;;
+1) grep -q '^not ok ' "$T/browser.tap" || nok "the browser script exits 1 without saying why (see $T/browser.err)" ;;
 *) nok "the browser script exits $rc (see $T/browser.err)" ;;
 esac
 shots=$(ls "$T"/[0-9][0-9]-*.png 2>/dev/null | wc -l)
