@@ -29,6 +29,7 @@ static const char usage[] =
 	"  invitations ACCOUNT\n"
 	"  jobs [ACCOUNT]\n"
 	"  sweep [--account ID]\n"
+	"  backup DIR                (hot backup; DIR must not exist or be empty)\n"
 	"The configuration is $CGLEVER_CONFIG or " CGLEVER_DEFAULT_CONFIG ".\n";
 
 struct ctl {
@@ -396,6 +397,19 @@ static int callback(struct ctl *x, int argc, char **argv)
 	return 0;
 }
 
+static int backup(struct ctl *x, int argc, char **argv)
+{
+	if (argc != 1 || !*argv[0])
+		return fail_usage("backup: DIR is required%s", "");
+	if (store_backup(x->st, argv[0]) != STORE_OK) {
+		fprintf(stderr, "cglever-ctl: %s\n", store_last_error(x->st));
+		return 1;
+	}
+	printf("backup written to %s; restore by copying its files into an empty db_home\n",
+	       argv[0]);
+	return 0;
+}
+
 static int sweep(struct ctl *x, int argc, char **argv)
 {
 	struct store_account **a = NULL;
@@ -451,7 +465,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	sub = argc > 2 ? argv[2] : "";
 	if (strcmp(cmd, "account") && strcmp(cmd, "rule") && strcmp(cmd, "invitations") &&
-	    strcmp(cmd, "jobs") && strcmp(cmd, "sweep") && strcmp(cmd, "callback"))
+	    strcmp(cmd, "jobs") && strcmp(cmd, "sweep") && strcmp(cmd, "callback") && strcmp(cmd, "backup"))
 		return fail_usage("unknown command %s", cmd);
 	if ((strcmp(cmd, "account") == 0 && strcmp(sub, "add") && strcmp(sub, "list")) ||
 	    (strcmp(cmd, "rule") == 0 && strcmp(sub, "add") && strcmp(sub, "list") &&
@@ -482,6 +496,8 @@ int main(int argc, char **argv)
 		rc = jobs(&x, argc - 2, argv + 2);
 	else if (strcmp(cmd, "callback") == 0)
 		rc = callback(&x, argc - 2, argv + 2);
+	else if (strcmp(cmd, "backup") == 0)
+		rc = backup(&x, argc - 2, argv + 2);
 	else
 		rc = sweep(&x, argc - 2, argv + 2);
 out:

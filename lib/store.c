@@ -29,6 +29,7 @@
  * and kept by the in-place updates of jobs. Keys are big-endian so that
  * byte order is numeric order. */
 #include <db.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -2558,6 +2559,40 @@ static int op_checkpoint(struct store *st, DB_TXN *txn, void *p)
 	(void)txn;
 	(void)p;
 	return st->env->txn_checkpoint(st->env, 0, 0, 0);
+}
+
+static int op_backup(struct store *st, DB_TXN *txn, void *p)
+{
+	(void)txn;
+	/* Checkpoint first so the copy needs little log to recover. */
+	int ret = st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
+
+	return ret ? ret : st->env->backup(st->env, p, DB_CREATE);
+}
+
+enum store_err store_backup(struct store *st, const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) == 0) {
+		DIR *d = S_ISDIR(sb.st_mode) ? opendir(dir) : NULL;
+		struct dirent *e;
+		int empty = d != NULL;
+
+		while (d && (e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				empty = 0;
+		if (d)
+			closedir(d);
+		if (!empty) {
+			set_err(st, "backup: %s exists and is not an empty directory", dir);
+			return STORE_ERR;
+		}
+	} else if (mkdir(dir, 0700) != 0) {
+		set_err(st, "backup: cannot create %s: %s", dir, strerror(errno));
+		return STORE_ERR;
+	}
+	return run(st, "backing up", RUN_NOTXN, op_backup, (void *)dir);
 }
 
 enum store_err store_checkpoint(struct store *st)

@@ -215,6 +215,11 @@ void store_audit_free(struct store_audit *a);
 void store_audits_free(struct store_audit **a, size_t n);
 
 /* ---- maintenance ---- */
+/* Hot backup (Berkeley DB's DB_ENV->backup) into dir, which must not
+ * exist or be empty: the encrypted databases and the logs needed to
+ * recover them. Restore: copy dir's files into an empty db_home (mode
+ * 0700) and open it with the same secret_key_file; recovery runs. */
+enum store_err store_backup(struct store *st, const char *dir);
 /* Checkpoint; log files no longer needed are removed automatically. */
 enum store_err store_checkpoint(struct store *st);
 
