@@ -1,7 +1,15 @@
 # cglever: plain GNU Makefile. Site overrides go in Makefile.local.
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
 DESTDIR    ?=
+# FHS: programs in lib/cgi-bin/cglever, the ctl program in sbin, the
+# configuration in /etc/cglever, the data in /var/lib/cglever.
+SBINDIR    ?= $(PREFIX)/sbin
+CGIDIR     ?= $(PREFIX)/lib/cgi-bin/cglever
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(LOCALSTATEDIR)/lib/cglever
+WWW_USER   ?= www-data
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 -include Makefile.local
@@ -18,13 +26,13 @@ WARN       := -Wall -Wextra -Werror
 Q          := $(if $(V),,@)
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(PKG_CFLAGS) $(CFLAGS) \
 	-DCGLEVER_DEFAULT_CONFIG='"$(SYSCONFDIR)/cglever/cglever.conf"' \
-	-DCGLEVER_DEFAULT_CTL='"$(PREFIX)/bin/cglever-ctl"'
+	-DCGLEVER_DEFAULT_CTL='"$(SBINDIR)/cglever-ctl"'
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 PROGS   := cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl
 
-.PHONY: all deps check run install clean
+.PHONY: all deps check run install uninstall clean
 all: deps $(PROGS)
 
 deps:
@@ -63,13 +71,58 @@ check: all
 run: all
 	sh scripts/run.sh
 
+SUBST = sed -e 's|@CGIDIR@|$(CGIDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@SBINDIR@|$(SBINDIR)|g'
+CONF_D = $(DESTDIR)$(SYSCONFDIR)/cglever
+# Ownership only when root and the web server user exists (not in a
+# scratch DESTDIR run by a user).
+CHOWN = if [ "$$(id -u)" = 0 ] && id $(WWW_USER) >/dev/null 2>&1; then chown
+
 install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cglever/cgi-bin
-	install -m 0755 bin/cglever-ctl $(DESTDIR)$(PREFIX)/bin/cglever-ctl
-	install -m 0755 cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi \
-		$(DESTDIR)$(PREFIX)/lib/cglever/cgi-bin/
-	install -d $(DESTDIR)$(SYSCONFDIR)/cglever
-	install -m 0644 etc/cglever.conf.example $(DESTDIR)$(SYSCONFDIR)/cglever/cglever.conf.example
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CGIDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/apache2/conf-available \
+		$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available $(DESTDIR)$(SYSCONFDIR)/cron.d
+	install -m 0755 bin/cglever-ctl $(DESTDIR)$(SBINDIR)/cglever-ctl
+	install -m 0755 cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi $(DESTDIR)$(CGIDIR)/
+	install -m 0644 man/cglever-ctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/cglever.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(SUBST) etc/apache2/cglever.conf >$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever.conf
+	$(SUBST) etc/apache2/cglever-proxy-fcgi.conf >$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever-proxy-fcgi.conf
+	$(SUBST) etc/lighttpd/conf-available/50-cglever.conf >$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available/50-cglever.conf
+	$(SUBST) etc/cron.d/cglever >$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever
+	install -d -m 0750 $(CONF_D)
+	install -d -m 0700 $(DESTDIR)$(DATADIR)
+	install -m 0644 etc/cglever.conf.example $(CONF_D)/cglever.conf.example
+	@# The configuration: written once, never overwritten.
+	@if [ -e $(CONF_D)/cglever.conf ]; then \
+		echo "install: $(CONF_D)/cglever.conf exists: kept, not overwritten"; \
+	else \
+		sed -e 's|^db_home = .*|db_home = $(DATADIR)|' \
+		    -e 's|^secret_key_file = .*|secret_key_file = $(SYSCONFDIR)/cglever/secret.key|' \
+		    -e 's|^#ctl_path = [^ ]*|ctl_path = $(SBINDIR)/cglever-ctl|' \
+		    etc/cglever.conf.example >$(CONF_D)/cglever.conf && \
+		chmod 0640 $(CONF_D)/cglever.conf && \
+		echo "install: wrote $(CONF_D)/cglever.conf: set public_url and the services there"; \
+	fi
+	@# The encryption key: made once, readable by the web server user only.
+	@if [ ! -e $(CONF_D)/secret.key ]; then \
+		(umask 077; openssl rand -hex 32 >$(CONF_D)/secret.key) && chmod 0400 $(CONF_D)/secret.key && \
+		echo "install: made $(CONF_D)/secret.key (keep a copy with the backups)"; \
+	fi
+	@$(CHOWN) root:$(WWW_USER) $(CONF_D) $(CONF_D)/cglever.conf && \
+		chown $(WWW_USER):$(WWW_USER) $(CONF_D)/secret.key $(DESTDIR)$(DATADIR); \
+	else echo "install: not root or no user $(WWW_USER): chown $(CONF_D) and $(DESTDIR)$(DATADIR) by hand (see INSTALL)"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/cglever-ctl $(DESTDIR)$(CGIDIR)/webhook.fcgi \
+		$(DESTDIR)$(CGIDIR)/oauth.fcgi $(DESTDIR)$(CGIDIR)/admin.fcgi \
+		$(DESTDIR)$(MANDIR)/man8/cglever-ctl.8 $(DESTDIR)$(MANDIR)/man5/cglever.conf.5 \
+		$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever.conf \
+		$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever-proxy-fcgi.conf \
+		$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available/50-cglever.conf \
+		$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever $(CONF_D)/cglever.conf.example
+	-rmdir $(DESTDIR)$(CGIDIR)
+	@echo "uninstall: kept $(CONF_D) (configuration, key) and $(DESTDIR)$(DATADIR) (data): remove them by hand to forget everything"
 
 clean:
 	rm -f lib/*.o lib/libcglever.a $(PROGS)

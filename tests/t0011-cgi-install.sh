@@ -27,8 +27,8 @@ check "the security headers are sent" grep -q "^X-Content-Type-Options: nosniff"
 D="$T/destdir"
 make -s -C "$TOP" install DESTDIR="$D" PREFIX=/opt/cg >"$T/install.out" 2>&1
 is "make install succeeds" "$?" 0
-for f in /opt/cg/bin/cglever-ctl /opt/cg/lib/cglever/cgi-bin/webhook.fcgi \
-	/opt/cg/lib/cglever/cgi-bin/oauth.fcgi /opt/cg/lib/cglever/cgi-bin/admin.fcgi \
+for f in /opt/cg/sbin/cglever-ctl /opt/cg/lib/cgi-bin/cglever/webhook.fcgi \
+	/opt/cg/lib/cgi-bin/cglever/oauth.fcgi /opt/cg/lib/cgi-bin/cglever/admin.fcgi \
 	/etc/cglever/cglever.conf.example; do
 	check "installed $f" test -f "$D$f"
 done

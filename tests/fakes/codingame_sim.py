@@ -22,14 +22,20 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
        "report"?,"callback"?: bool,"callback_body"?} sets status (completed: end_time and
        report); callback POSTs callback_body (default {"test_id","status"}) to the webhook
        -> {"test","callback"}
+  GET  /ui     a plain HTML page for people (no auth, no JavaScript): the tests sent (id,
+       candidate, email, campaign, status, score once completed); a waiting or in-progress
+       test has a form (number input "score-ID", default 75, "Complete with score") posting
+       (form-encoded) test + score to
+  POST /ui/complete  completes the test as POST /_sim/tests/ID {"status":"completed",
+       "score":S,"callback":true} does -> 303 /ui (the page lists recent callbacks)
   POST|DELETE /_sim/faults (see simcommon.py; also "status_after", "drop_after");
   GET /_sim/stats, GET /_sim/requests (as in lever_sim.py)
 """
-import copy, os, re, secrets, sys
+import copy, html, os, re, secrets, sys, urllib.parse
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simcommon import (ApiError, Handler, Sim, COMMON_ROUTES, need, is_int, is_num,  # noqa: E402
+from simcommon import (ApiError, Handler, Sim, COMMON_ROUTES, bad, need, is_int, is_num,  # noqa: E402
                        now_ms, post_json, serve)
 
 P = "/assessment/api/v1.1"
@@ -55,6 +61,7 @@ class CGSim(Sim):
         super().reset()
         self.campaigns = {c["id"]: campaign(c) for c in CAMPAIGNS}
         self.tests, self.sends, self.webhook, self.next_id = {}, [], None, 1001
+        self.ui_log = []            # the /ui page's recent completions (newest last)
 
     def test(self, tid):
         t = self.tests.get(int(tid)) if tid.isdigit() else None
@@ -67,6 +74,38 @@ S = CGSim()
 def test_view(t, sim=False):
     return {k: copy.deepcopy(v) for k, v in t.items() if sim or k != "resends"}
 
+def set_test(tid, b):
+    """POST /_sim/tests/ID's work (also /ui/complete's) -> {"test","callback"}."""
+    st = b.get("status", "completed")
+    need(st in STATUSES, f"status must be one of {', '.join(STATUSES)}")
+    for k in ("score", "points", "total_points", "duration", "total_duration", "comparative_score"):
+        need(k not in b or is_num(b[k]), f"{k} must be a number")
+    now, dur = now_ms(), b.get("duration", 1500000)
+    score, total = b.get("score", 100.0), b.get("total_points", 400)
+    pts = b.get("points", round(total * score / 100))
+    tech = {"score": score, "points": pts, "total_points": total}
+    with S.lock:
+        t = S.test(tid)
+        t["status"] = st
+        if st != "waiting" and t["start_time"] is None:
+            t["start_time"] = now if st == "in_progress" else now - int(dur)
+        if st in ("completed", "aborted"):
+            t["end_time"] = now
+        if st == "completed":
+            langs = S.campaigns[t["campaign_id"]]["languages"] if t["campaign_id"] in S.campaigns else []
+            t["report"] = dict(tech, duration=dur, total_duration=b.get("total_duration", 3600000),
+                               comparative_score=b.get("comparative_score", 50.0),
+                               technologies=b.get("technologies") or {
+                                   lang: dict(tech, skills={"Problem solving": tech}) for lang in langs[:1] or ["Java"]})
+        t.update({k: b[k] for k in ("start_time", "end_time", "report") if k in b})
+        view, url = test_view(t, True), S.webhook
+    cb = None
+    if b.get("callback"):
+        s, text, ms = post_json(url, b.get("callback_body", {"test_id": t["id"], "status": st})) if url \
+            else (0, "no webhook registered", 0)
+        cb = {"status": s, "body": text, "elapsed_ms": ms}
+    return {"test": view, "callback": cb}
+
 class CGHandler(Handler):
     sim, prefix, bad_code = S, P, "InvalidParameter"
     routes = [
@@ -78,7 +117,9 @@ class CGHandler(Handler):
     ] + COMMON_ROUTES + [
         ("POST", "/_sim/campaigns", "sim_campaigns"), ("GET", "/_sim/sends", "sim_sends"),
         ("GET", r"/_sim/tests/([^/]+)", "sim_test_get"), ("POST", r"/_sim/tests/([^/]+)", "sim_test_set"),
+        ("GET", r"/ui", "ui_page"), ("POST", r"/ui/complete", "ui_complete"),
     ]
+    extra_paths = ("/ui", "/ui/complete")
 
     def authenticate(self):
         key = self.headers.get("API-Key")
@@ -182,36 +223,83 @@ class CGHandler(Handler):
         self.locked(lambda: test_view(S.test(tid), True))
 
     def sim_test_set(self, tid):
-        b = self.json_obj(False)
-        st = b.get("status", "completed")
-        need(st in STATUSES, f"status must be one of {', '.join(STATUSES)}")
-        for k in ("score", "points", "total_points", "duration", "total_duration", "comparative_score"):
-            need(k not in b or is_num(b[k]), f"{k} must be a number")
-        now, dur = now_ms(), b.get("duration", 1500000)
-        score, total = b.get("score", 100.0), b.get("total_points", 400)
-        pts = b.get("points", round(total * score / 100))
-        tech = {"score": score, "points": pts, "total_points": total}
+        self.send_json(200, set_test(tid, self.json_obj(False)))
+
+    # -- /ui: a page for people trying the sandbox --
+    def reply_error(self, e):
+        if self.upath in self.extra_paths:
+            self.send_html(e.status, "Error", f"<p>{html.escape(e.message)}</p>"
+                           '<p><a href="/ui">Back to the tests</a></p>', e.headers)
+        else:
+            super().reply_error(e)
+
+    def send_html(self, status, title, body, headers=None):
+        page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
+                f"<body><h1>{title}</h1>{body}</body></html>\n").encode()
+        self.send_json(status, None, {"Cache-Control": "no-store", **(headers or {})}, page,
+                       "text/html; charset=utf-8")
+
+    def ui_page(self):
+        e = html.escape
         with S.lock:
-            t = S.test(tid)
-            t["status"] = st
-            if st != "waiting" and t["start_time"] is None:
-                t["start_time"] = now if st == "in_progress" else now - int(dur)
-            if st in ("completed", "aborted"):
-                t["end_time"] = now
-            if st == "completed":
-                langs = S.campaigns[t["campaign_id"]]["languages"] if t["campaign_id"] in S.campaigns else []
-                t["report"] = dict(tech, duration=dur, total_duration=b.get("total_duration", 3600000),
-                                   comparative_score=b.get("comparative_score", 50.0),
-                                   technologies=b.get("technologies") or {
-                                       lang: dict(tech, skills={"Problem solving": tech}) for lang in langs[:1] or ["Java"]})
-            t.update({k: b[k] for k in ("start_time", "end_time", "report") if k in b})
-            view, url = test_view(t, True), S.webhook
-        cb = None
-        if b.get("callback"):
-            s, text, ms = post_json(url, b.get("callback_body", {"test_id": t["id"], "status": st})) if url \
-                else (0, "no webhook registered", 0)
-            cb = {"status": s, "body": text, "elapsed_ms": ms}
-        self.send_json(200, {"test": view, "callback": cb})
+            tests = [copy.deepcopy(t) for _, t in sorted(S.tests.items())]
+            names = {c["id"]: c["name"] for c in S.campaigns.values()}
+            hook, log = S.webhook, list(S.ui_log)
+        parts = ["<p>Completing a test calls the callback registered with CodinGame: " +
+                 (f"<code>{e(hook)}</code>" if hook else "none is registered (cglever polls instead, "
+                  "every minute)") + ".</p>"]
+        rows = []
+        for t in tests:
+            tid, st = t["id"], t["status"]
+            score = t.get("report", {}).get("score") if st == "completed" and t.get("report") else None
+            act = ""
+            if st in ("waiting", "in_progress"):
+                act = (f'<form method="post" action="/ui/complete"><input type="hidden" name="test" value="{tid}">'
+                       f'<label for="score-{tid}">Score</label> <input type="number" name="score" id="score-{tid}" '
+                       f'value="75" min="0" max="100" step="any"> <button type="submit">Complete with score</button>'
+                       f'</form>')
+            camp = names.get(t["campaign_id"])
+            rows.append(f'<tr id="test-{tid}"><td>{tid}</td><td>{e(t["candidate_name"] or "")}</td>'
+                        f'<td>{e(t["candidate_email"] or "")}</td>'
+                        f'<td>{e(camp) + " " if camp else ""}({t["campaign_id"]})</td>'
+                        f'<td class="status">{e(st)}</td>'
+                        f'<td class="score">{"" if score is None else e(f"{score:g}%")}</td><td>{act}</td></tr>')
+        if rows:
+            parts.append('<table border="1" cellpadding="4"><thead><tr><th>Test</th><th>Candidate</th>'
+                         '<th>Email</th><th>Campaign</th><th>Status</th><th>Score</th><th></th></tr></thead>'
+                         f'<tbody>{"".join(rows)}</tbody></table>')
+        else:
+            parts.append("<p>No tests sent yet. Reload once a candidate reaches a rule's stage.</p>")
+        parts.append("<h2>Recent completions</h2>" + (
+            "<ol>" + "".join(f"<li>{e(x)}</li>" for x in log) + "</ol>" if log else "<p>None yet.</p>"))
+        self.send_html(200, "CodinGame (simulated): tests sent", "".join(parts))
+
+    def ui_complete(self):
+        ct = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        need(ct == "application/x-www-form-urlencoded", "Content-Type must be application/x-www-form-urlencoded")
+        try:
+            pairs = urllib.parse.parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=True)
+        except (ValueError, UnicodeDecodeError):
+            raise bad("malformed form body")
+        f = dict(pairs)
+        need(len(f) == len(pairs) and set(f) == {"test", "score"}, "the form takes test and score, once each")
+        try:
+            score = float(f["score"])
+        except ValueError:
+            raise bad(f"score must be a number, not {f['score']!r}")
+        need(0 <= score <= 100, "score must be 0..100")
+        score = int(score) if score.is_integer() else score
+        with S.lock:
+            st = S.test(f["test"])["status"]
+        need(st in ("waiting", "in_progress"), f"test {f['test']} is {st}: only a waiting or in-progress test "
+             "can be completed here")
+        r = set_test(f["test"], {"status": "completed", "score": score, "callback": True})
+        cb = r["callback"]
+        line = f"test {f['test']} completed with {score:g}%; callback: " + (
+            f"HTTP {cb['status']}" if cb["status"] else cb["body"])
+        with S.lock:
+            S.ui_log = (S.ui_log + [line])[-20:]
+        self.send_json(303, None, {"Location": "/ui", "Cache-Control": "no-store"}, b"")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,12 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
        (default: its stage),"fromStageId"?,"signatureToken"? (default: the webhook's for
        url+event),"token"?,"triggeredAt"?,"data"?,"badSignature"?,"omitId"?}
        -> {"status" (0: no connection),"body","payload","elapsed_ms"}
+  GET  /ui     a plain HTML page for people (no auth, no JavaScript): the candidates with
+       emails, tags, stage and the notes on their timeline (newest last), each with a
+       "Move to stage" form posting (form-encoded) opportunity + stage to
+  POST /ui/move  sets the stage (and lastAdvancedAt) and delivers a signed
+       candidateStageChange (fromStageId: the old stage) to every webhook registered for
+       that event, as /_sim/deliver does -> 303 /ui (the page lists recent deliveries)
   POST|DELETE /_sim/faults (see simcommon.py); GET /_sim/stats -> {"requests",
        "by_status","rate_limited","max_1s","max_10s_avg"}; GET /_sim/requests -> [{method,
        path,query,status,auth_kind,time_ms}] (POST /oauth/token too: auth_kind "client")
@@ -110,6 +116,7 @@ class LeverSim(Sim):
         self.clients, self.txns, self.codes, self.grants, self.access, self.refresh = {}, {}, {}, {}, {}, {}
         self.oauth_cfg = {"access_ttl": 3600, "refresh_unused_ttl": 90 * 86400}
         self.ostats = dict.fromkeys(("authorizations", "code_exchanges", "refreshes", "invalid_grants"), 0)
+        self.ui_log = []            # the /ui page's recent webhook deliveries (newest last)
 
     def issue(self, gid, aud):
         """New tokens of grant gid -> the token reply. Caller holds the lock."""
@@ -187,6 +194,42 @@ def wh_view(w, secret):
         d["configuration"].pop("signatureToken", None)
     return d
 
+def deliver(b):
+    """POST /_sim/deliver's work (also /ui/move's): signs and POSTs one webhook
+    envelope -> {"status" (0: no connection),"body","payload","elapsed_ms"}."""
+    url, ev = b.get("url"), b.get("event", "candidateStageChange")
+    oid = b.get("opportunityId")
+    need(isinstance(url, str) and isinstance(ev, str), "url and event must be strings")
+    need("data" in b or isinstance(oid, str), "opportunityId is required unless data is given")
+    with S.lock:
+        key = b.get("signatureToken")
+        if key is None:
+            hooks = [w for w in S.webhooks.values() if w["url"] == url and w["event"] == ev]
+            need(hooks, f"no webhook registered for {url} / {ev}; pass signatureToken")
+            key = hooks[-1]["configuration"]["signatureToken"]
+        o = S.opps.get(oid)
+        contact, stage = (o["contact"], o["stage"]) if o else (new_uuid(), None)
+    data = b.get("data")
+    if "data" not in b:
+        data = {"opportunityId": oid, "candidateId": oid, "contactId": contact}
+        if ev == "candidateStageChange":
+            data.update(fromStageId=b.get("fromStageId"), toStageId=b.get("toStageId", stage))
+    token, trig = b.get("token", rand_token(48)), b.get("triggeredAt", now_ms())
+    need(isinstance(key, str) and isinstance(token, str) and is_int(trig),
+         "signatureToken and token must be strings, triggeredAt ms")
+    sig = hmac.new(key.encode(), (token + str(trig)).encode(), hashlib.sha256).hexdigest()
+    if b.get("badSignature"):
+        sig = sig[:-1] + ("1" if sig[-1] == "0" else "0")
+    env = {"id": new_uuid(), "event": ev, "triggeredAt": trig, "token": token,
+           "signature": sig, "data": data}
+    if b.get("omitId"):
+        del env["id"]
+    status, text, ms = post_json(url, env, {"User-Agent": "Lever-Webhooks"})
+    return {"status": status, "body": text, "payload": env, "elapsed_ms": ms}
+
+def when(ms):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ms / 1000)) if is_int(ms) else ""
+
 class LeverHandler(Handler):
     sim, prefix, not_found_code = S, "/v1", "ResourceNotFound"
     O = r"/v1/opportunities/" + ID
@@ -210,8 +253,9 @@ class LeverHandler(Handler):
         ("POST", r"/_sim/oauth/config", "sim_oa_config"), ("POST", r"/_sim/oauth/revoke", "sim_oa_revoke"),
         ("POST", r"/_sim/oauth/expire", "sim_oa_expire"), ("GET", r"/_sim/oauth/stats", "sim_oa_stats"),
         ("GET", r"/_sim/oauth/tokens", "sim_oa_tokens"),
+        ("GET", r"/ui", "ui_page"), ("POST", r"/ui/move", "ui_move"),
     ]
-    extra_paths = ("/authorize", "/authorize/decision", TOKEN_PATH)
+    extra_paths = ("/authorize", "/authorize/decision", TOKEN_PATH, "/ui", "/ui/move")
 
     def api_path(self, p):
         return super().api_path(p) or p == TOKEN_PATH     # logged and faultable, no auth
@@ -225,7 +269,9 @@ class LeverHandler(Handler):
                 "too_many_requests" if e.status == 429 else "invalid_request" if e.status < 500 else "server_error"
             self.send_json(e.status, {"error": err, "error_description": e.message}, e.headers)
         elif self.upath in self.extra_paths:
-            self.send_html(e.status, "Authorization error", f"<p>{html.escape(e.message)}</p>", e.headers)
+            title = "Error" if self.upath.startswith("/ui") else "Authorization error"
+            back = '<p><a href="/ui">Back to the candidates</a></p>' if self.upath.startswith("/ui") else ""
+            self.send_html(e.status, title, f"<p>{html.escape(e.message)}</p>{back}", e.headers)
         else:
             super().reply_error(e)
 
@@ -459,36 +505,7 @@ class LeverHandler(Handler):
         self.locked(lambda: [wh_view(w, True) for w in S.webhooks.values()])
 
     def sim_deliver(self):
-        b = self.json_obj(False)
-        url, ev = b.get("url"), b.get("event", "candidateStageChange")
-        oid = b.get("opportunityId")
-        need(isinstance(url, str) and isinstance(ev, str), "url and event must be strings")
-        need("data" in b or isinstance(oid, str), "opportunityId is required unless data is given")
-        with S.lock:
-            key = b.get("signatureToken")
-            if key is None:
-                hooks = [w for w in S.webhooks.values() if w["url"] == url and w["event"] == ev]
-                need(hooks, f"no webhook registered for {url} / {ev}; pass signatureToken")
-                key = hooks[-1]["configuration"]["signatureToken"]
-            o = S.opps.get(oid)
-            contact, stage = (o["contact"], o["stage"]) if o else (new_uuid(), None)
-        data = b.get("data")
-        if "data" not in b:
-            data = {"opportunityId": oid, "candidateId": oid, "contactId": contact}
-            if ev == "candidateStageChange":
-                data.update(fromStageId=b.get("fromStageId"), toStageId=b.get("toStageId", stage))
-        token, trig = b.get("token", rand_token(48)), b.get("triggeredAt", now_ms())
-        need(isinstance(key, str) and isinstance(token, str) and is_int(trig),
-             "signatureToken and token must be strings, triggeredAt ms")
-        sig = hmac.new(key.encode(), (token + str(trig)).encode(), hashlib.sha256).hexdigest()
-        if b.get("badSignature"):
-            sig = sig[:-1] + ("1" if sig[-1] == "0" else "0")
-        env = {"id": new_uuid(), "event": ev, "triggeredAt": trig, "token": token,
-               "signature": sig, "data": data}
-        if b.get("omitId"):
-            del env["id"]
-        status, text, ms = post_json(url, env, {"User-Agent": "Lever-Webhooks"})
-        self.send_json(200, {"status": status, "body": text, "payload": env, "elapsed_ms": ms})
+        self.send_json(200, deliver(self.json_obj(False)))
 
     # -- OAuth 2.0 authorization code flow --
     def send_html(self, status, title, body, headers=None):
@@ -642,6 +659,66 @@ class LeverHandler(Handler):
     def sim_oa_tokens(self):
         """Every access and refresh token issued: tests grep for leaks."""
         self.locked(lambda: sorted(S.access) + sorted(S.refresh))
+
+    # -- /ui: a page for people trying the sandbox --
+    def ui_page(self):
+        e = html.escape
+        with S.lock:
+            opps = sorted(S.opps.values(), key=lambda o: (o["createdAt"], o["name"]))
+            opps = [(copy.deepcopy(o), copy.deepcopy(S.notes.get(o["id"], []))) for o in opps]
+            stages = copy.deepcopy(S.stages)
+            nhooks = sum(w["event"] == "candidateStageChange" for w in S.webhooks.values())
+            log = list(S.ui_log)
+        ids = [s["id"] for s in stages]
+        parts = [f"<p>Moving a candidate sends Lever's signed <code>candidateStageChange</code> webhook to "
+                 f"every webhook registered for it ({nhooks} now). Reload to see new notes.</p>"]
+        if not opps:
+            parts.append("<p>No candidates.</p>")
+        for o, notes in opps:
+            oid, cur = o["id"], o["stage"]
+            nxt = ids[min(ids.index(cur) + 1, len(ids) - 1)] if cur in ids else (ids[0] if ids else None)
+            opts = "".join(f'<option value="{e(s["id"])}"{" selected" if s["id"] == nxt else ""}>'
+                           f'{e(s["text"])} ({e(s["id"])})</option>' for s in stages)
+            stage = f'{e(S.stage_text(cur) or cur)} ({e(cur)})' if cur else "none"
+            notes = sorted(notes, key=lambda n: n["createdAt"])     # stable: newest last
+            nl = "".join(f'<li><small>{e(when(n["createdAt"]))}</small>'
+                         f'<pre style="white-space:pre-wrap">{e(n["value"])}</pre></li>' for n in notes)
+            parts.append(
+                f'<section class="opportunity" id="opp-{e(oid)}"><h2>{e(o["name"] or "(no name)")}</h2>'
+                f'<p>Emails: {e(", ".join(o["emails"])) or "none"}<br>Tags: {e(", ".join(o["tags"])) or "none"}'
+                f'<br>Stage: <b class="stage">{stage}</b>{" (archived)" if o["archived"] else ""}'
+                f'<br><small>Opportunity {e(oid)}</small></p>'
+                f'<form method="post" action="/ui/move"><input type="hidden" name="opportunity" value="{e(oid)}">'
+                f'<label for="stage-{e(oid)}">Move to</label> <select name="stage" id="stage-{e(oid)}">{opts}'
+                f'</select> <button type="submit">Move to stage</button></form>'
+                f'<h3>Notes</h3>' + (f'<ol class="notes">{nl}</ol>' if nl else "<p>No notes yet.</p>") +
+                '</section><hr>')
+        parts.append("<h2>Recent webhook deliveries</h2>" + (
+            "<ol>" + "".join(f"<li>{e(x)}</li>" for x in log) + "</ol>" if log else "<p>None yet.</p>"))
+        self.send_html(200, "Lever (simulated): candidates", "".join(parts))
+
+    def ui_move(self):
+        f = self.form(("opportunity", "stage"), "BadRequest")
+        oid, to = f.get("opportunity", ""), f.get("stage", "")
+        with S.lock:
+            o = S.opp(oid)
+            need(S.stage_text(to) is not None, f"unknown stage {to!r}")
+            old = o["stage"]
+            o["stage"] = to
+            o["updatedAt"] = o["lastAdvancedAt"] = now_ms()
+            hooks = [(w["url"], w["configuration"]["signatureToken"]) for w in S.webhooks.values()
+                     if w["event"] == "candidateStageChange"]
+            name = o["name"] or oid
+        lines = [f"{name}: {old} -> {to}"]
+        if not hooks:
+            lines.append("no webhook is registered for candidateStageChange: nothing delivered")
+        for url, key in hooks:          # outside the lock: the receiver may call back
+            r = deliver({"url": url, "opportunityId": oid, "fromStageId": old, "toStageId": to,
+                         "signatureToken": key})
+            lines.append(f"webhook {url}: " + (f"HTTP {r['status']}" if r["status"] else r["body"]))
+        with S.lock:
+            S.ui_log = (S.ui_log + ["; ".join(lines)])[-20:]
+        self.send_json(303, None, {"Location": "/ui", "Cache-Control": "no-store"}, b"")
 
 if __name__ == "__main__":
     serve(LeverHandler, "Lever API simulator")
