@@ -31,9 +31,25 @@ FcgidInitialEnv CGLEVER_CONFIG $conf
 FcgidMaxProcessesPerClass 4
 FcgidMaxRequestLen 1048576
 ScriptAlias /cgi-bin/ "$top/cgi-bin/"
+ScriptAliasMatch "^/(webhook|oauth|admin)\\.fcgi(.*)\$" "$top/cgi-bin/\$1.fcgi\$2"
 <Directory "$top/cgi-bin">
     SetHandler fcgid-script
     Options +ExecCGI
     Require all granted
 </Directory>
 CONF
+# The admin and OAuth pages behind sign-in ($AUTH_HTPASSWD: an htpasswd file).
+if [ -n "${AUTH_HTPASSWD:-}" ]; then
+	cat <<CONF
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authn_file_module $mods/mod_authn_file.so
+LoadModule auth_basic_module $mods/mod_auth_basic.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+<LocationMatch "^(/cgi-bin)?/(admin|oauth)\\.fcgi">
+    AuthType Basic
+    AuthName "cglever"
+    AuthUserFile "$AUTH_HTPASSWD"
+    Require valid-user
+</LocationMatch>
+CONF
+fi

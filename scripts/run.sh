@@ -1,13 +1,14 @@
 #!/bin/sh
 # make run: lighttpd on 127.0.0.1:$PORT (8080) with the FastCGI programs,
 # the Lever and CodinGame simulators on $LEVER_PORT (8081) and $CG_PORT
-# (8082), a database under var/, and a sweep every minute (as cron would).
-# Ctrl-C stops everything. If var/cglever.conf points at the real
-# services (https URLs), no simulator is started and nothing is seeded.
+# (8082), a database under var/ ($CGLEVER_VAR), and a sweep every minute (as
+# cron would). Ctrl-C (or SIGTERM) stops everything. If var/cglever.conf points
+# at the real services (https URLs), no simulator is started and nothing is
+# seeded. The simulators have pages for people at /ui (see the closing message).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-8080} LEVER_PORT=${LEVER_PORT:-8081} CG_PORT=${CG_PORT:-8082}
-VAR=$TOP/var
+VAR=${CGLEVER_VAR:-$TOP/var}
 CONF=$VAR/cglever.conf
 mkdir -p "$VAR"
 command -v lighttpd >/dev/null || { echo "run: lighttpd is missing (make deps)" >&2; exit 1; }
@@ -47,7 +48,15 @@ pids=""
 stop() {
 	trap - INT TERM EXIT
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	pkill -f "$TOP/cgi-bin/" 2>/dev/null || true
+	# lighttpd's FastCGI programs: only this sandbox's (its CGLEVER_CONFIG), not
+	# those of another `make run` or test from the same checkout.
+	if [ -r /proc/self/environ ]; then
+		for p in $(pgrep -f "$TOP/cgi-bin/" 2>/dev/null); do
+			{ grep -qzxF "CGLEVER_CONFIG=$CONF" "/proc/$p/environ" 2>/dev/null && kill "$p" 2>/dev/null; } || true
+		done
+	else
+		pkill -f "$TOP/cgi-bin/" 2>/dev/null || true
+	fi
 	wait 2>/dev/null || true
 	echo "run: stopped"
 }
@@ -82,18 +91,25 @@ if [ $real = 0 ]; then
 	ACC=$("$TOP/bin/cglever-ctl" account add sandbox --lever-api-key-file "$VAR/run/lever.key" \
 		--codingame-api-key-file "$VAR/run/cg.key")
 	"$TOP/bin/cglever-ctl" rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+	# CodinGame calls cglever back when a test ends: results come at once, not at the next sweep.
+	"$TOP/bin/cglever-ctl" callback "$ACC" on >/dev/null
 	OPP=$(post "$LEVER_PORT/_sim/opportunities" \
 		'{"name":"Ada Lovelace","emails":["ada@example.com"],"tags":["java"],"stage":"stage-applied"}' |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 	cat <<MSG
 
-cglever is running on http://127.0.0.1:$PORT/ with simulated Lever and CodinGame.
-Admin page: http://127.0.0.1:$PORT/admin.fcgi/ (user admin, password admin): try
-"Reconnect Lever" for the OAuth flow against the simulated Lever.
-  account $ACC "sandbox", rule: tag "java" + stage "stage-screen" -> CodinGame campaign 1
-  candidate Ada Lovelace (opportunity $OPP), tagged java
+cglever is running with simulated Lever and CodinGame. Open in a browser:
+  cglever's admin page:  http://127.0.0.1:$PORT/admin.fcgi/  (user admin, password admin)
+  Lever (simulated):     http://127.0.0.1:$LEVER_PORT/ui
+  CodinGame (simulated): http://127.0.0.1:$CG_PORT/ui
+The story: in Lever, move Ada Lovelace to "Phone screen" (stage-screen) -> CodinGame
+lists her test -> "Complete with score" -> back in Lever (reload), the result note is
+on Ada's timeline.
+  account $ACC "sandbox", rule: tag "java" + stage "stage-screen" -> CodinGame campaign 1,
+  CodinGame callback on; candidate Ada Lovelace (opportunity $OPP), tagged java
+On the admin page, "Reconnect Lever" runs the OAuth flow against the simulated Lever.
 
-Move her to the screen stage (Lever calls the webhook, signed):
+The same by hand: move her to the screen stage (Lever calls the webhook, signed):
   curl -s -H 'Content-Type: application/json' http://127.0.0.1:$LEVER_PORT/_sim/deliver \\
     -d '{"url":"http://127.0.0.1:$PORT/webhook.fcgi/lever/$ACC","opportunityId":"$OPP","toStageId":"stage-screen"}'
 Then see the test CodinGame sent, and cglever's record of it:

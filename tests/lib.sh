@@ -4,7 +4,20 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 NAME=$(basename "$0" .sh)
-T="$TOP/tests/tmp/$NAME"
+# HTTPD=apache runs the same test under Apache (mod_fcgid) instead of
+# lighttpd. Apache's children run as www-data, so the test's folder, the
+# programs and every cglever-ctl run belong to that user.
+HTTPD=${HTTPD:-lighttpd}
+WWW=www-data
+if [ "$HTTPD" = apache ]; then
+	mkdir -p /tmp/cglever-tests-apache
+	chmod 755 /tmp/cglever-tests-apache
+	T="/tmp/cglever-tests-apache/$NAME"
+	PROG="$T/prog"
+else
+	T="$TOP/tests/tmp/$NAME"
+	PROG="$TOP"
+fi
 if [ -f "$T/db/shm-key" ]; then   # an earlier run that died before its cleanup
 	base=$(($(cat "$T/db/shm-key")))
 	for i in 0 1 2 3 4 5 6 7; do ipcrm -M $((base + i)) 2>/dev/null; done
@@ -68,7 +81,7 @@ secret_key_file = $T/keys/secret
 public_url = http://127.0.0.1:$HTTP_PORT
 lever_api_url = http://127.0.0.1:$LEVER_PORT/v1
 codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1
-ctl_path = $TOP/bin/cglever-ctl
+ctl_path = $PROG/bin/cglever-ctl
 log_level = debug
 job_lease_seconds = ${LEASE:-2}
 lever_auth_url = http://127.0.0.1:$LEVER_PORT/authorize
@@ -95,7 +108,30 @@ start_lighttpd() {
 	done
 }
 
-ctl() { "$TOP/bin/cglever-ctl" "$@"; }
+if [ "$HTTPD" = apache ]; then
+	ctl() { setpriv --reuid=$WWW --regid=$WWW --clear-groups "$PROG/bin/cglever-ctl" "$@"; }
+else
+	ctl() { "$TOP/bin/cglever-ctl" "$@"; }
+fi
+# own PATH...: files the test made as root become the web server user's.
+own() { [ "$HTTPD" != apache ] || chown -R $WWW "$@"; }
+
+start_apache() {
+	need apache2 htpasswd setpriv
+	mkdir -p "$PROG/cgi-bin" "$PROG/bin" "$T/apache/fcgid"
+	cp "$TOP"/cgi-bin/*.fcgi "$PROG/cgi-bin/"
+	cp "$TOP/bin/cglever-ctl" "$PROG/bin/"
+	: >"$T/htpasswd"
+	while IFS=: read -r u pw; do htpasswd -b "$T/htpasswd" "$u" "$pw" 2>/dev/null; done <"$T/users"
+	own "$T"
+	AUTH_HTPASSWD="$T/htpasswd" sh "$TOP/scripts/apache-conf.sh" "$PROG" "$HTTP_PORT" \
+		"$CGLEVER_CONFIG" "$T/apache" $WWW >"$T/apache.conf"
+	sed -i "s|^ErrorLog .*|ErrorLog \"$T/httpd.err\"|" "$T/apache.conf"
+	apache2 -f "$T/apache.conf" -k start 2>"$T/apache-start.err" ||
+		die "apache did not start: $(cat "$T/apache-start.err")"
+	APACHE_UP=1
+	wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" || die "apache is not answering"
+}
 
 # setup: simulators, config, an account with keys and webhook, lighttpd.
 setup() {
@@ -111,7 +147,13 @@ setup() {
 	sim CG POST /_sim/keys "{\"key\":\"$CG_KEY\"}" >/dev/null
 	printf '%s\n' "$LEVER_KEY" >"$T/keys/lever"
 	printf '%s\n' "$CG_KEY" >"$T/keys/cg"
-	[ -n "${NO_LIGHTTPD:-}" ] || start_lighttpd
+	if [ -n "${NO_LIGHTTPD:-}" ]; then
+		own "$T"
+	elif [ "$HTTPD" = apache ]; then
+		start_apache
+	else
+		start_lighttpd
+	fi
 }
 
 # add_account NAME: prints the new account id.
@@ -158,6 +200,10 @@ drop_shm() {
 }
 
 cleanup() {
+	if [ -n "${APACHE_UP:-}" ]; then
+		apache2 -f "$T/apache.conf" -k stop 2>/dev/null
+		sleep 0.5
+	fi
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	pkill -f "$T/" 2>/dev/null
 	pkill -f "CGLEVER_CONFIG=$T" 2>/dev/null

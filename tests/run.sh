@@ -1,27 +1,41 @@
 #!/bin/sh
-# Runs every numbered test and ends with one line: N passed, N failed.
+# Runs every numbered test under lighttpd, then the end-to-end tests again
+# under Apache (mod_fcgid), and ends with one line: N passed, N failed.
+# TESTS="t0002-deliver ..." runs a subset; HTTPDS="lighttpd" one server.
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
 mkdir -p tests/tmp
-for t in tests/t[0-9][0-9][0-9][0-9]-*.sh; do
-	[ -n "${TESTS:-}" ] && case " $TESTS " in *" $(basename "$t" .sh) "*) ;; *) continue ;; esac
-	echo "# $t"
-	out=tests/tmp/$(basename "$t" .sh).log
-	start=$(date +%s)
-	bash "$t" >"$out" 2>&1
-	rc=$?
-	p=$(grep -c '^ok ' "$out")
-	f=$(grep -c '^not ok ' "$out")
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-		echo "not ok - $t exited $rc without reporting a failure" >>"$out"
-	fi
-	grep -E '^(ok|not ok) ' "$out"
-	[ "$f" -ne 0 ] && grep '^#' "$out"
-	echo "# $t: $(( $(date +%s) - start ))s"
-	pass=$((pass + p))
-	fail=$((fail + f))
+# The end-to-end tests: those that drive the web server.
+E2E="t0002-deliver t0003-once t0004-bad-input t0005-rules t0006-no-email t0007-faults
+t0008-load t0009-secrets t0012-oauth t0013-results t0014-admin-browser t0015-admin-pages
+t0016-backup"
+for httpd in ${HTTPDS:-lighttpd apache}; do
+	for t in tests/t[0-9][0-9][0-9][0-9]-*.sh; do
+		name=$(basename "$t" .sh)
+		[ -n "${TESTS:-}" ] && case " $(echo $TESTS) " in *" $name "*) ;; *) continue ;; esac
+		if [ "$httpd" = apache ]; then
+			case " $(echo $E2E) " in *" $name "*) ;; *) continue ;; esac
+			out=tests/tmp/$name-apache.log
+		else
+			out=tests/tmp/$name.log
+		fi
+		echo "# $t ($httpd)"
+		start=$(date +%s)
+		HTTPD=$httpd bash "$t" >"$out" 2>&1
+		rc=$?
+		p=$(grep -c '^ok ' "$out")
+		f=$(grep -c '^not ok ' "$out")
+		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+			echo "not ok - $t exited $rc without reporting a failure" >>"$out"
+		fi
+		grep -E '^(ok|not ok) ' "$out" | sed "s/^\(ok\|not ok\) - /&[$httpd] /"
+		[ "$f" -ne 0 ] && grep '^#' "$out"
+		echo "# $t ($httpd): $(( $(date +%s) - start ))s"
+		pass=$((pass + p))
+		fail=$((fail + f))
+	done
 done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

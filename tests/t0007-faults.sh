@@ -32,7 +32,7 @@ deliver "$ACC" "$O3" stage-screen >/dev/null
 check "429 with Retry-After: sent" wait_until 20 sent_to limited
 wait_runners
 is "429 with Retry-After: exactly one send" "$(sends_to limited)" 1
-grep -q "Retry-After\|retry.after\|429" "$T/lighttpd.err" && ok "the 429 is logged" || nok "the 429 is logged"
+cat "$T"/*.err | grep -q "Retry-After\|retry.after\|429" && ok "the 429 is logged" || nok "the 429 is logged"
 
 # The runner is killed (SIGKILL) after the job is committed, before the send.
 O4=$(mkopp killed)

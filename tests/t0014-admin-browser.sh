@@ -24,12 +24,20 @@ OPP=$(opportunity '{"name":"Ada Lovelace","emails":["ada@example.com"],"tags":["
 opportunity '{"name":"Guido","emails":["guido@example.com"],"tags":["python","senior"],"stage":"stage-applied"}' >/dev/null
 [ -n "$OPP" ] || die "the Lever simulator did not create the opportunity"
 
+# The browser script runs cglever-ctl as the test's ctl() does.
+CTLW="$TOP/bin/cglever-ctl"
+if [ "$HTTPD" = apache ]; then
+	CTLW="$T/ctl-wrapper"
+	printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups %s "$@"\n' \
+		$WWW $WWW "$PROG/bin/cglever-ctl" >"$CTLW"
+	chmod 755 "$CTLW"
+fi
 # The browser script prints its own TAP lines; they count here too.
 timeout -k 5 240 "$PY" -B -u "$TOP/tests/admin_browser.py" --base "$BASE" --user admin --password "pw-$$" \
 	--lever "http://127.0.0.1:$LEVER_PORT" --cg "http://127.0.0.1:$CG_PORT" --cg-key "$CG_KEY" \
 	--opportunity "$OPP" --candidate "Ada Lovelace" --email ada@example.com \
 	--chromium "$(command -v chromium)" --chromedriver "$(command -v chromedriver)" \
-	--ctl "$TOP/bin/cglever-ctl" --out "$T" 2>"$T/browser.err" | tee "$T/browser.tap"
+	--ctl "$CTLW" --out "$T" 2>"$T/browser.err" | tee "$T/browser.tap"
 rc=${PIPESTATUS[0]}
 N_OK=$((N_OK + $(grep -c '^ok ' "$T/browser.tap")))
 N_FAIL=$((N_FAIL + $(grep -c '^not ok ' "$T/browser.tap")))

@@ -29,7 +29,9 @@ check "the backup has no API key in clear" sh -c "! grep -rqaF -- '$LEVER_KEY' '
 # Restore: a new db_home from the backup's files, the same key file.
 mkdir -m 700 "$T/restored"
 cp "$T/backup"/* "$T/restored/"
+own "$T/restored"
 sed "s|^db_home = .*|db_home = $T/restored|" "$T/cglever.conf" >"$T/restored.conf"
+own "$T/restored.conf"
 CGLEVER_CONFIG="$T/restored.conf" dump >"$T/after.txt"
 check "restored: every account, rule, invitation and job is there" diff -u "$T/before.txt" "$T/after.txt"
 is "restored: $(grep -c . "$T/before.txt") lines compared" "$(diff "$T/before.txt" "$T/after.txt" | wc -l)" 0
