@@ -11,6 +11,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "page.h"
+#include "prog.h"
 #include "req.h"
 #include "store.h"
 
@@ -123,25 +124,16 @@ notfound:
 
 int main(void)
 {
-	struct conf *conf = NULL;
-	struct store *st = NULL;
+	struct conf *conf;
+	struct store *st;
 	struct req r;
-	char err[1024];
-	int rc = 1;
 
-	signal(SIGPIPE, SIG_IGN);
-	log_init("admin", LOG_LEVEL_INFO);
-	if (conf_load(NULL, &conf, err, sizeof err) < 0) {
-		fprintf(stderr, "admin.fcgi: %s\n", err);
+	if (prog_open("admin.fcgi", &conf, &st) < 0)
+		return 1;
+	if (req_init(&r) < 0) {
+		prog_close(conf, st);
 		return 1;
 	}
-	log_set_level(conf->log_level);
-	if (store_open(conf, &st, err, sizeof err) != STORE_OK) {
-		log_err("%s", err);
-		goto out;
-	}
-	if (req_init(&r) < 0)
-		goto out;
 	while (req_accept(&r)) {
 		struct admin a = { conf, st, &r, page_admin(conf, &r) };
 
@@ -150,9 +142,6 @@ int main(void)
 		req_finish(&r);
 	}
 	req_free(&r);
-	rc = 0;
-out:
-	store_close(st);
-	conf_free(conf);
-	return rc;
+	prog_close(conf, st);
+	return 0;
 }

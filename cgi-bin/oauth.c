@@ -9,6 +9,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "page.h"
+#include "prog.h"
 #include "queue.h"
 #include "req.h"
 #include "store.h"
@@ -87,22 +88,13 @@ int main(void)
 {
 	struct ctx x = { 0 };
 	struct req r;
-	char err[1024];
-	int rc = 1;
 
-	signal(SIGPIPE, SIG_IGN);
-	log_init("oauth", LOG_LEVEL_INFO);
-	if (conf_load(NULL, &x.conf, err, sizeof err) < 0) {
-		fprintf(stderr, "oauth.fcgi: %s\n", err);
+	if (prog_open("oauth.fcgi", &x.conf, &x.st) < 0)
+		return 1;
+	if (req_init(&r) < 0) {
+		prog_close(x.conf, x.st);
 		return 1;
 	}
-	log_set_level(x.conf->log_level);
-	if (store_open(x.conf, &x.st, err, sizeof err) != STORE_OK) {
-		log_err("%s", err);
-		goto out;
-	}
-	if (req_init(&r) < 0)
-		goto out;
 	while (req_accept(&r)) {
 		const char *user = page_admin(x.conf, &r);
 
@@ -120,9 +112,6 @@ int main(void)
 			queue_wake(x.conf, x.wake);
 	}
 	req_free(&r);
-	rc = 0;
-out:
-	store_close(x.st);
-	conf_free(x.conf);
-	return rc;
+	prog_close(x.conf, x.st);
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "intake.h"
 #include "log.h"
+#include "prog.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "req.h"
@@ -154,24 +155,13 @@ int main(void)
 {
 	struct ctx x = { 0 };
 	struct req r;
-	char err[1024];
-	int rc = 1;
 
-	signal(SIGPIPE, SIG_IGN);
-	log_init("webhook", LOG_LEVEL_INFO);
-	if (conf_load(NULL, &x.conf, err, sizeof err) < 0) {
-		log_err("%s", err);
-		fprintf(stderr, "webhook.fcgi: %s\n", err);
+	if (prog_open("webhook.fcgi", &x.conf, &x.st) < 0)
 		return 1;
-	}
-	log_set_level(x.conf->log_level);
-	if (store_open(x.conf, &x.st, err, sizeof err) != STORE_OK) {
-		log_err("%s", err);
-		goto out;
-	}
 	if (req_init(&r) < 0) {
 		log_err("FastCGI initialisation failed");
-		goto out;
+		prog_close(x.conf, x.st);
+		return 1;
 	}
 	while (req_accept(&r)) {
 		size_t i;
@@ -193,9 +183,6 @@ int main(void)
 			queue_wake(x.conf, x.wake);
 	}
 	req_free(&r);
-	rc = 0;
-out:
-	store_close(x.st);
-	conf_free(x.conf);
-	return rc;
+	prog_close(x.conf, x.st);
+	return 0;
 }

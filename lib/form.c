@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "utf8.h"
 
 /* Longest field name we decode; table names are short identifiers, so a
  * longer key can only be an unknown field. */
@@ -65,46 +66,6 @@ static enum dec url_decode(const char *raw, size_t rlen, char *out, size_t cap,
 	out[o] = '\0';
 	*olen = o;
 	return DEC_OK;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (code point in *cp), or 0
- * when malformed: overlong forms, surrogates and values past U+10FFFF
- * are refused, as RFC 3629 requires. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c;
-	size_t len, i;
-
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
 }
 
 /* NULL when the string value is acceptable, else the reason. */

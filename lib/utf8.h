@@ -1,0 +1,14 @@
+/* utf8: strict UTF-8 decoding (RFC 3629), shared by form parsing and
+ * HTML escaping. */
+#ifndef CGLEVER_UTF8_H
+#define CGLEVER_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length of the well-formed UTF-8 sequence at s (code point in *cp), or 0
+ * when malformed: overlong forms, surrogates and values past U+10FFFF
+ * are refused. */
+size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+
+#endif
