@@ -689,6 +689,86 @@ static int next_id(struct store *st, DB_TXN *txn, const char *name, uint32_t *ou
 	return 0;
 }
 
+/* ------------------------------------------------------------ list walks */
+
+/* Makes room for one more element in a list of n (capacity *cap);
+ * returns the (maybe moved) list, or NULL when out of memory. */
+static void *grow(void *list, size_t n, size_t *cap, size_t elem)
+{
+	void *nw;
+
+	if (n < *cap)
+		return list;
+	if (!(nw = realloc(list, (*cap ? *cap * 2 : 16) * elem)))
+		return NULL;
+	*cap = *cap ? *cap * 2 : 16;
+	return nw;
+}
+
+/* What a take function returns to leave a record out of the list;
+ * like ERR_SET, outside Berkeley DB's codes and errno, and it never
+ * leaves walk(). */
+#define WALK_SKIP (-2)
+
+/* Decodes record k/v into out, the list's next slot (a struct X ** for
+ * a list of struct X *); ctx is the op's arg. */
+typedef int (*take_fn)(struct store *st, const DBT *k, const DBT *v, void *ctx, void *out);
+
+/* What a list op reads, and what it got. */
+struct walk {
+	enum tbl t;
+	const void *prefix;    /* only the keys that start with it; NULL: all */
+	size_t prefix_len;
+	int backwards;         /* from the last key down; not with a prefix */
+	size_t limit;          /* at most this many; 0: no limit */
+	take_fn take;
+	void *ctx;
+	size_t elem;           /* the size of one list element */
+	void *list;            /* out: kept on failure, for the caller to free */
+	size_t n;
+};
+
+/* The cursor walk of every list op. The list is a void * here and only
+ * the take functions write its elements, with their own type. */
+static int walk(struct store *st, DB_TXN *txn, struct walk *w)
+{
+	DB *db = st->db[w->t];
+	DBC *c = NULL;
+	DBT k = dbt(w->prefix, w->prefix ? w->prefix_len : 0), v = dbt(NULL, 0);
+	u_int32_t flag = w->prefix ? DB_SET_RANGE : w->backwards ? DB_LAST : DB_FIRST;
+	size_t cap = 0;
+	void *list;
+	int ret, t_ret;
+
+	w->list = NULL;
+	w->n = 0;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	while ((!w->limit || w->n < w->limit) && (ret = c->get(c, &k, &v, flag)) == 0) {
+		flag = w->backwards ? DB_PREV : DB_NEXT;
+		if (w->prefix && (k.size < w->prefix_len ||
+				  memcmp(k.data, w->prefix, w->prefix_len) != 0))
+			break;
+		if (!(list = grow(w->list, w->n, &cap, w->elem))) {
+			ret = ENOMEM;
+			break;
+		}
+		w->list = list;
+		ret = w->take(st, &k, &v, w->ctx, (char *)w->list + w->n * w->elem);
+		if (ret == WALK_SKIP)
+			ret = 0;
+		else if (ret != 0)
+			break;
+		else
+			w->n++;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
 /* -------------------------------------------------------------- accounts */
 
 void store_account_free(struct store_account *a)
@@ -958,48 +1038,22 @@ enum store_err store_account_get(struct store *st, uint32_t id, struct store_acc
 	return e;
 }
 
-/* Makes room for one more element in a list of n (capacity *cap);
- * returns the (maybe moved) list, or NULL when out of memory. */
-static void *grow(void *list, size_t n, size_t *cap, size_t elem)
+static int account_take(struct store *st, const DBT *k, const DBT *v, void *ctx, void *out)
 {
-	void *nw;
-
-	if (n < *cap)
-		return list;
-	if (!(nw = realloc(list, (*cap ? *cap * 2 : 16) * elem)))
-		return NULL;
-	*cap = *cap ? *cap * 2 : 16;
-	return nw;
+	(void)ctx;
+	return account_decode(st, k, v, out);
 }
 
 static int op_account_list(struct store *st, DB_TXN *txn, void *p)
 {
 	struct account_arg *a = p;
-	struct store_account **list;
-	DBC *c = NULL;
-	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
-	size_t cap = 0;
-	int ret, t_ret;
+	struct walk w = { .t = T_ACCOUNTS, .take = account_take, .elem = sizeof *a->list };
+	int ret;
 
 	store_accounts_free(a->list, a->n);
-	a->list = NULL;
-	a->n = 0;
-	if ((ret = st->db[T_ACCOUNTS]->cursor(st->db[T_ACCOUNTS], txn, &c, 0)) != 0)
-		return ret;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
-			ret = ENOMEM;
-			break;
-		}
-		a->list = list;
-		if ((ret = account_decode(st, &k, &v, &a->list[a->n])) != 0)
-			break;
-		a->n++;
-	}
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	if ((t_ret = c->close(c)) != 0 && ret == 0)
-		ret = t_ret;
+	ret = walk(st, txn, &w);
+	a->list = w.list;
+	a->n = w.n;
 	return ret;
 }
 
@@ -1251,39 +1305,31 @@ enum store_err store_rule_update(struct store *st, const struct store_rule *r)
 	return run(st, "updating a rule", RUN_TXN, op_rule_update, &arg);
 }
 
+/* Rules are keyed by id alone: the account filter reads every rule. */
+static int rule_take(struct store *st, const DBT *k, const DBT *v, void *ctx, void *out)
+{
+	const struct rule_arg *a = ctx;
+	struct store_rule **r = out;
+	int ret = rule_decode(st, k, v, r);
+
+	if (ret == 0 && a->account && (*r)->account != a->account) {
+		store_rule_free(*r);
+		*r = NULL;
+		return WALK_SKIP;
+	}
+	return ret;
+}
+
 static int op_rule_list(struct store *st, DB_TXN *txn, void *p)
 {
 	struct rule_arg *a = p;
-	struct store_rule *r, **list;
-	DBC *c = NULL;
-	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
-	size_t cap = 0;
-	int ret, t_ret;
+	struct walk w = { .t = T_RULES, .take = rule_take, .ctx = a, .elem = sizeof *a->list };
+	int ret;
 
 	store_rules_free(a->list, a->n);
-	a->list = NULL;
-	a->n = 0;
-	if ((ret = st->db[T_RULES]->cursor(st->db[T_RULES], txn, &c, 0)) != 0)
-		return ret;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		if ((ret = rule_decode(st, &k, &v, &r)) != 0)
-			break;
-		if (a->account && r->account != a->account) {
-			store_rule_free(r);
-			continue;
-		}
-		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
-			store_rule_free(r);
-			ret = ENOMEM;
-			break;
-		}
-		a->list = list;
-		a->list[a->n++] = r;
-	}
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	if ((t_ret = c->close(c)) != 0 && ret == 0)
-		ret = t_ret;
+	ret = walk(st, txn, &w);
+	a->list = w.list;
+	a->n = w.n;
 	return ret;
 }
 
@@ -1382,15 +1428,18 @@ static int job_decode(struct store *st, const unsigned char *key, size_t klen,
 	return 0;
 }
 
-static int job_decode_dbt(struct store *st, const DBT *k, const DBT *v, struct store_job **out)
+/* The list's take function (see walk()): out is a struct store_job **. */
+static int job_take(struct store *st, const DBT *k, const DBT *v, void *ctx, void *out)
 {
 	struct json_object *o = jparse(st, "jobs", v);
+	struct store_job **j = out;
 	int ret;
 
-	*out = NULL;
+	(void)ctx;
+	*j = NULL;
 	if (!o)
 		return ERR_SET;
-	ret = job_decode(st, k->data, k->size, o, out);
+	ret = job_decode(st, k->data, k->size, o, j);
 	json_object_put(o);
 	return ret;
 }
@@ -1862,42 +1911,20 @@ enum store_err store_job_retry(struct store *st, uint32_t account, uint64_t job_
 	return run(st, "retrying a job", RUN_TXN, op_job_retry, &arg);
 }
 
+/* Keys start with the account: its jobs are one range. */
 static int op_job_list(struct store *st, DB_TXN *txn, void *p)
 {
 	struct job_arg *a = p;
-	struct store_job **list;
-	DB *db = st->db[T_JOBS];
-	DBC *c = NULL;
 	unsigned char prefix[4];
-	DBT k, v = dbt(NULL, 0);
-	u_int32_t flag = a->account ? DB_SET_RANGE : DB_FIRST;
-	size_t cap = 0;
-	int ret, t_ret;
+	struct walk w = { .t = T_JOBS, .prefix = a->account ? prefix : NULL, .prefix_len = 4,
+			  .take = job_take, .elem = sizeof *a->list };
+	int ret;
 
 	store_jobs_free(a->list, a->n);
-	a->list = NULL;
-	a->n = 0;
-	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
-		return ret;
 	put_be32(prefix, a->account);
-	k = a->account ? dbt(prefix, 4) : dbt(NULL, 0);
-	while ((ret = c->get(c, &k, &v, flag)) == 0) {
-		flag = DB_NEXT;
-		if (a->account && (k.size < 4 || get_be32(k.data) != a->account))
-			break;
-		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
-			ret = ENOMEM;
-			break;
-		}
-		a->list = list;
-		if ((ret = job_decode_dbt(st, &k, &v, &a->list[a->n])) != 0)
-			break;
-		a->n++;
-	}
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	if ((t_ret = c->close(c)) != 0 && ret == 0)
-		ret = t_ret;
+	ret = walk(st, txn, &w);
+	a->list = w.list;
+	a->n = w.n;
 	return ret;
 }
 
@@ -2218,42 +2245,26 @@ enum store_err store_invitation_by_test(struct store *st, int64_t test_id,
 				    op_inv_by_test, &arg), out);
 }
 
+static int inv_take(struct store *st, const DBT *k, const DBT *v, void *ctx, void *out)
+{
+	(void)ctx;
+	return inv_decode(st, k, v, out);
+}
+
+/* Keys start with the account: its invitations are one range. */
 static int op_inv_list(struct store *st, DB_TXN *txn, void *p)
 {
 	struct inv_arg *a = p;
-	struct store_invitation **list;
-	DB *db = st->db[T_INVITATIONS];
-	DBC *c = NULL;
 	unsigned char prefix[4];
-	DBT k, v = dbt(NULL, 0);
-	u_int32_t flag = a->account ? DB_SET_RANGE : DB_FIRST;
-	size_t cap = 0;
-	int ret, t_ret;
+	struct walk w = { .t = T_INVITATIONS, .prefix = a->account ? prefix : NULL,
+			  .prefix_len = 4, .take = inv_take, .elem = sizeof *a->list };
+	int ret;
 
 	store_invitations_free(a->list, a->n);
-	a->list = NULL;
-	a->n = 0;
-	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
-		return ret;
 	put_be32(prefix, a->account);
-	k = a->account ? dbt(prefix, 4) : dbt(NULL, 0);
-	while ((ret = c->get(c, &k, &v, flag)) == 0) {
-		flag = DB_NEXT;
-		if (a->account && (k.size < 4 || get_be32(k.data) != a->account))
-			break;
-		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
-			ret = ENOMEM;
-			break;
-		}
-		a->list = list;
-		if ((ret = inv_decode(st, &k, &v, &a->list[a->n])) != 0)
-			break;
-		a->n++;
-	}
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	if ((t_ret = c->close(c)) != 0 && ret == 0)
-		ret = t_ret;
+	ret = walk(st, txn, &w);
+	a->list = w.list;
+	a->n = w.n;
 	return ret;
 }
 
@@ -2430,6 +2441,7 @@ struct audit_arg {
 	const char *user, *action, *detail;
 	uint32_t account;              /* add; list filter */
 	size_t offset, limit;          /* list */
+	size_t skipped;                /* list: matches passed over so far */
 	struct store_audit **list;
 	size_t n;
 };
@@ -2481,56 +2493,40 @@ enum store_err store_audit_add(struct store *st, const char *user, uint32_t acco
 	return run(st, "adding an audit entry", RUN_TXN, op_audit_add, &arg);
 }
 
-/* Backwards from the newest entry; an account filter reads every entry. */
+/* The account filter reads every entry (keys are by time); the offset
+ * counts matching entries only. */
+static int audit_take(struct store *st, const DBT *k, const DBT *v, void *ctx, void *out)
+{
+	struct audit_arg *a = ctx;
+	struct json_object *o = jparse(st, "audit", v);
+	int ret;
+
+	if (!o)
+		return ERR_SET;
+	if (a->account && (uint32_t)jget_i64(o, "account") != a->account)
+		ret = WALK_SKIP;
+	else if (a->skipped < a->offset) {
+		a->skipped++;
+		ret = WALK_SKIP;
+	} else
+		ret = audit_decode(st, k, o, out);
+	json_object_put(o);
+	return ret;
+}
+
+/* Backwards from the newest entry. */
 static int op_audit_list(struct store *st, DB_TXN *txn, void *p)
 {
 	struct audit_arg *a = p;
-	struct store_audit *e, **list;
-	DB *db = st->db[T_AUDIT];
-	DBC *c = NULL;
-	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
-	u_int32_t flag = DB_LAST;
-	size_t skipped = 0, cap = 0;
-	int ret, t_ret;
+	struct walk w = { .t = T_AUDIT, .backwards = 1, .limit = a->limit,
+			  .take = audit_take, .ctx = a, .elem = sizeof *a->list };
+	int ret;
 
 	store_audits_free(a->list, a->n);
-	a->list = NULL;
-	a->n = 0;
-	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
-		return ret;
-	while ((!a->limit || a->n < a->limit) && (ret = c->get(c, &k, &v, flag)) == 0) {
-		struct json_object *o;
-
-		flag = DB_PREV;
-		if (!(o = jparse(st, "audit", &v))) {
-			ret = ERR_SET;
-			break;
-		}
-		if (a->account && (uint32_t)jget_i64(o, "account") != a->account) {
-			json_object_put(o);
-			continue;
-		}
-		if (skipped < a->offset) {
-			skipped++;
-			json_object_put(o);
-			continue;
-		}
-		ret = audit_decode(st, &k, o, &e);
-		json_object_put(o);
-		if (ret != 0)
-			break;
-		if (!(list = grow(a->list, a->n, &cap, sizeof *a->list))) {
-			store_audit_free(e);
-			ret = ENOMEM;
-			break;
-		}
-		a->list = list;
-		a->list[a->n++] = e;
-	}
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	if ((t_ret = c->close(c)) != 0 && ret == 0)
-		ret = t_ret;
+	a->skipped = 0;
+	ret = walk(st, txn, &w);
+	a->list = w.list;
+	a->n = w.n;
 	return ret;
 }
 
