@@ -45,9 +45,10 @@ fi
 export CGLEVER_CONFIG=$CONF
 mkdir -p "$VAR/run"
 pids=""
+sleeper=""   # the sweep loop's `sleep 60` (in the background: it ignores Ctrl-C's SIGINT)
 stop() {
 	trap - INT TERM EXIT
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids $sleeper; do kill "$p" 2>/dev/null || true; done
 	# lighttpd's FastCGI programs: only this sandbox's (its CGLEVER_CONFIG), not
 	# those of another `make run` or test from the same checkout.
 	if [ -r /proc/self/environ ]; then
@@ -60,7 +61,10 @@ stop() {
 	wait 2>/dev/null || true
 	echo "run: stopped"
 }
-trap stop INT TERM EXIT
+# Ctrl-C or SIGTERM: stop everything and end here (not back in the sweep loop).
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
 
 started() {  # started FILE: waits for a simulator's "listening on" line
 	i=0
@@ -123,6 +127,7 @@ fi
 # cron's job: the sweep every minute.
 while :; do
 	sleep 60 &
-	wait $! || true
+	sleeper=$!
+	wait $sleeper || true
 	"$TOP/bin/cglever-ctl" sweep || echo "run: sweep failed (see above)" >&2
 done

@@ -31,6 +31,7 @@ for httpd in ${HTTPDS:-lighttpd apache}; do
 			echo "not ok - $t exited $rc without reporting a failure" >>"$out"
 		fi
 		grep -E '^(ok|not ok) ' "$out" | sed "s/^\(ok\|not ok\) - /&[$httpd] /"
+		grep '^# faults:' "$out"
 		[ "$f" -ne 0 ] && grep '^#' "$out"
 		echo "# $t ($httpd): $(( $(date +%s) - start ))s"
 		pass=$((pass + p))

@@ -63,20 +63,43 @@ stop_sandbox() {    # the safety net: TERM, then KILL, whatever is left
 }
 trap 'stop_sandbox; cleanup' EXIT
 
-# make run, in its own session (so its whole process group can be signalled).
-env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u CGLEVER_CONFIG \
-	PORT="$PORT" LEVER_PORT="$LEVER_PORT" CG_PORT="$CG_PORT" CGLEVER_VAR="$VAR" \
-	setsid -w sh -c 'echo $$ >"$1"; exec make --no-print-directory -C "$2" run' sh "$T/run.pgid" "$TOP" \
-	</dev/null >"$T/run.out" 2>"$T/run.err" &
-RUN_PID=$!
-end=$(( $(date +%s) + 180 ))       # a build first, perhaps
-until grep -q "http://127.0.0.1:$CG_PORT/ui" "$T/run.out" 2>/dev/null; do
-	[ -z "$PGID" ] && [ -s "$T/run.pgid" ] && PGID=$(cat "$T/run.pgid")
-	kill -0 "$RUN_PID" 2>/dev/null || die "make run exited before it printed its URLs: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
-	[ "$(date +%s)" -ge $end ] && die "make run printed no URLs in 180 s: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
-	sleep 0.2
-done
-PGID=$(cat "$T/run.pgid")
+# start_run: make run, in its own session (so that its whole process group can
+# be signalled, as a terminal's Ctrl-C does); sets RUN_PID and PGID once the
+# URLs are printed. A background job of a script starts with SIGINT ignored,
+# which a shell cannot trap: the launcher puts it back to the default.
+start_run() {
+	STOPPED="" PGID=""
+	rm -f "$T/run.pgid"
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u CGLEVER_CONFIG \
+		PORT="$PORT" LEVER_PORT="$LEVER_PORT" CG_PORT="$CG_PORT" CGLEVER_VAR="$VAR" \
+		"$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+		setsid -w sh -c 'echo $$ >"$1"; exec make --no-print-directory -C "$2" run' sh "$T/run.pgid" "$TOP" \
+		</dev/null >"$T/run.out" 2>"$T/run.err" &
+	RUN_PID=$!
+	end=$(( $(date +%s) + 180 ))       # a build first, perhaps
+	until grep -q "http://127.0.0.1:$CG_PORT/ui" "$T/run.out" 2>/dev/null; do
+		[ -z "$PGID" ] && [ -s "$T/run.pgid" ] && PGID=$(cat "$T/run.pgid")
+		kill -0 "$RUN_PID" 2>/dev/null || die "make run exited before it printed its URLs: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
+		[ "$(date +%s)" -ge $end ] && die "make run printed no URLs in 180 s: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
+		sleep 0.2
+	done
+	PGID=$(cat "$T/run.pgid")
+}
+# stopped HOW: checks that all of the sandbox is gone within 10 s of the signal.
+stopped() {
+	for _ in $(seq 100); do [ -z "$(ours)" ] && break; sleep 0.1; done
+	left=$(ours)
+	check "$1 stops it all within 10 s" test -z "$left"
+	[ -n "$left" ] && { echo "# left running:"; describe $left; }
+	check "it says 'run: stopped'" grep -q "^run: stopped" "$T/run.out"
+	for p in $PORT $LEVER_PORT $CG_PORT; do
+		check "nothing answers on port $p any more" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/")" = 000
+	done
+	stop_sandbox         # whatever is left (and the shared memory)
+	wait "$RUN_PID" 2>/dev/null
+}
+
+start_run
 sed 's/^/# make run: /' "$T/run.out"
 
 # The closing message: three URLs and the story.
@@ -128,18 +151,15 @@ is "one test went out, to Ada, campaign 1" \
 	"$(sim CG GET /_sim/sends | jget '[(s["candidate_email"], s["campaign_id"]) for s in d["sends"]]')" \
 	'[["ada@example.com", 1]]'
 
-# SIGTERM to make (as a service manager or a terminal would): everything stops.
+# SIGTERM to make alone (as a service manager would): everything stops.
 kill -TERM "$PGID" 2>/dev/null
-for _ in $(seq 100); do [ -z "$(ours)" ] && break; sleep 0.1; done
-left=$(ours)
-check "SIGTERM to make run stops it all within 10 s" test -z "$left"
-[ -n "$left" ] && { echo "# left running:"; describe $left; }
-check "it says 'run: stopped'" grep -q "^run: stopped" "$T/run.out"
-for p in $PORT $LEVER_PORT $CG_PORT; do
-	check "nothing answers on port $p any more" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/")" = 000
-done
-wait "$RUN_PID" 2>/dev/null
-stop_sandbox
+stopped "SIGTERM to make"
+# Ctrl-C: SIGINT to the whole process group, as the terminal sends it.
+start_run
+ok "make run starts again on the same ports and folder"
+kill -INT -- "-$PGID" 2>/dev/null
+stopped "Ctrl-C (SIGINT to the process group)"
+
 base=$(($(cat "$VAR/db/shm-key" 2>/dev/null || echo 0)))
 segs=0
 if [ "$base" -ne 0 ]; then
