@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "conf.h"
@@ -31,6 +32,8 @@ static const char usage[] =
 	"  sweep [--account ID]\n"
 	"  backup DIR                (hot backup; DIR must not exist or be empty)\n"
 	"The configuration is $CGLEVER_CONFIG or " CGLEVER_DEFAULT_CONFIG ".\n";
+
+#define SWEEP_MAX_SECONDS 900
 
 struct ctl {
 	struct conf *conf;
@@ -418,6 +421,11 @@ static int sweep(struct ctl *x, int argc, char **argv)
 	size_t n = 0;
 	int rc = 0;
 
+	/* A process killed while holding one of Berkeley DB's region mutexes
+	 * leaves its waiters blocked for good (the next opener recovers a
+	 * fresh environment, but cannot wake them): a sweep never lives long;
+	 * its leased job goes to the next runner. */
+	alarm(SWEEP_MAX_SECONDS);
 	if (argc == 2 && strcmp(argv[0], "--account") == 0) {
 		if (!(only = (uint32_t)parse_id(argv[1], UINT32_MAX)))
 			return fail_usage("sweep: --account needs an account id%s", "");

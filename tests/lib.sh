@@ -182,10 +182,18 @@ wait_until() {
 	done
 }
 
+# This test's queue runners: their environment names this test's config
+# (they are detached, so neither the command line nor the parent tells).
+runners() {
+	for pid in $(pgrep -f "cglever-ctl sweep"); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CGLEVER_CONFIG=$CGLEVER_CONFIG" &&
+			echo "$pid"
+	done
+}
 # No runner outlives its test.
 wait_runners() {
 	i=0
-	while pgrep -f "cglever-ctl sweep" >/dev/null 2>&1 && [ $i -lt 300 ]; do
+	while [ -n "$(runners)" ] && [ $i -lt 300 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
 }
@@ -206,9 +214,9 @@ cleanup() {
 	fi
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	pkill -f "$T/" 2>/dev/null
-	pkill -f "CGLEVER_CONFIG=$T" 2>/dev/null
 	wait 2>/dev/null
 	wait_runners
+	for pid in $(runners); do kill -9 "$pid" 2>/dev/null; done
 	drop_shm "$T/db"
 }
 trap cleanup EXIT
