@@ -32,7 +32,7 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 PROGS   := cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl
 
-.PHONY: all deps check run install uninstall clean
+.PHONY: all deps check chaos run install uninstall clean
 all: deps $(PROGS)
 
 deps:
@@ -66,6 +66,11 @@ bin/cglever-ctl: bin/cglever-ctl.c lib/libcglever.a
 # Berkeley DB, the simulators in tests/fakes.
 check: all
 	sh tests/run.sh
+
+# The chaos run (kills, repeats, lost replies; about 3 minutes). Not in
+# `make check` yet: it still finds duplicates and losses (issue #7).
+chaos: all
+	bash tests/chaos.sh
 
 # The service on http://127.0.0.1:8080 with the bundled simulators.
 run: all

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Chaos: 500 candidates, every delivery made 3 times in random order, some
+# `make chaos` (not yet in `make check`: it still finds a duplicate or a
+# loss in some runs; see issue #7). Chaos: 500 candidates, every delivery made 3 times in random order, some
 # concurrently, while FastCGI processes and queue runners are SIGKILLed
 # every few hundred milliseconds and CodinGame drops some sends. Lever
 # (played by the driver) retries until it gets a 2xx. At the end: exactly
