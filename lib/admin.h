@@ -45,6 +45,8 @@ void admin_url(const struct admin *a, char *buf, size_t len, const char *fmt, ..
 	__attribute__((format(printf, 4, 5)));
 void admin_begin(struct admin *a, struct html *h, const char *title);
 void admin_end(struct admin *a, struct html *h, int status);
+/* "Back to <account>" */
+void admin_back_link(struct admin *a, struct html *h, const struct store_account *acct);
 /* 303 to an admin path with ?msg=code (codes: see admin_common.c). */
 void admin_done(struct admin *a, const char *fmt_path, uint32_t id, const char *msg);
 /* The message for ?msg=, or NULL. */

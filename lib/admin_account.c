@@ -105,10 +105,6 @@ void admin_account(struct admin *a, uint32_t id)
 {
 	struct store_account *acct;
 
-	if (strcmp(a->r->method, "GET") != 0) {
-		req_reply_text(a->r, 405, "GET only");
-		return;
-	}
 	if (!(acct = admin_load_account(a, id)))
 		return;
 	page(a, acct, 200, NULL, NULL, NULL);

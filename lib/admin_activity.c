@@ -75,10 +75,6 @@ void admin_activity(struct admin *a, uint32_t id)
 	char url[1200], path[64], val[32];
 	struct html h;
 
-	if (strcmp(a->r->method, "GET") != 0) {
-		req_reply_text(a->r, 405, "GET only");
-		return;
-	}
 	if (!(acct = admin_load_account(a, id)))
 		return;
 	if (store_invitation_list(a->st, id, &inv, &n_inv) != STORE_OK ||
@@ -89,12 +85,8 @@ void admin_activity(struct admin *a, uint32_t id)
 	l = admin_lists_get(a, acct);
 	qsort(inv, n_inv, sizeof *inv, newest_first);
 	admin_begin(a, &h, "Activity");
-	html_raw(&h, "<p><a href=\"");
-	admin_url(a, url, sizeof url, "account/%u", id);
-	html_attr(&h, url);
-	html_raw(&h, "\">Back to ");
-	html_txt(&h, acct->name);
-	html_raw(&h, "</a></p>\n<h2>Failed jobs</h2>\n");
+	admin_back_link(a, &h, acct);
+	html_raw(&h, "<h2>Failed jobs</h2>\n");
 	snprintf(path, sizeof path, "account/%u/action", id);
 	{
 		size_t shown = 0;

@@ -12,10 +12,6 @@ void admin_audit(struct admin *a)
 	struct html h;
 	size_t n = 0;
 
-	if (strcmp(a->r->method, "GET") != 0) {
-		req_reply_text(a->r, 405, "GET only");
-		return;
-	}
 	if (store_audit_list(a->st, 0, 0, 200, &list, &n) != STORE_OK) {
 		page_error(a->conf, a->r, 503, "Unavailable", "The store is unavailable; retry later.");
 		return;

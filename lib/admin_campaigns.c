@@ -65,13 +65,9 @@ void admin_campaigns(struct admin *a, uint32_t id)
 	struct summary *sums = NULL;
 	const struct admin_lists *l;
 	size_t n_inv = 0, n_rules = 0, n_sums = 0;
-	char url[1200], buf[64];
+	char buf[64];
 	struct html h;
 
-	if (strcmp(a->r->method, "GET") != 0) {
-		req_reply_text(a->r, 405, "GET only");
-		return;
-	}
 	if (!(acct = admin_load_account(a, id)))
 		return;
 	if (store_invitation_list(a->st, id, &inv, &n_inv) != STORE_OK ||
@@ -116,12 +112,7 @@ void admin_campaigns(struct admin *a, uint32_t id)
 	}
 	l = admin_lists_get(a, acct);
 	admin_begin(a, &h, "Campaigns");
-	html_raw(&h, "<p><a href=\"");
-	admin_url(a, url, sizeof url, "account/%u", id);
-	html_attr(&h, url);
-	html_raw(&h, "\">Back to ");
-	html_txt(&h, acct->name);
-	html_raw(&h, "</a></p>\n");
+	admin_back_link(a, &h, acct);
 	if (!n_sums)
 		html_raw(&h, "<p>No test sent yet.</p>\n");
 	for (size_t k = 0; k < n_sums; k++) {

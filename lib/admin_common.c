@@ -68,6 +68,18 @@ void admin_end(struct admin *a, struct html *h, int status)
 	html_free(h);
 }
 
+void admin_back_link(struct admin *a, struct html *h, const struct store_account *acct)
+{
+	char url[1200];
+
+	admin_url(a, url, sizeof url, "account/%u", acct->id);
+	html_raw(h, "<p><a href=\"");
+	html_attr(h, url);
+	html_raw(h, "\">Back to ");
+	html_txt(h, acct->name);
+	html_raw(h, "</a></p>\n");
+}
+
 static const struct { const char *code, *text; } messages[] = {
 	{ "created", "Account created. Connect Lever and save the CodinGame key next." },
 	{ "keysaved", "CodinGame key checked and saved." },

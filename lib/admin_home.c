@@ -75,10 +75,6 @@ static void home(struct admin *a, int status, const char *name, const char *erro
 
 void admin_home(struct admin *a)
 {
-	if (strcmp(a->r->method, "GET") != 0) {
-		req_reply_text(a->r, 405, "GET only");
-		return;
-	}
 	home(a, 200, NULL, NULL);
 }
 

@@ -358,17 +358,12 @@ static void edit_page(struct admin *a, const struct store_rule *stored, const st
 {
 	struct store_account *acct = admin_load_account(a, stored->account);
 	struct html h;
-	char path[64], url[1200];
+	char path[64];
 
 	if (!acct)
 		return;
 	admin_begin(a, &h, "Edit rule");
-	html_raw(&h, "<p><a href=\"");
-	admin_url(a, url, sizeof url, "account/%u", acct->id);
-	html_attr(&h, url);
-	html_raw(&h, "\">Back to ");
-	html_txt(&h, acct->name);
-	html_raw(&h, "</a></p>\n");
+	admin_back_link(a, &h, acct);
 	snprintf(path, sizeof path, "rule/%u", stored->id);
 	admin_rule_form(a, &h, acct, v, path, "Save rule", err);
 	admin_end(a, &h, status);
@@ -391,10 +386,6 @@ void admin_rule_edit(struct admin *a, uint32_t id)
 {
 	struct store_rule *r;
 
-	if (strcmp(a->r->method, "GET") != 0) {
-		req_reply_text(a->r, 405, "GET only");
-		return;
-	}
 	if (!(r = load_rule(a, id)))
 		return;
 	edit_page(a, r, r, NULL, 200);

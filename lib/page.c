@@ -89,8 +89,10 @@ struct form *page_post_form(const struct conf *c, struct req *r, const char *use
 	int i;
 
 	if (strcmp(r->method, "POST") != 0) {
-		req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n",
-			  "405 Method Not Allowed: POST only\n", 34);
+		static const char msg[] = "405 Method Not Allowed: POST only\n";
+
+		req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n", msg,
+			  sizeof msg - 1);
 		return NULL;
 	}
 	if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
