@@ -19,69 +19,24 @@ DIR/account-id and DIR/rule-id for the shell test. Every wait is <= 10 s.
 Exit status: 0 when every line is "ok", 1 otherwise, 2 when Chromium does
 not start.
 """
-import argparse, base64, json, os, re, subprocess, sys, time, traceback, urllib.error, urllib.parse, urllib.request
+import argparse, base64, json, os, re, subprocess, sys, urllib.error, urllib.parse, urllib.request
 
 sys.dont_write_bytecode = True
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
-                                            StaleElementReferenceException, TimeoutException,
-                                            WebDriverException)
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError as e:
-    print(f"not ok - admin_browser: Selenium is missing ({e}); install python3-selenium (make deps)")
-    sys.exit(2)
-
-WAIT = 10                   # seconds, the longest any single wait may take
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,900")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_common import WAIT, Browser, By, Fail, Select, WebDriverException, main, xq
 
 
-class Fail(Exception):
-    pass
+class Run(Browser):
+    # performance: DevTools network events, for the HTTP status of each page.
+    LOGGING_PREFS = {"browser": "ALL", "performance": "ALL"}
 
-
-def xq(s):
-    """s as an XPath string literal."""
-    if "'" not in s:
-        return f"'{s}'"
-    return "concat(" + ", \"'\", ".join(f"'{p}'" for p in s.split("'")) + ")"
-
-
-class Run:
     def __init__(self, a):
-        self.a = a
+        super().__init__(a)
         self.admin = a.base.rstrip("/") + "/admin.fcgi/"
-        self.shots = 0
-        self.failed = 0
-        self.passed = set()
         self.acc = self.rid = None
-        self.d = None
         self.failed_requests = []    # "STATUS TYPE URL" of answers >= 400 (favicon aside)
         self.console_log = []
         self.last_warning = []
-
-    # -- TAP --
-    def ok(self, desc):
-        print(f"ok - {desc}", flush=True)
-
-    def nok(self, desc):
-        self.failed += 1
-        print(f"not ok - {desc}", flush=True)
-
-    def check(self, desc, cond, why=""):
-        if cond:
-            self.ok(desc)
-        else:
-            self.nok(desc + (f" ({why})" if why else ""))
-        return cond
-
-    def note(self, text):
-        for line in str(text).splitlines() or [""]:
-            print(f"# {line}", flush=True)
 
     # -- simulators (their control APIs, no auth) --
     def call(self, method, url, body=None, headers=None):
@@ -100,68 +55,8 @@ class Run:
                 return e.code, raw.decode(errors="replace")
 
     # -- browser --
-    def start(self):
-        o = webdriver.ChromeOptions()
-        o.binary_location = self.a.chromium
-        for f in FLAGS:
-            o.add_argument(f)
-        profile = os.path.join(self.a.out, "chromium-profile")   # fresh: the test's folder is new
-        os.makedirs(profile, exist_ok=True)
-        o.add_argument(f"--user-data-dir={profile}")
-        # performance: DevTools network events, for the HTTP status of each page.
-        o.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-        svc = Service(executable_path=self.a.chromedriver,
-                      log_path=os.path.join(self.a.out, "chromedriver.log"))
-        self.d = webdriver.Chrome(service=svc, options=o)
-        self.d.set_page_load_timeout(WAIT)
-        self.d.set_script_timeout(WAIT)
-        self.d.implicitly_wait(0)
-        v = self.d.capabilities.get("browserVersion", "?")
-        self.note(f"Chromium {v}, Selenium {webdriver.__version__}")
-
-    def shot(self, name):
-        self.shots += 1
-        path = os.path.join(self.a.out, f"{self.shots:02d}-{name}.png")
-        try:   # the whole page, not just the window
-            w, h = self.d.execute_script("return [document.documentElement.scrollWidth, "
-                                         "document.documentElement.scrollHeight]")
-            png = self.d.execute_cdp_cmd("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": w, "height": min(h, 8000), "scale": 1}})["data"]
-            with open(path, "wb") as f:
-                f.write(base64.b64decode(png))
-        except WebDriverException:
-            try:
-                self.d.save_screenshot(path)
-            except WebDriverException as e:
-                self.note(f"screenshot {path} failed: {e.msg}")
-        return path
-
-    def until(self, cond, what, timeout=WAIT):
-        """Polls cond(driver) until truthy; Fail(what) after timeout seconds."""
-        def safe(d):
-            try:
-                return cond(d)
-            except (NoSuchElementException, StaleElementReferenceException):
-                return False
-        try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(safe)
-        except TimeoutException:
-            raise Fail(f"{what} (waited {timeout} s; at {self.d.current_url})") from None
-
-    def find(self, xpath, what, root=None):
-        els = (root or self.d).find_elements(By.XPATH, xpath)
-        if not els:
-            raise Fail(f"no {what} on the page ({self.d.current_url})")
-        return els[0]
-
     def by_id(self, eid, what=None):
         return self.find(f"//*[@id={xq(eid)}]", what or f'element id="{eid}"')
-
-    def button(self, text, root=None):
-        t = xq(text)
-        return self.find(f".//button[normalize-space()={t}] | .//input[@type='submit' and @value={t}]",
-                         f'button "{text}"', root or self.d.find_element(By.TAG_NAME, "html"))
 
     def has_button(self, text):
         t = xq(text)
@@ -213,36 +108,6 @@ class Run:
         if errs and errs != self.last_warning:     # said once while it lasts
             self.note(f"{what}: the page warns: {' | '.join(errs)}")
         self.last_warning = errs
-
-    def submit(self, el, what):
-        """Clicks el and waits for the next page (accepting a confirmation dialog)."""
-        old = self.d.find_element(By.TAG_NAME, "html")
-        el.click()
-
-        def loaded(d):
-            try:
-                al = d.switch_to.alert
-                self.note(f"accepted a dialog: {al.text}")
-                al.accept()
-                return False
-            except NoAlertPresentException:
-                pass
-            try:
-                old.is_enabled()
-                return False
-            except StaleElementReferenceException:
-                return d.execute_script("return document.readyState") == "complete"
-        try:
-            self.until(loaded, f"{what}: no new page after the click")
-        except Fail as e:
-            bad = self.d.execute_script(
-                "return Array.from(document.querySelectorAll(':invalid')).filter(e => e.name)"
-                ".map(e => e.name + ': ' + e.validationMessage).join('; ')")
-            raise Fail(f"{e} (invalid fields: {bad})" if bad else str(e)) from None
-
-    def go(self, url, what):
-        self.d.get(url)
-        self.page_ok(what)
 
     def select(self, eid):
         el = self.by_id(eid, f'drop-down id="{eid}"')
@@ -580,47 +445,11 @@ class Run:
         ("disconnect", "disconnect Lever", ("connect-lever",)),
     ]
 
-    def run(self):
-        try:
-            self.start()
-        except WebDriverException as e:
-            self.nok(f"Chromium starts under chromedriver: {e.msg}")
-            return 2
-        try:
-            for name, desc, needs in self.STEPS:
-                missing = [n for n in needs if n not in self.passed]
-                if missing:
-                    self.nok(f"{desc}: not run ({', '.join(missing)} did not get through)")
-                    continue
-                before = self.failed
-                try:
-                    getattr(self, "step_" + name.replace("-", "_"))()
-                except Exception as e:      # one step's failure must not hide the others
-                    msg = str(e) if isinstance(e, Fail) else \
-                        f"{type(e).__name__}: {getattr(e, 'msg', None) or e}"
-                    self.nok(f"{desc}: {msg}")
-                    self.evidence(name)
-                    if not isinstance(e, Fail):
-                        traceback.print_exc()
-                    continue
-                self.passed.add(name)       # it got through: what it set up is there
-                if self.failed != before:
-                    self.evidence(name)
-            self.console()
-        finally:
-            try:
-                self.d.quit()
-            except Exception:
-                pass
-        return 1 if self.failed else 0
+    def blocked(self, step):
+        return ", ".join(n for n in step[2] if n not in self.passed)
 
-    def evidence(self, name):
-        self.shot(name + "-FAILED")
-        try:
-            with open(os.path.join(self.a.out, f"{self.shots:02d}-{name}-FAILED.html"), "w") as f:
-                f.write(f"<!-- {self.d.current_url} -->\n{self.d.page_source}")
-        except WebDriverException:
-            pass
+    def finish(self):
+        self.console()
 
     def console(self):
         try:
@@ -638,20 +467,10 @@ class Run:
                    "; ".join(self.failed_requests)[:500])
 
 
-def main():
+if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for k in ("base", "user", "password", "lever", "cg", "cg-key", "opportunity", "candidate",
               "email", "out"):
         p.add_argument("--" + k, required=True)
     p.add_argument("--ctl", required=True, help="cglever-ctl (CGLEVER_CONFIG set)")
-    p.add_argument("--chromium", default="/usr/bin/chromium")
-    p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
-    a = p.parse_args()
-    t0 = time.time()
-    rc = Run(a).run()
-    print(f"# admin_browser: {time.time() - t0:.1f} s", flush=True)
-    return rc
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Run, p, "admin_browser"))

@@ -42,6 +42,35 @@ need() {
 	done
 }
 
+# need_selenium: sets PY to a python3 that imports Selenium. Debian's
+# python3-selenium lives in /usr/bin/python3's dist-packages, which another
+# python3 first in PATH (pyenv, a venv) does not see.
+need_selenium() {
+	PY=""
+	for p in python3 /usr/bin/python3; do
+		if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import selenium' 2>/dev/null; then PY=$p; return 0; fi
+	done
+	die "no python3 with Selenium (python3-selenium; run make deps)"
+}
+
+# run_browser SECONDS SCRIPT ARGS...: runs tests/SCRIPT (Selenium, headless
+# Chromium, screenshots in $T) with $PY under a timeout. Its TAP lines go to
+# $T/browser.tap and count here too; its stderr goes to $T/browser.err.
+run_browser() {
+	timeout -k 5 "$1" "$PY" -B -u "$TOP/tests/$2" "${@:3}" \
+		--chromium "$(command -v chromium)" --chromedriver "$(command -v chromedriver)" \
+		--out "$T" 2>"$T/browser.err" | tee "$T/browser.tap"
+	rc=${PIPESTATUS[0]}
+	N_OK=$((N_OK + $(grep -c '^ok ' "$T/browser.tap")))
+	N_FAIL=$((N_FAIL + $(grep -c '^not ok ' "$T/browser.tap")))
+	case $rc in
+	0) ok "the browser script ends cleanly" ;;
+	124|137) nok "the browser script timed out ($1 s)" ;;
+	1) grep -q '^not ok ' "$T/browser.tap" || nok "the browser script exits 1 without saying why (see $T/browser.err)" ;;
+	*) nok "the browser script exits $rc (see $T/browser.err)" ;;
+	esac
+}
+
 # free_port: an unused TCP port on loopback.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

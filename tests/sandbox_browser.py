@@ -17,124 +17,24 @@ needs the one before: after a failure the rest are reported "not ok ... not
 run". Exit status: 0 when every line is "ok", 1 otherwise, 2 when Selenium
 is missing or Chromium does not start.
 """
-import argparse, base64, os, re, sys, time, traceback
+import argparse, os, re, sys, time
 
 sys.dont_write_bytecode = True
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                            TimeoutException, WebDriverException)
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError as e:
-    print(f"not ok - sandbox_browser: Selenium is missing ({e}); install python3-selenium (make deps)")
-    sys.exit(2)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_common import WAIT, Browser, By, Fail, Select, main, xq
 
-WAIT = 10                   # seconds: page loads and the CodinGame listing
-RESULT_WAIT = 15            # seconds: the result note on the Lever timeline
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,900")
+RESULT_WAIT = 15            # seconds: the result note on the Lever timeline (WAIT: the rest)
 
 
-class Fail(Exception):
-    pass
+class Run(Browser):
+    POLL = 0.2              # each look may reload the page
 
-
-def xq(s):
-    """s as an XPath string literal."""
-    if "'" not in s:
-        return f"'{s}'"
-    return "concat(" + ", \"'\", ".join(f"'{p}'" for p in s.split("'")) + ")"
-
-
-class Run:
     def __init__(self, a):
-        self.a = a
+        super().__init__(a)
         self.lever, self.cg = a.lever, a.cg
-        self.shots = self.failed = 0
-        self.d = None
         self.test_id = None
 
-    # -- TAP --
-    def ok(self, desc):
-        print(f"ok - {desc}", flush=True)
-
-    def nok(self, desc):
-        self.failed += 1
-        print(f"not ok - {desc}", flush=True)
-
-    def check(self, desc, cond, why=""):
-        if cond:
-            self.ok(desc)
-        else:
-            self.nok(desc + (f" ({why})" if why else ""))
-        return cond
-
-    def note(self, text):
-        for line in str(text).splitlines() or [""]:
-            print(f"# {line}", flush=True)
-
     # -- browser --
-    def start(self):
-        o = webdriver.ChromeOptions()
-        o.binary_location = self.a.chromium
-        for f in FLAGS:
-            o.add_argument(f)
-        profile = os.path.join(self.a.out, "chromium-profile")   # fresh: the test's folder is new
-        os.makedirs(profile, exist_ok=True)
-        o.add_argument(f"--user-data-dir={profile}")
-        svc = Service(executable_path=self.a.chromedriver,
-                      log_path=os.path.join(self.a.out, "chromedriver.log"))
-        self.d = webdriver.Chrome(service=svc, options=o)
-        self.d.set_page_load_timeout(WAIT)
-        self.d.set_script_timeout(WAIT)
-        self.d.implicitly_wait(0)
-        self.note(f"Chromium {self.d.capabilities.get('browserVersion', '?')}, "
-                  f"Selenium {webdriver.__version__}")
-
-    def shot(self, name):
-        self.shots += 1
-        path = os.path.join(self.a.out, f"{self.shots:02d}-{name}.png")
-        try:   # the whole page, not just the window
-            w, h = self.d.execute_script("return [document.documentElement.scrollWidth, "
-                                         "document.documentElement.scrollHeight]")
-            png = self.d.execute_cdp_cmd("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": w, "height": min(h, 8000), "scale": 1}})["data"]
-            with open(path, "wb") as f:
-                f.write(base64.b64decode(png))
-        except WebDriverException:
-            try:
-                self.d.save_screenshot(path)
-            except WebDriverException as e:
-                self.note(f"screenshot {path} failed: {e.msg}")
-        return path
-
-    def until(self, cond, what, timeout=WAIT):
-        """Polls cond(driver) until truthy; Fail(what) after timeout seconds."""
-        def safe(d):
-            try:
-                return cond(d)
-            except (NoSuchElementException, StaleElementReferenceException):
-                return False
-        try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.2).until(safe)
-        except TimeoutException:
-            raise Fail(f"{what} (waited {timeout} s; at {self.d.current_url})") from None
-
-    def find(self, xpath, what, root=None):
-        els = (root or self.d).find_elements(By.XPATH, xpath)
-        if not els:
-            raise Fail(f"no {what} on the page ({self.d.current_url})")
-        return els[0]
-
-    def button(self, text, root):
-        t = xq(text)
-        return self.find(f".//button[normalize-space()={t}] | .//input[@type='submit' and @value={t}]",
-                         f'button "{text}"', root)
-
     def page_ok(self, what, want_title):
         """The page loaded is the simulator's page (not an error page, no JavaScript)."""
         title = self.d.title or ""
@@ -144,23 +44,6 @@ class Run:
         n = self.d.execute_script("return document.scripts.length")
         if n:
             raise Fail(f"{what}: the page has {n} script(s); it should be plain HTML")
-
-    def go(self, url, what, want_title):
-        self.d.get(url)
-        self.page_ok(what, want_title)
-
-    def submit(self, el, what):
-        """Clicks el and waits for the next page (the POST's 303 back to /ui)."""
-        old = self.d.find_element(By.TAG_NAME, "html")
-        el.click()
-
-        def loaded(d):
-            try:
-                old.is_enabled()
-                return False
-            except StaleElementReferenceException:
-                return d.execute_script("return document.readyState") == "complete"
-        self.until(loaded, f"{what}: no new page after the click")
 
     def candidate_section(self):
         return self.find(f"//section[h2[normalize-space()={xq(self.a.candidate)}]]",
@@ -172,6 +55,11 @@ class Run:
             if self.a.email in r.text:
                 return r
         return None
+
+    def recent(self):
+        """The page's "Recent ..." list (deliveries, completions), one line."""
+        return " | ".join(e.text for e in self.d.find_elements(By.XPATH, "//h2[starts-with(., 'Recent')]"
+                                                                        "/following-sibling::ol/li"))
 
     # -- the steps --
     def step_lever_page(self):
@@ -206,8 +94,7 @@ class Run:
         if f"Stage: {a.stage_text}" not in text:
             raise Fail(f"{a.candidate}'s stage is not '{a.stage_text}' after the move: {text}")
         self.ok(f"{a.candidate} is in '{a.stage_text}' now")
-        log = " | ".join(e.text for e in self.d.find_elements(By.XPATH, "//h2[starts-with(., 'Recent')]"
-                                                                          "/following-sibling::ol/li"))
+        log = self.recent()
         self.note(f"deliveries: {log}")
         self.check("Lever's webhook went to cglever, answered 200",
                    re.search(r"webhook\.fcgi/lever/\S+: HTTP 200", log), log)
@@ -253,8 +140,7 @@ class Run:
             raise Fail(f"the test is not 'completed' with {a.score}%: {text}")
         self.ok(f"the test is completed with {a.score}%")
         self.check("and no form is left on its row", not row.find_elements(By.TAG_NAME, "form"))
-        log = " | ".join(e.text for e in self.d.find_elements(By.XPATH, "//h2[starts-with(., 'Recent')]"
-                                                                          "/following-sibling::ol/li"))
+        log = self.recent()
         self.note(f"completions: {log}")
         self.check("CodinGame called cglever back, answered 200",
                    re.search(rf"test {self.test_id} completed .*callback: HTTP 200", log), log)
@@ -288,60 +174,12 @@ class Run:
              ("complete", "complete the test with the default score"),
              ("result", "the result note is on the Lever timeline")]
 
-    def run(self):
-        try:
-            self.start()
-        except WebDriverException as e:
-            self.nok(f"Chromium starts under chromedriver: {e.msg}")
-            return 2
-        try:
-            broken = None
-            for name, desc in self.STEPS:
-                if broken:
-                    self.nok(f"{desc}: not run ({broken} did not get through)")
-                    continue
-                before = self.failed
-                try:
-                    getattr(self, "step_" + name.replace("-", "_"))()
-                except Exception as e:      # the story stops at the first broken step
-                    msg = str(e) if isinstance(e, Fail) else f"{type(e).__name__}: {getattr(e, 'msg', None) or e}"
-                    self.nok(f"{desc}: {msg}")
-                    if not isinstance(e, Fail):
-                        traceback.print_exc()
-                    broken = name
-                if self.failed != before:
-                    self.evidence(name)
-        finally:
-            try:
-                self.d.quit()
-            except Exception:
-                pass
-        return 1 if self.failed else 0
 
-    def evidence(self, name):
-        self.shot(name + "-FAILED")
-        try:
-            with open(os.path.join(self.a.out, f"{self.shots:02d}-{name}-FAILED.html"), "w") as f:
-                f.write(f"<!-- {self.d.current_url} -->\n{self.d.page_source}")
-        except WebDriverException:
-            pass
-
-
-def main():
+if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for k in ("lever", "cg", "candidate", "email", "out"):
         p.add_argument("--" + k, required=True)
     p.add_argument("--stage", default="stage-screen")
     p.add_argument("--stage-text", default="Phone screen")
     p.add_argument("--score", type=int, default=75)
-    p.add_argument("--chromium", default="/usr/bin/chromium")
-    p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
-    a = p.parse_args()
-    t0 = time.time()
-    rc = Run(a).run()
-    print(f"# sandbox_browser: {time.time() - t0:.1f} s", flush=True)
-    return rc
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Run, p, "sandbox_browser"))

@@ -9,13 +9,7 @@
 # tests/tmp/t0014-admin-browser/NN-*.png.
 . "$(dirname "$0")/lib.sh"
 need chromium chromedriver timeout
-# Debian's python3-selenium lives in /usr/bin/python3's dist-packages, which
-# another python3 first in PATH (pyenv, a venv) does not see.
-PY=""
-for p in python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import selenium' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || die "no python3 with Selenium (python3-selenium; run make deps)"
+need_selenium
 setup
 BASE="http://127.0.0.1:$HTTP_PORT"
 sim LEVER POST /_sim/oauth/client "{\"client_id\":\"cglever-test\",\"client_secret\":\"client-secret-$$\",\"redirect_uri\":\"$BASE/oauth.fcgi/callback\"}" >/dev/null
@@ -33,20 +27,9 @@ if [ "$HTTPD" = apache ]; then
 	chmod 755 "$CTLW"
 fi
 # The browser script prints its own TAP lines; they count here too.
-timeout -k 5 240 "$PY" -B -u "$TOP/tests/admin_browser.py" --base "$BASE" --user admin --password "pw-$$" \
+run_browser 240 admin_browser.py --base "$BASE" --user admin --password "pw-$$" \
 	--lever "http://127.0.0.1:$LEVER_PORT" --cg "http://127.0.0.1:$CG_PORT" --cg-key "$CG_KEY" \
-	--opportunity "$OPP" --candidate "Ada Lovelace" --email ada@example.com \
-	--chromium "$(command -v chromium)" --chromedriver "$(command -v chromedriver)" \
-	--ctl "$CTLW" --out "$T" 2>"$T/browser.err" | tee "$T/browser.tap"
-rc=${PIPESTATUS[0]}
-N_OK=$((N_OK + $(grep -c '^ok ' "$T/browser.tap")))
-N_FAIL=$((N_FAIL + $(grep -c '^not ok ' "$T/browser.tap")))
-case $rc in
-0) ok "the browser script ends cleanly" ;;
-124|137) nok "the browser script timed out (240 s)" ;;
-1) grep -q '^not ok ' "$T/browser.tap" || nok "the browser script exits 1 without saying why (see $T/browser.err)" ;;
-*) nok "the browser script exits $rc (see $T/browser.err)" ;;
-esac
+	--opportunity "$OPP" --candidate "Ada Lovelace" --email ada@example.com --ctl "$CTLW"
 shots=$(ls "$T"/[0-9][0-9]-*.png 2>/dev/null | wc -l)
 check "the browser left its screenshots ($shots) in $T" test "$shots" -gt 0
 

@@ -18,13 +18,7 @@ if [ -f "$old_db/shm-key" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 need make setsid chromium chromedriver timeout curl pgrep ipcrm ipcs lighttpd openssl
-# Debian's python3-selenium lives in /usr/bin/python3's dist-packages, which
-# another python3 first in PATH (pyenv, a venv) does not see.
-PY=""
-for p in python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import selenium' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || die "no python3 with Selenium (python3-selenium; run make deps)"
+need_selenium
 
 VAR=$T/var
 CONF=$VAR/cglever.conf
@@ -125,19 +119,9 @@ is "and leaves the checkout's var/ alone" "$(dev_conf)" "$DEV_CONF"
 
 # The story, in the browser. It prints its own TAP lines; they count here too.
 if [ -n "$LEVER_URL" ] && [ -n "$CG_URL" ]; then
-	timeout -k 5 120 "$PY" -B -u "$TOP/tests/sandbox_browser.py" --lever "$LEVER_URL" --cg "$CG_URL" \
+	run_browser 120 sandbox_browser.py --lever "$LEVER_URL" --cg "$CG_URL" \
 		--candidate "Ada Lovelace" --email ada@example.com --stage stage-screen --stage-text "Phone screen" \
-		--score 75 --chromium "$(command -v chromium)" --chromedriver "$(command -v chromedriver)" \
-		--out "$T" 2>"$T/browser.err" | tee "$T/browser.tap"
-	rc=${PIPESTATUS[0]}
-	N_OK=$((N_OK + $(grep -c '^ok ' "$T/browser.tap")))
-	N_FAIL=$((N_FAIL + $(grep -c '^not ok ' "$T/browser.tap")))
-	case $rc in
-	0) ok "the browser script ends cleanly" ;;
-	124|137) nok "the browser script timed out (120 s)" ;;
-	1) grep -q '^not ok ' "$T/browser.tap" || nok "the browser script exits 1 without saying why (see $T/browser.err)" ;;
-	*) nok "the browser script exits $rc (see $T/browser.err)" ;;
-	esac
+		--score 75
 	shots=$(ls "$T"/[0-9][0-9]-*.png 2>/dev/null | wc -l)
 	check "the browser left its screenshots ($shots) in $T" test "$shots" -ge 5
 fi
