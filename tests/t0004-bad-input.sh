@@ -19,7 +19,7 @@ print(json.dumps({"event": "candidateStageChange", "triggeredAt": int(t), "token
 PY
 }
 post() { curl -s -o "$T/body" -w '%{http_code}' -H 'Content-Type: application/json' "$@"; }
-NOW=$(($(date +%s) * 1000))
+NOW=$(date +%s%3N)   # ms, as the rule's created_at: a whole second could predate the rule
 TOK=tok$(openssl rand -hex 20)
 
 payload "$TOK" "$NOW" wrong-key >"$T/bad-sig.json"
