@@ -70,7 +70,10 @@ check: all
 # The chaos run (kills, repeats, lost replies; about 3 minutes). Not in
 # `make check` yet: it still finds duplicates and losses (issue #7).
 chaos: all
-	bash tests/chaos.sh
+	bash tests/faults/chaos.sh
+
+-include fuzz/fuzz.mk
+-include bench/bench.mk
 
 # The service on http://127.0.0.1:8080 with the bundled simulators.
 run: all

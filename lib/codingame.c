@@ -4,6 +4,8 @@
  * Like lever.c: cg_call does URL and auth, and api_call (apicall.h) the
  * outcome and the error text "METHOD /path: HTTP 400 InvalidCampaignId:
  * message"; replies are checked field by field and unknown fields ignored.
+ * The checks are walkers over the parsed reply (*_from), shared by the
+ * calls and by the exported cg_parse_* functions, which take the raw text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +124,21 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* A 2xx reply's text as api_call takes it (API_REPLY_OBJECT_OR_ARRAY),
+ * else NULL and why. For the cg_parse_* functions. */
+static struct json_object *reply_value(const char *json, size_t len, char *why, size_t whylen)
+{
+	struct json_object *root = ju_parse(json, len, why, whylen);
+
+	if (root && !json_object_is_type(root, json_type_object) &&
+	    !json_object_is_type(root, json_type_array)) {
+		snprintf(why, whylen, "reply is not a JSON object or array");
+		json_object_put(root);
+		root = NULL;
+	}
+	return root;
+}
+
 /* --- campaigns --------------------------------------------------------- */
 
 void cg_campaigns_free(struct cg_campaign *c, size_t n)
@@ -132,26 +149,23 @@ void cg_campaigns_free(struct cg_campaign *c, size_t n)
 }
 
 /* GET /campaigns answers a bare array, not an envelope. */
-enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, size_t *n)
+static enum cg_err campaigns_from(struct json_object *root, struct cg_campaign **out,
+				  size_t *n, char *why, size_t whylen)
 {
-	struct json_object *root = NULL;
 	struct cg_campaign *v = NULL;
 	size_t len = 0, i;
-	enum cg_err err;
-	const char *why = NULL;
+	enum cg_err err = CG_BAD_REPLY;
+	const char *bad = NULL;
 
 	*out = NULL;
 	*n = 0;
-	if ((err = cg_call(cg, "GET", "/campaigns", NULL, HTTP_RETRY_IDEMPOTENT, &root)) != CG_OK)
-		return err;
-	err = CG_BAD_REPLY;
 	if (!json_object_is_type(root, json_type_array)) {
-		why = "reply is not an array";
+		bad = "reply is not an array";
 		goto out;
 	}
 	len = json_object_array_length(root);
 	if (len && !(v = calloc(len, sizeof *v))) {
-		why = "out of memory";
+		bad = "out of memory";
 		goto out;
 	}
 	for (i = 0; i < len; i++) {
@@ -160,15 +174,15 @@ enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, si
 
 		if (!json_object_is_type(c, json_type_object) ||
 		    !ju_int64(c, "id", &v[i].id)) {
-			why = "campaign without an integer id";
+			bad = "campaign without an integer id";
 			goto out;
 		}
 		if (ju_opt_str_alloc(c, "name", &v[i].name) < 0) {
-			why = "campaign name is not a string";
+			bad = "campaign name is not a string";
 			goto out;
 		}
 		if (ju_member(c, "archived") && !ju_bool(c, "archived", &archived)) {
-			why = "campaign archived is not a boolean";
+			bad = "campaign archived is not a boolean";
 			goto out;
 		}
 		v[i].archived = archived;
@@ -178,12 +192,42 @@ enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, si
 	v = NULL;
 	err = CG_OK;
 out:
-	if (why) {
-		set_error(cg, "GET", "/campaigns", "bad reply: ", why);
-		if (!strcmp(why, "out of memory"))
+	if (bad) {
+		snprintf(why, whylen, "bad reply: %s", bad);
+		if (!strcmp(bad, "out of memory"))
 			err = CG_TEMPORARY;
 	}
 	cg_campaigns_free(v, len); /* calloc'd: unfilled entries are NULL */
+	return err;
+}
+
+enum cg_err cg_parse_campaigns(const char *json, size_t len, struct cg_campaign **out,
+			       size_t *n, char *why, size_t whylen)
+{
+	struct json_object *root;
+	enum cg_err err;
+
+	*out = NULL;
+	*n = 0;
+	if (!(root = reply_value(json, len, why, whylen)))
+		return CG_BAD_REPLY;
+	err = campaigns_from(root, out, n, why, whylen);
+	json_object_put(root);
+	return err;
+}
+
+enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, size_t *n)
+{
+	struct json_object *root = NULL;
+	enum cg_err err;
+	char why[256];
+
+	*out = NULL;
+	*n = 0;
+	if ((err = cg_call(cg, "GET", "/campaigns", NULL, HTTP_RETRY_IDEMPOTENT, &root)) != CG_OK)
+		return err;
+	if ((err = campaigns_from(root, out, n, why, sizeof why)) != CG_OK)
+		set_error(cg, "GET", "/campaigns", why, NULL);
 	json_object_put(root);
 	return err;
 }
@@ -223,12 +267,48 @@ static int add_str(struct json_object *o, const char *key, const char *val)
 	return 0;
 }
 
+/* The send reply {"id":11,"test_url":"..."}. */
+static enum cg_err send_reply_from(struct json_object *root, int64_t *test_id,
+				   char **test_url_alloc, char *why, size_t whylen)
+{
+	int64_t id = 0;
+
+	*test_id = 0;
+	*test_url_alloc = NULL;
+	if (!json_object_is_type(root, json_type_object) || !ju_int64(root, "id", &id) ||
+	    id <= 0) {
+		snprintf(why, whylen, "bad reply: no integer id");
+		return CG_BAD_REPLY;
+	}
+	if (ju_opt_str_alloc(root, "test_url", test_url_alloc) < 0) {
+		snprintf(why, whylen, "bad reply: test_url is not a string");
+		return CG_BAD_REPLY;
+	}
+	*test_id = id;
+	return CG_OK;
+}
+
+enum cg_err cg_parse_send_reply(const char *json, size_t len, int64_t *test_id,
+				char **test_url_alloc, char *why, size_t whylen)
+{
+	struct json_object *root;
+	enum cg_err err;
+
+	*test_id = 0;
+	*test_url_alloc = NULL;
+	if (!(root = reply_value(json, len, why, whylen)))
+		return CG_BAD_REPLY;
+	err = send_reply_from(root, test_id, test_url_alloc, why, whylen);
+	json_object_put(root);
+	return err;
+}
+
 /* Not retried once the request may have left: see outcome_unknown. */
 enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
 		    int64_t *test_id, char **test_url_alloc)
 {
 	struct json_object *body = NULL, *root = NULL, *b;
-	char *name = NULL, *json = NULL, *path = NULL, *url = NULL;
+	char *name = NULL, *json = NULL, *path = NULL, *url = NULL, why[256];
 	int64_t id = 0;
 	enum cg_err err = CG_TEMPORARY;
 
@@ -271,15 +351,8 @@ enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
 		goto out;
 	/* From here on the test exists: any reply trouble leaves the outcome
 	 * unknown, so the caller looks it up instead of sending again. */
-	err = CG_BAD_REPLY;
-	if (!json_object_is_type(root, json_type_object) || !ju_int64(root, "id", &id) ||
-	    id <= 0) {
-		set_error(cg, "POST", path, "bad reply: ", "no integer id");
-		cg->outcome_unknown = 1;
-		goto out;
-	}
-	if (ju_opt_str_alloc(root, "test_url", &url) < 0) {
-		set_error(cg, "POST", path, "bad reply: ", "test_url is not a string");
+	if ((err = send_reply_from(root, &id, &url, why, sizeof why)) != CG_OK) {
+		set_error(cg, "POST", path, why, NULL);
 		cg->outcome_unknown = 1;
 		goto out;
 	}
@@ -552,6 +625,24 @@ out:
 	return why;
 }
 
+enum cg_err cg_parse_test(const char *json, size_t len, struct cg_test **out, char *why,
+			  size_t whylen)
+{
+	struct json_object *root;
+	const char *bad;
+	enum cg_err err = CG_OK;
+
+	*out = NULL;
+	if (!(root = reply_value(json, len, why, whylen)))
+		return CG_BAD_REPLY;
+	if ((bad = parse_test(root, out))) {
+		snprintf(why, whylen, "bad reply: %s", bad);
+		err = strcmp(bad, "out of memory") ? CG_BAD_REPLY : CG_TEMPORARY;
+	}
+	json_object_put(root);
+	return err;
+}
+
 enum cg_err cg_test_get(struct codingame *cg, int64_t id, struct cg_test **out)
 {
 	struct json_object *root = NULL;
@@ -588,15 +679,87 @@ void cg_tests_free(struct cg_test **t, size_t n)
 	free(t);
 }
 
-/* GET /tests?campaignId=&candidateEmail=&limit=50&start=N, every page:
- * {"tests":[...],"pagination":{"has_more_items":true,"next_start":N}}. */
+/* A vector of tests growing over the pages. */
+struct test_vec { struct cg_test **v; size_t n, cap; };
+
+/* One page of GET /tests, {"tests":[...],"pagination":{"has_more_items":
+ * true,"next_start":N}}, asked from start: the tests appended to tv, *more
+ * and *next where the next page starts. */
+static enum cg_err tests_page_from(struct json_object *root, int64_t start,
+				   struct test_vec *tv, int *more, int64_t *next,
+				   char *why, size_t whylen)
+{
+	struct json_object *tests, *pg;
+	size_t i, cnt;
+
+	*more = 0;
+	*next = 0;
+	if (!(tests = ju_arr(root, "tests"))) {
+		snprintf(why, whylen, "bad reply: tests is not an array");
+		return CG_BAD_REPLY;
+	}
+	cnt = json_object_array_length(tests);
+	for (i = 0; i < cnt; i++) {
+		struct cg_test *t;
+		const char *bad;
+
+		if (grow((void **)&tv->v, &tv->cap, tv->n, sizeof *tv->v) < 0) {
+			snprintf(why, whylen, "out of memory");
+			return CG_TEMPORARY;
+		}
+		if ((bad = parse_test(json_object_array_get_idx(tests, i), &t))) {
+			snprintf(why, whylen, "bad reply: %s", bad);
+			return strcmp(bad, "out of memory") ? CG_BAD_REPLY : CG_TEMPORARY;
+		}
+		tv->v[tv->n++] = t;
+	}
+	/* No pagination object, or no more items: this was the last page. */
+	pg = ju_obj(root, "pagination");
+	if (pg && ju_bool(pg, "has_more_items", more) && *more) {
+		if (!ju_int64(pg, "next_start", next) || *next <= start) {
+			*more = 0;
+			*next = 0;
+			snprintf(why, whylen, "bad reply: has_more_items without a next_start "
+				 "past start");
+			return CG_BAD_REPLY;
+		}
+	} else {
+		*more = 0;
+	}
+	return CG_OK;
+}
+
+enum cg_err cg_parse_tests_page(const char *json, size_t len, int64_t start,
+				struct cg_test ***out, size_t *n, int *more,
+				int64_t *next_start, char *why, size_t whylen)
+{
+	struct json_object *root;
+	struct test_vec tv = { NULL, 0, 0 };
+	enum cg_err err = CG_BAD_REPLY;
+
+	*more = 0;
+	*next_start = 0;
+	if ((root = reply_value(json, len, why, whylen))) {
+		err = tests_page_from(root, start, &tv, more, next_start, why, whylen);
+		json_object_put(root);
+	}
+	if (err != CG_OK) {
+		cg_tests_free(tv.v, tv.n);
+		tv.v = NULL;
+		tv.n = 0;
+	}
+	*out = tv.v;
+	*n = tv.n;
+	return err;
+}
+
+/* GET /tests?campaignId=&candidateEmail=&limit=50&start=N, every page. */
 enum cg_err cg_tests_find(struct codingame *cg, int64_t campaign_id,
 			  const char *email, struct cg_test ***out, size_t *n)
 {
 	struct json_object *root = NULL;
-	struct cg_test **v = NULL;
-	size_t len = 0, cap = 0;
-	char *esc = NULL, *path = NULL;
+	struct test_vec tv = { NULL, 0, 0 };
+	char *esc = NULL, *path = NULL, why[256];
 	int64_t start = 0;
 	enum cg_err err = CG_OK;
 	int page;
@@ -608,9 +771,7 @@ enum cg_err cg_tests_find(struct codingame *cg, int64_t campaign_id,
 		return CG_TEMPORARY;
 	}
 	for (page = 0; page < CG_MAX_PAGES; page++) {
-		struct json_object *tests, *pg;
 		char camp[40] = "";
-		size_t i, cnt;
 		int more = 0;
 		int64_t next = 0;
 
@@ -624,40 +785,14 @@ enum cg_err cg_tests_find(struct codingame *cg, int64_t campaign_id,
 		}
 		if ((err = cg_call(cg, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != CG_OK)
 			goto out;
-		err = CG_BAD_REPLY;
-		if (!(tests = ju_arr(root, "tests"))) {
-			set_error(cg, "GET", path, "bad reply: ", "tests is not an array");
+		if ((err = tests_page_from(root, start, &tv, &more, &next, why, sizeof why)) != CG_OK) {
+			set_error(cg, "GET", path, why, NULL);
 			goto out;
-		}
-		cnt = json_object_array_length(tests);
-		for (i = 0; i < cnt; i++) {
-			struct cg_test *t;
-			const char *why;
-
-			if (grow((void **)&v, &cap, len, sizeof *v) < 0)
-				goto oom;
-			if ((why = parse_test(json_object_array_get_idx(tests, i), &t))) {
-				set_error(cg, "GET", path, "bad reply: ", why);
-				if (!strcmp(why, "out of memory"))
-					err = CG_TEMPORARY;
-				goto out;
-			}
-			v[len++] = t;
-		}
-		/* No pagination object, or no more items: this was the last page. */
-		pg = ju_obj(root, "pagination");
-		if (pg && ju_bool(pg, "has_more_items", &more) && more) {
-			if (!ju_int64(pg, "next_start", &next) || next <= start) {
-				set_error(cg, "GET", path, "bad reply: ",
-					  "has_more_items without a next_start past start");
-				goto out;
-			}
 		}
 		json_object_put(root);
 		root = NULL;
 		free(path);
 		path = NULL;
-		err = CG_OK;
 		if (!more)
 			goto out;
 		start = next;
@@ -670,11 +805,11 @@ oom:
 	err = CG_TEMPORARY;
 out:
 	if (err == CG_OK) {
-		*out = v;
-		*n = len;
-		v = NULL;
+		*out = tv.v;
+		*n = tv.n;
+		tv.v = NULL;
 	}
-	cg_tests_free(v, len);
+	cg_tests_free(tv.v, tv.n);
 	json_object_put(root);
 	free(path);
 	free(esc);

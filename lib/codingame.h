@@ -85,4 +85,26 @@ enum cg_err cg_webhook_delete(struct codingame *cg);
  * else CG_REJECTED with InvalidTestId). */
 enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action);
 
+/* ---- Reply parsers: no I/O. The calls above check their replies with
+ * the same code; these take the raw text (len bytes, need not be
+ * NUL-terminated) as a 2xx reply, for tests and fuzzing. They return
+ * CG_OK, CG_BAD_REPLY (why says what is wrong, worded as in cg->error)
+ * or CG_TEMPORARY (out of memory); on error the outputs are NULL / 0 and
+ * nothing is left to free. ---- */
+/* GET /campaigns: a bare array. */
+enum cg_err cg_parse_campaigns(const char *json, size_t len, struct cg_campaign **out,
+			       size_t *n, char *why, size_t whylen);
+/* GET /tests/{id}. */
+enum cg_err cg_parse_test(const char *json, size_t len, struct cg_test **out, char *why,
+			  size_t whylen);
+/* One page of GET /tests asked from start: its tests, and *more with
+ * *next_start (> start) when another page follows. */
+enum cg_err cg_parse_tests_page(const char *json, size_t len, int64_t start,
+				struct cg_test ***out, size_t *n, int *more,
+				int64_t *next_start, char *why, size_t whylen);
+/* POST /campaigns/{id}/actions/send: {"id":11,"test_url":"..."}; the id
+ * is > 0, *test_url_alloc NULL when absent. */
+enum cg_err cg_parse_send_reply(const char *json, size_t len, int64_t *test_id,
+				char **test_url_alloc, char *why, size_t whylen);
+
 #endif

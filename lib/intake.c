@@ -38,35 +38,72 @@ static int signature_ok(const char *key, const char *token, int64_t triggered,
 	return crypto_ct_equal(mac, 64, sig, strlen(sig));
 }
 
+void intake_delivery_clear(struct lever_delivery *d)
+{
+	json_object_put(d->root);
+	memset(d, 0, sizeof *d);
+}
+
+int intake_parse_lever(const char *body, size_t len, struct lever_delivery *out,
+		       char *why, size_t whylen)
+{
+	struct json_object *data;
+	const char *reject;
+	char err[128];
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	out->root = ju_parse(body, len, err, sizeof err);
+	if (!out->root || !json_object_is_type(out->root, json_type_object)) {
+		snprintf(why, whylen, "malformed JSON (%s)", out->root ? "not an object" : err);
+		reject = "malformed JSON";
+		goto refused;
+	}
+	out->token = ju_str(out->root, "token");
+	out->signature = ju_str(out->root, "signature");
+	out->event = ju_str(out->root, "event");
+	if (!out->token || !out->signature || !out->event ||
+	    !ju_int64(out->root, "triggeredAt", &out->triggered_at)) {
+		reject = "token, signature, event and triggeredAt are required";
+		goto refused_why;
+	}
+	n = strlen(out->token);
+	if (n == 0 || n > 128) {
+		reject = "bad token";
+		goto refused_why;
+	}
+	data = ju_obj(out->root, "data");
+	out->opportunity = ju_str(data, "opportunityId");
+	if (!out->opportunity)
+		out->opportunity = ju_str(data, "candidateId");
+	out->to_stage = ju_str(data, "toStageId");
+	out->from_stage = ju_str(data, "fromStageId");
+	out->data_ok = id_ok(out->opportunity) && id_ok(out->to_stage) &&
+		       (!out->from_stage || !*out->from_stage || id_ok(out->from_stage));
+	return 0;
+refused_why:
+	snprintf(why, whylen, "%s", reject);
+refused:
+	intake_delivery_clear(out);
+	out->reject = reject;
+	return -1;
+}
+
 void intake_lever(struct store *st, const struct store_account *acct,
 		  const char *body, size_t len, int64_t now,
 		  struct intake_result *res)
 {
-	struct json_object *root = NULL, *data;
-	const char *token, *sig, *event;
-	int64_t triggered;
-	char err[128];
+	struct lever_delivery d;
+	char why[160];
 	struct store_job job;
 	enum store_err se;
 
 	memset(res, 0, sizeof *res);
 	memset(&job, 0, sizeof job);
-	root = ju_parse(body, len, err, sizeof err);
-	if (!root || !json_object_is_type(root, json_type_object)) {
-		log_info("delivery rejected: malformed JSON (%s)", root ? "not an object" : err);
-		set(res, 400, "malformed JSON");
-		goto out;
-	}
-	token = ju_str(root, "token");
-	sig = ju_str(root, "signature");
-	event = ju_str(root, "event");
-	if (!token || !sig || !event || !ju_int64(root, "triggeredAt", &triggered)) {
-		set(res, 400, "token, signature, event and triggeredAt are required");
-		goto out;
-	}
-	if (strlen(token) == 0 || strlen(token) > 128) {
-		set(res, 400, "bad token");
-		goto out;
+	if (intake_parse_lever(body, len, &d, why, sizeof why) < 0) {
+		log_info("delivery rejected: %s", why);
+		set(res, 400, d.reject);
+		return;
 	}
 	if (acct->disconnected && !acct->webhook_token) {
 		/* Disconnected by an admin: the webhook is gone from Lever; a
@@ -80,40 +117,38 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		set(res, 401, "account has no webhook signature token");
 		goto out;
 	}
-	if (!signature_ok(acct->webhook_token, token, triggered, sig)) {
+	if (!signature_ok(acct->webhook_token, d.token, d.triggered_at, d.signature)) {
 		log_warn("delivery for account %u refused: bad signature", acct->id);
 		set(res, 401, "bad signature");
 		goto out;
 	}
-	if (triggered > now + INTAKE_MAX_SKEW_MS || triggered < now - INTAKE_MAX_AGE_MS) {
+	if (d.triggered_at > now + INTAKE_MAX_SKEW_MS ||
+	    d.triggered_at < now - INTAKE_MAX_AGE_MS) {
 		log_warn("delivery for account %u refused: triggeredAt %lld too far from now",
-			 acct->id, (long long)triggered);
+			 acct->id, (long long)d.triggered_at);
 		set(res, 401, "stale or future triggeredAt");
 		goto out;
 	}
-	if (strcmp(event, "candidateStageChange") != 0) {
+	if (strcmp(d.event, "candidateStageChange") != 0) {
 		/* Lever's "send test" (candidateHired, empty data) lands here. */
-		log_info("delivery for account %u: event %s not used", acct->id, event);
+		log_info("delivery for account %u: event %s not used", acct->id, d.event);
 		set(res, 200, "event not used");
 		goto out;
 	}
-	data = ju_obj(root, "data");
-	job.opportunity = (char *)ju_str(data, "opportunityId");
-	if (!job.opportunity)
-		job.opportunity = (char *)ju_str(data, "candidateId");
-	job.to_stage = (char *)ju_str(data, "toStageId");
-	job.from_stage = (char *)ju_str(data, "fromStageId");
-	if (!id_ok(job.opportunity) || !id_ok(job.to_stage) ||
-	    (job.from_stage && *job.from_stage && !id_ok(job.from_stage))) {
+	if (!d.data_ok) {
 		set(res, 400, "data.opportunityId and data.toStageId are required");
 		goto out;
 	}
+	/* The job only borrows the strings: the store copies what it keeps. */
+	job.opportunity = (char *)d.opportunity;
+	job.to_stage = (char *)d.to_stage;
+	job.from_stage = (char *)d.from_stage;
 	job.kind = "stage_change";
 	job.account = acct->id;
 	job.due = now;
-	job.triggered_at = triggered;
+	job.triggered_at = d.triggered_at;
 	job.created_at = now;
-	se = store_delivery_accept(st, acct->id, token, now, &job);
+	se = store_delivery_accept(st, acct->id, d.token, now, &job);
 	if (se == STORE_EXISTS) {
 		log_info("delivery for account %u: token already seen, nothing to do", acct->id);
 		set(res, 200, "duplicate delivery");
@@ -130,7 +165,7 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	set(res, 200, "queued");
 	res->queued = 1;
 out:
-	json_object_put(root);
+	intake_delivery_clear(&d);
 }
 
 /* The callback's payload is undocumented: take a test id from the usual
@@ -153,13 +188,25 @@ static int64_t callback_test_id(struct json_object *root)
 	return 0;
 }
 
+int64_t intake_parse_codingame(const char *body, size_t len)
+{
+	struct json_object *root;
+	char err[128];
+	int64_t id;
+
+	if (!body || !len)
+		return 0;
+	root = ju_parse(body, len, err, sizeof err);
+	id = callback_test_id(root);
+	json_object_put(root);
+	return id;
+}
+
 void intake_codingame(struct store *st, const struct store_account *acct, const char *secret,
 		      const char *body, size_t len, int64_t now, struct intake_result *res)
 {
-	struct json_object *root = NULL;
 	struct store_invitation *inv = NULL;
 	struct store_job job;
-	char err[128];
 	enum store_err se;
 
 	memset(res, 0, sizeof *res);
@@ -171,12 +218,10 @@ void intake_codingame(struct store *st, const struct store_account *acct, const 
 		set(res, 404, "unknown callback");
 		return;
 	}
-	if (len)
-		root = ju_parse(body, len, err, sizeof err);
 	job.account = acct->id;
 	job.due = now;
 	job.created_at = now;
-	job.test_id = callback_test_id(root);
+	job.test_id = intake_parse_codingame(body, len);
 	if (job.test_id) {
 		se = store_invitation_by_test(st, job.test_id, &inv);
 		if (se == STORE_NOTFOUND || (se == STORE_OK && inv->account != acct->id)) {
@@ -206,5 +251,4 @@ fail:
 	set(res, 503, "could not record the callback, retry later");
 out:
 	store_invitation_free(inv);
-	json_object_put(root);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "store.h"
 
+struct json_object;
+
 struct intake_result {
 	int status;          /* HTTP status to answer */
 	const char *reason;  /* short, safe to show Lever */
@@ -17,6 +19,39 @@ struct intake_result {
  * deliveries; it retries for a while, so allow days, not minutes). */
 #define INTAKE_MAX_AGE_MS   (7LL * 24 * 3600 * 1000)
 #define INTAKE_MAX_SKEW_MS  (5LL * 60 * 1000)
+
+/* A delivery's envelope, parsed and checked without the store or a key
+ * (intake_parse_lever). The strings point into the parsed JSON, which
+ * the struct owns: intake_delivery_clear frees it. */
+struct lever_delivery {
+	struct json_object *root;
+	const char *token;         /* 1..128 bytes */
+	const char *signature;
+	const char *event;
+	int64_t triggered_at;
+	/* data.opportunityId (or the deprecated candidateId), toStageId,
+	 * fromStageId: NULL when absent or not strings. data_ok is 1 when
+	 * they can make a stage-change job (ids of a safe alphabet, 1..64
+	 * bytes; fromStageId optional). Only a candidateStageChange needs it. */
+	const char *opportunity, *to_stage, *from_stage;
+	int data_ok;
+	/* After a refusal: the short reason to answer Lever with (static). */
+	const char *reject;
+};
+
+/* Parses body (len bytes, need not be NUL-terminated). 0 when the
+ * envelope has token, signature, event and triggeredAt; else -1 with
+ * out->reject set, why the detail for the log, and nothing left to free.
+ * The signature, the time and the event are judged by the caller. */
+int intake_parse_lever(const char *body, size_t len, struct lever_delivery *out,
+		       char *why, size_t whylen);
+/* Frees what the struct holds (not the struct); accepts a zeroed one. */
+void intake_delivery_clear(struct lever_delivery *d);
+
+/* The test id a CodinGame callback body names (test_id, testId or id, at
+ * the top or in "test"; a number or a string of digits), or 0: none, or
+ * not JSON. The payload is undocumented, so nothing in it is required. */
+int64_t intake_parse_codingame(const char *body, size_t len);
 
 /* Verifies and records one delivery for account (already looked up). */
 void intake_lever(struct store *st, const struct store_account *acct,

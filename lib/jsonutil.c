@@ -5,13 +5,29 @@
 
 #include "jsonutil.h"
 
+/* 1 when buf holds the escape \u0000: json-c would put a NUL inside a
+ * string (cut short by every C string function after it) or cut a key at
+ * it. Backslashes occur only inside strings, escaping the next character,
+ * so taking them pairwise finds exactly the escapes. */
+static int escaped_nul(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\\')
+			continue;
+		if (len - i >= 6 && memcmp(buf + i + 1, "u0000", 5) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
 struct json_object *ju_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
 	enum json_tokener_error jerr;
 
-	if (memchr(buf, '\0', len)) {
+	if (memchr(buf, '\0', len) || escaped_nul(buf, len)) {
 		snprintf(err, errlen, "NUL byte in JSON");
 		return NULL;
 	}

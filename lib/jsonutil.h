@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
-/* Parses exactly len bytes: rejects embedded NULs, trailing garbage and
- * nesting deeper than 32. Returns NULL (and a reason in err) on error.
- * The caller owns the result (json_object_put). */
+/* Parses exactly len bytes: rejects embedded NULs (raw or as \u0000),
+ * trailing garbage and nesting deeper than 32. Returns NULL (and a
+ * reason in err) on error. The caller owns the result (json_object_put). */
 struct json_object *ju_parse(const char *buf, size_t len, char *err, size_t errlen);
 
 /* Getters return NULL / 0 when the key is missing or of another type. */

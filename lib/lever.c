@@ -5,7 +5,9 @@
  * rate limit, classifies the outcome (mapped here to enum lever_err) and
  * writes "METHOD /path: HTTP 404 Code: message", kept in lv->error.
  * Replies are checked field by field: a documented field of the wrong
- * type is LEVER_BAD_REPLY, unknown fields are ignored.
+ * type is LEVER_BAD_REPLY, unknown fields are ignored. The checks are
+ * walkers over the parsed reply (*_from, lv_page), shared by the calls and
+ * by the exported lever_parse_* functions, which take the raw text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +123,21 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* A 2xx reply's text as api_call takes it (API_REPLY_OBJECT): an object,
+ * else NULL and why. For the lever_parse_* functions. */
+static struct json_object *reply_object(const char *json, size_t len, char *why,
+					size_t whylen)
+{
+	struct json_object *root = ju_parse(json, len, why, whylen);
+
+	if (root && !json_object_is_type(root, json_type_object)) {
+		snprintf(why, whylen, "reply is not a JSON object");
+		json_object_put(root);
+		root = NULL;
+	}
+	return root;
+}
+
 /* --- opportunities ----------------------------------------------------- */
 
 void lever_opportunity_free(struct lever_opportunity *o)
@@ -174,13 +191,51 @@ static const char *parse_opportunity(struct json_object *d, struct lever_opportu
 	return NULL;
 }
 
+/* GET /opportunities/:id's reply {"data":{...}} into *out. */
+static enum lever_err opportunity_from(struct json_object *root,
+				       struct lever_opportunity **out, char *why, size_t whylen)
+{
+	struct json_object *d;
+	struct lever_opportunity *o;
+	const char *bad;
+
+	*out = NULL;
+	if (!(d = ju_obj(root, "data"))) {
+		snprintf(why, whylen, "data is not an object");
+		return LEVER_BAD_REPLY;
+	}
+	if (!(o = calloc(1, sizeof *o))) {
+		snprintf(why, whylen, "out of memory");
+		return LEVER_TEMPORARY;
+	}
+	if ((bad = parse_opportunity(d, o))) {
+		snprintf(why, whylen, "bad reply: %s", bad);
+		lever_opportunity_free(o);
+		return LEVER_BAD_REPLY;
+	}
+	*out = o;
+	return LEVER_OK;
+}
+
+enum lever_err lever_parse_opportunity(const char *json, size_t len,
+				       struct lever_opportunity **out, char *why, size_t whylen)
+{
+	struct json_object *root;
+	enum lever_err err;
+
+	*out = NULL;
+	if (!(root = reply_object(json, len, why, whylen)))
+		return LEVER_BAD_REPLY;
+	err = opportunity_from(root, out, why, whylen);
+	json_object_put(root);
+	return err;
+}
+
 enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
 				     struct lever_opportunity **out)
 {
-	struct json_object *root = NULL, *d;
-	struct lever_opportunity *o = NULL;
-	char *esc = NULL, *path = NULL;
-	const char *why;
+	struct json_object *root = NULL;
+	char *esc = NULL, *path = NULL, why[256];
 	enum lever_err err;
 
 	*out = NULL;
@@ -197,26 +252,9 @@ enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
 	}
 	if ((err = lv_call(lv, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != LEVER_OK)
 		goto out;
-
-	err = LEVER_BAD_REPLY;
-	if (!(d = ju_obj(root, "data"))) {
-		set_error(lv, "GET", path, "data is not an object", NULL);
-		goto out;
-	}
-	if (!(o = calloc(1, sizeof *o))) {
-		set_error(lv, "GET", path, "out of memory", NULL);
-		err = LEVER_TEMPORARY;
-		goto out;
-	}
-	if ((why = parse_opportunity(d, o))) {
-		set_error(lv, "GET", path, "bad reply: ", why);
-		goto out;
-	}
-	*out = o;
-	o = NULL;
-	err = LEVER_OK;
+	if ((err = opportunity_from(root, out, why, sizeof why)) != LEVER_OK)
+		set_error(lv, "GET", path, why, NULL);
 out:
-	lever_opportunity_free(o);
 	json_object_put(root);
 	free(path);
 	free(esc);
@@ -224,6 +262,30 @@ out:
 }
 
 /* --- notes ------------------------------------------------------------- */
+
+/* data.noteId of a POST notes reply, or NULL. */
+static const char *note_id_from(struct json_object *root)
+{
+	return ju_str(ju_obj(root, "data"), "noteId");
+}
+
+enum lever_err lever_parse_note_reply(const char *json, size_t len, char **note_id_alloc,
+				      char *why, size_t whylen)
+{
+	struct json_object *root;
+	const char *nid;
+	enum lever_err err = LEVER_OK;
+
+	*note_id_alloc = NULL;
+	if (!(root = reply_object(json, len, why, whylen)))
+		return LEVER_BAD_REPLY;
+	if ((nid = note_id_from(root)) && !(*note_id_alloc = strdup(nid))) {
+		snprintf(why, whylen, "out of memory");
+		err = LEVER_TEMPORARY;
+	}
+	json_object_put(root);
+	return err;
+}
 
 /* A note is not idempotent: only retried when surely not received. On a
  * 2xx without noteId the note exists, so this returns LEVER_OK with
@@ -257,7 +319,7 @@ enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
 	log_debug("lever: POST %s body %s", path, json);
 	if ((err = lv_call(lv, "POST", path, json, HTTP_RETRY_UNSAFE, &root)) != LEVER_OK)
 		goto out;
-	nid = ju_str(ju_obj(root, "data"), "noteId");
+	nid = note_id_from(root);
 	if (!nid)
 		log_warn("lever: POST %s: note created but reply has no data.noteId", path);
 	else if (note_id_alloc && !(*note_id_alloc = strdup(nid)))
@@ -363,21 +425,68 @@ out:
 typedef const char *(*item_fn)(struct json_object *item, void *ctx);
 static const char LV_LIST_STOP[] = "stop";
 
-/* GETs the pages of a list, {"data":[...],"next":"..","hasNext":true},
- * up to max_pages of them. */
+/* One page of a list, {"data":[...],"next":"..","hasNext":true}: every
+ * element through fn, and in *next_alloc the offset of the next page, or
+ * NULL after the last page or when fn stopped the listing. */
+static enum lever_err lv_page(struct json_object *root, item_fn fn, void *ctx,
+			      char **next_alloc, char *why, size_t whylen)
+{
+	struct json_object *data;
+	const char *nx, *bad;
+	int has_next = 0;
+	size_t i, len;
+
+	*next_alloc = NULL;
+	if (!(data = ju_arr(root, "data"))) {
+		snprintf(why, whylen, "data is not an array");
+		return LEVER_BAD_REPLY;
+	}
+	len = json_object_array_length(data);
+	for (i = 0; i < len; i++) {
+		if ((bad = fn(json_object_array_get_idx(data, i), ctx))) {
+			if (bad == LV_LIST_STOP)
+				return LEVER_OK;
+			snprintf(why, whylen, "bad item: %s", bad);
+			return strcmp(bad, "out of memory") ? LEVER_BAD_REPLY : LEVER_TEMPORARY;
+		}
+	}
+	/* hasNext decides; without it, a "next" alone means more. */
+	nx = ju_str(root, "next");
+	if (!ju_bool(root, "hasNext", &has_next))
+		has_next = nx != NULL;
+	if (has_next && nx && *nx && !(*next_alloc = strdup(nx))) {
+		snprintf(why, whylen, "out of memory");
+		return LEVER_TEMPORARY;
+	}
+	return LEVER_OK;
+}
+
+/* lv_page over the text of one page, for the lever_parse_* functions. */
+static enum lever_err parse_page(const char *json, size_t len, item_fn fn, void *ctx,
+				 char **next_alloc, char *why, size_t whylen)
+{
+	struct json_object *root;
+	enum lever_err err;
+
+	*next_alloc = NULL;
+	if (!(root = reply_object(json, len, why, whylen)))
+		return LEVER_BAD_REPLY;
+	err = lv_page(root, fn, ctx, next_alloc, why, whylen);
+	json_object_put(root);
+	return err;
+}
+
+/* GETs the pages of a list, up to max_pages of them. */
 static enum lever_err lv_list(struct lever *lv, const char *base, int max_pages,
 			      item_fn fn, void *ctx)
 {
 	struct json_object *root = NULL;
-	char *next = NULL, *esc = NULL, *path = NULL;
+	char *next = NULL, *esc = NULL, *path = NULL, why[256];
 	enum lever_err err = LEVER_OK;
 	int page;
 
 	for (page = 0; page < max_pages; page++) {
-		struct json_object *data;
-		const char *nx, *why;
-		int has_next = 0, r;
-		size_t i, len;
+		int r;
 
 		if (next) {
 			if (!(esc = http_escape_alloc(next)))
@@ -394,29 +503,12 @@ static enum lever_err lv_list(struct lever *lv, const char *base, int max_pages,
 		}
 		if ((err = lv_call(lv, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != LEVER_OK)
 			goto out;
-		if (!(data = ju_arr(root, "data"))) {
-			set_error(lv, "GET", path, "data is not an array", NULL);
-			err = LEVER_BAD_REPLY;
-			goto out;
-		}
-		len = json_object_array_length(data);
-		for (i = 0; i < len; i++) {
-			if ((why = fn(json_object_array_get_idx(data, i), ctx))) {
-				if (why == LV_LIST_STOP)
-					goto out;
-				set_error(lv, "GET", path, "bad item: ", why);
-				err = strcmp(why, "out of memory") ? LEVER_BAD_REPLY : LEVER_TEMPORARY;
-				goto out;
-			}
-		}
-		/* hasNext decides; without it, a "next" alone means more. */
-		nx = ju_str(root, "next");
-		if (!ju_bool(root, "hasNext", &has_next))
-			has_next = nx != NULL;
 		free(next);
 		next = NULL;
-		if (has_next && nx && *nx && !(next = strdup(nx)))
-			goto oom;
+		if ((err = lv_page(root, fn, ctx, &next, why, sizeof why)) != LEVER_OK) {
+			set_error(lv, "GET", path, why, NULL);
+			goto out;
+		}
 		json_object_put(root);
 		root = NULL;
 		free(path);
@@ -474,6 +566,22 @@ void lever_stages_free(struct lever_stage *s, size_t n)
 	free(s);
 }
 
+enum lever_err lever_parse_stages_page(const char *json, size_t len, struct lever_stage **out,
+				       size_t *n, char **next_alloc, char *why, size_t whylen)
+{
+	struct stage_vec sv = { NULL, 0, 0 };
+	enum lever_err err = parse_page(json, len, stage_item, &sv, next_alloc, why, whylen);
+
+	if (err != LEVER_OK) {
+		lever_stages_free(sv.v, sv.n);
+		sv.v = NULL;
+		sv.n = 0;
+	}
+	*out = sv.v;
+	*n = sv.n;
+	return err;
+}
+
 enum lever_err lever_stages_list(struct lever *lv, struct lever_stage **out, size_t *n)
 {
 	struct stage_vec sv = { NULL, 0, 0 };
@@ -517,6 +625,22 @@ void lever_tags_free(struct lever_tag *t, size_t n)
 	for (size_t i = 0; t && i < n; i++)
 		free(t[i].text);
 	free(t);
+}
+
+enum lever_err lever_parse_tags_page(const char *json, size_t len, struct lever_tag **out,
+				     size_t *n, char **next_alloc, char *why, size_t whylen)
+{
+	struct tag_vec tv = { NULL, 0, 0 };
+	enum lever_err err = parse_page(json, len, tag_item, &tv, next_alloc, why, whylen);
+
+	if (err != LEVER_OK) {
+		lever_tags_free(tv.v, tv.n);
+		tv.v = NULL;
+		tv.n = 0;
+	}
+	*out = tv.v;
+	*n = tv.n;
+	return err;
 }
 
 enum lever_err lever_tags_list(struct lever *lv, struct lever_tag **out, size_t *n)
@@ -573,6 +697,22 @@ static const char *note_item(struct json_object *item, void *ctx)
 	return LV_LIST_STOP;
 }
 
+enum lever_err lever_parse_notes_page(const char *json, size_t len, const char *marker,
+				      char **note_id_alloc, char **next_alloc, char *why,
+				      size_t whylen)
+{
+	struct note_search ns = { marker, NULL };
+	enum lever_err err = parse_page(json, len, note_item, &ns, next_alloc, why, whylen);
+
+	*note_id_alloc = NULL;
+	if (err == LEVER_OK) {
+		*note_id_alloc = ns.id;
+		ns.id = NULL;
+	}
+	free(ns.id);
+	return err;
+}
+
 enum lever_err lever_note_find(struct lever *lv, const char *opp_id,
 			       const char *marker, char **note_id_alloc)
 {
@@ -605,13 +745,64 @@ enum lever_err lever_note_find(struct lever *lv, const char *opp_id,
 
 /* --- webhooks ---------------------------------------------------------- */
 
+/* POST /webhooks's reply: the id and signature token of the webhook.
+ * LEVER_BAD_REPLY with *id_alloc set: the webhook exists but its token is
+ * missing. */
+static enum lever_err webhook_from(struct json_object *root, char **id_alloc,
+				   char **token_alloc, char *why, size_t whylen)
+{
+	struct json_object *d, *inner;
+	const char *s;
+
+	*id_alloc = NULL;
+	*token_alloc = NULL;
+	/* Lever nests the webhook in data.data; accept a single data too. */
+	if (!(d = ju_obj(root, "data"))) {
+		snprintf(why, whylen, "data is not an object");
+		return LEVER_BAD_REPLY;
+	}
+	inner = ju_obj(d, "data") ? ju_obj(d, "data") : d;
+	if (!(s = ju_str(inner, "id"))) {
+		snprintf(why, whylen, "reply has no webhook id");
+		return LEVER_BAD_REPLY;
+	}
+	if (!(*id_alloc = strdup(s)))
+		goto oom;
+	if (!(s = ju_str(ju_obj(inner, "configuration"), "signatureToken")) || !*s) {
+		snprintf(why, whylen, "reply has no configuration.signatureToken");
+		return LEVER_BAD_REPLY;
+	}
+	if (!(*token_alloc = strdup(s)))
+		goto oom;
+	return LEVER_OK;
+oom:
+	free(*id_alloc);
+	*id_alloc = NULL;
+	snprintf(why, whylen, "out of memory");
+	return LEVER_TEMPORARY;
+}
+
+enum lever_err lever_parse_webhook_reply(const char *json, size_t len, char **id_alloc,
+					 char **token_alloc, char *why, size_t whylen)
+{
+	struct json_object *root;
+	enum lever_err err;
+
+	*id_alloc = NULL;
+	*token_alloc = NULL;
+	if (!(root = reply_object(json, len, why, whylen)))
+		return LEVER_BAD_REPLY;
+	err = webhook_from(root, id_alloc, token_alloc, why, whylen);
+	json_object_put(root);
+	return err;
+}
+
 enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 				    const char *event, char **id_alloc,
 				    char **token_alloc)
 {
-	struct json_object *body = NULL, *root = NULL, *d, *inner, *v = NULL;
-	char *json = NULL, *id = NULL, *token = NULL;
-	const char *s;
+	struct json_object *body = NULL, *root = NULL, *v = NULL;
+	char *json = NULL, *id = NULL, *token = NULL, why[256];
 	enum lever_err err = LEVER_TEMPORARY;
 
 	*id_alloc = NULL;
@@ -636,35 +827,21 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 	if ((err = lv_call(lv, "POST", "/webhooks", json, HTTP_RETRY_UNSAFE, &root)) != LEVER_OK)
 		goto out;
 
-	/* Lever nests the webhook in data.data; accept a single data too. */
-	err = LEVER_BAD_REPLY;
-	if (!(d = ju_obj(root, "data"))) {
-		set_error(lv, "POST", "/webhooks", "data is not an object", NULL);
-		goto out;
-	}
-	inner = ju_obj(d, "data") ? ju_obj(d, "data") : d;
-	if (!(s = ju_str(inner, "id"))) {
-		set_error(lv, "POST", "/webhooks", "reply has no webhook id", NULL);
-		goto out;
-	}
-	if (!(id = strdup(s)))
-		goto oom;
-	if (!(s = ju_str(ju_obj(inner, "configuration"), "signatureToken")) || !*s) {
+	err = webhook_from(root, &id, &token, why, sizeof why);
+	if (err == LEVER_BAD_REPLY && id) {
 		/* Without its token the webhook's deliveries cannot be
 		 * verified: remove it rather than leave it behind. */
 		log_warn("lever: POST /webhooks: reply has no signatureToken; deleting webhook");
 		if (lever_webhook_delete(lv, id) != LEVER_OK)
 			log_warn("lever: could not delete webhook: %s", lv->error);
-		set_error(lv, "POST", "/webhooks", "reply has no configuration.signatureToken", NULL);
-		err = LEVER_BAD_REPLY;
+	}
+	if (err != LEVER_OK) {
+		set_error(lv, "POST", "/webhooks", why, NULL);
 		goto out;
 	}
-	if (!(token = strdup(s)))
-		goto oom;
 	*id_alloc = id;
 	*token_alloc = token;
 	id = token = NULL;
-	err = LEVER_OK;
 	goto out;
 oom:
 	snprintf(lv->error, sizeof lv->error, "POST /webhooks: out of memory");
@@ -736,15 +913,61 @@ static int form_add(char **form, const char *name, const char *value)
 	return 0;
 }
 
+enum lever_err lever_parse_token_reply(long status, const char *json, size_t len,
+				      struct lever_tokens *out, char *err, size_t errlen)
+{
+	struct json_object *root = NULL;
+	enum lever_err e;
+	char why[128];
+	const char *oerr, *desc;
+
+	memset(out, 0, sizeof *out);
+	if (json && len)
+		root = ju_parse(json, len, why, sizeof why);
+	if (status >= 200 && status <= 299) {
+		int64_t ttl = 0;
+
+		out->access_token = ju_strdup(root, "access_token");
+		out->refresh_token = ju_strdup(root, "refresh_token");
+		if (!out->access_token || !ju_int64(root, "expires_in", &ttl) || ttl <= 0) {
+			snprintf(err, errlen, "token endpoint: HTTP %ld without access_token "
+				 "and expires_in", status);
+			lever_tokens_clear(out);
+			e = LEVER_BAD_REPLY;
+			goto out;
+		}
+		out->expires_in = ttl;
+		e = LEVER_OK;
+		goto out;
+	}
+	/* Auth0 errors: {"error":"invalid_grant","error_description":"..."}. */
+	oerr = ju_str(root, "error");
+	desc = ju_str(root, "error_description");
+	snprintf(err, errlen, "token endpoint: HTTP %ld %.40s%s%.200s", status,
+		 oerr ? oerr : "", desc ? ": " : "", desc ? desc : "");
+	for (char *c = err; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+	if (oerr && strcmp(oerr, "invalid_grant") == 0)
+		e = LEVER_REVOKED;
+	else if (status == 429 || status >= 500)
+		e = LEVER_TEMPORARY;
+	else if (status == 401 || status == 403 ||
+		 (oerr && strcmp(oerr, "invalid_client") == 0))
+		e = LEVER_UNAUTHORIZED;
+	else
+		e = LEVER_REJECTED;
+out:
+	json_object_put(root);
+	return e;
+}
+
 static enum lever_err token_call(const char *token_url, char *form,
 				 struct lever_tokens *out, char *err, size_t errlen)
 {
 	struct http_request req;
 	struct http_response resp;
-	struct json_object *root = NULL;
 	enum lever_err e;
-	char why[128];
-	const char *oerr;
 
 	memset(out, 0, sizeof *out);
 	memset(&req, 0, sizeof req);
@@ -758,44 +981,9 @@ static enum lever_err token_call(const char *token_url, char *form,
 	if (http_do(&req, &resp) != HTTP_OK) {
 		snprintf(err, errlen, "token endpoint: %.300s", resp.error);
 		e = LEVER_TEMPORARY;
-		goto out;
+	} else {
+		e = lever_parse_token_reply(resp.status, resp.body, resp.body_len, out, err, errlen);
 	}
-	root = ju_parse(resp.body, resp.body_len, why, sizeof why);
-	if (resp.status >= 200 && resp.status <= 299) {
-		int64_t ttl = 0;
-
-		out->access_token = ju_strdup(root, "access_token");
-		out->refresh_token = ju_strdup(root, "refresh_token");
-		if (!out->access_token || !ju_int64(root, "expires_in", &ttl) || ttl <= 0) {
-			snprintf(err, errlen, "token endpoint: HTTP %ld without access_token "
-				 "and expires_in", resp.status);
-			lever_tokens_clear(out);
-			e = LEVER_BAD_REPLY;
-			goto out;
-		}
-		out->expires_in = ttl;
-		e = LEVER_OK;
-		goto out;
-	}
-	/* Auth0 errors: {"error":"invalid_grant","error_description":"..."}. */
-	oerr = ju_str(root, "error");
-	snprintf(err, errlen, "token endpoint: HTTP %ld %.40s%s%.200s", resp.status,
-		 oerr ? oerr : "", ju_str(root, "error_description") ? ": " : "",
-		 ju_str(root, "error_description") ? ju_str(root, "error_description") : "");
-	for (char *c = err; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = '?';
-	if (oerr && strcmp(oerr, "invalid_grant") == 0)
-		e = LEVER_REVOKED;
-	else if (resp.status == 429 || resp.status >= 500)
-		e = LEVER_TEMPORARY;
-	else if (resp.status == 401 || resp.status == 403 ||
-		 (oerr && strcmp(oerr, "invalid_client") == 0))
-		e = LEVER_UNAUTHORIZED;
-	else
-		e = LEVER_REJECTED;
-out:
-	json_object_put(root);
 	if (resp.body)
 		explicit_bzero(resp.body, resp.body_len);
 	http_response_free(&resp);
@@ -874,6 +1062,23 @@ void lever_opportunities_free(struct lever_opportunity **o, size_t n)
 	for (size_t i = 0; o && i < n; i++)
 		lever_opportunity_free(o[i]);
 	free(o);
+}
+
+enum lever_err lever_parse_opportunities_page(const char *json, size_t len,
+					      struct lever_opportunity ***out, size_t *n,
+					      char **next_alloc, char *why, size_t whylen)
+{
+	struct opp_vec ov = { NULL, 0, 0 };
+	enum lever_err err = parse_page(json, len, opp_item, &ov, next_alloc, why, whylen);
+
+	if (err != LEVER_OK) {
+		lever_opportunities_free(ov.v, ov.n);
+		ov.v = NULL;
+		ov.n = 0;
+	}
+	*out = ov.v;
+	*n = ov.n;
+	return err;
 }
 
 enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, const char *tag,

@@ -97,4 +97,43 @@ enum lever_err lever_token_refresh(const char *token_url, const char *client_id,
 /* Wipes and frees the members (not the struct). */
 void lever_tokens_clear(struct lever_tokens *t);
 
+/* ---- Reply parsers: no I/O. The calls above check their replies with
+ * the same code; these take the raw text (len bytes, need not be
+ * NUL-terminated) as a 2xx reply, for tests and fuzzing. They return
+ * LEVER_OK, LEVER_BAD_REPLY (why says what is wrong, worded as in
+ * lv->error) or LEVER_TEMPORARY (out of memory); on error the outputs
+ * are NULL / 0 and nothing is left to free. ---- */
+/* GET /opportunities/:id: {"data":{...}}. */
+enum lever_err lever_parse_opportunity(const char *json, size_t len,
+				       struct lever_opportunity **out, char *why, size_t whylen);
+/* One page of a list, {"data":[...],"hasNext":true,"next":"..."}:
+ * *next_alloc is the offset of the next page, NULL after the last. */
+enum lever_err lever_parse_opportunities_page(const char *json, size_t len,
+					      struct lever_opportunity ***out, size_t *n,
+					      char **next_alloc, char *why, size_t whylen);
+enum lever_err lever_parse_stages_page(const char *json, size_t len, struct lever_stage **out,
+				       size_t *n, char **next_alloc, char *why, size_t whylen);
+enum lever_err lever_parse_tags_page(const char *json, size_t len, struct lever_tag **out,
+				     size_t *n, char **next_alloc, char *why, size_t whylen);
+/* A page of notes: the id of the first note holding marker (non-empty),
+ * as lever_note_find looks; NULL when none does. After a hit *next_alloc
+ * is NULL: the search is over. */
+enum lever_err lever_parse_notes_page(const char *json, size_t len, const char *marker,
+				      char **note_id_alloc, char **next_alloc, char *why,
+				      size_t whylen);
+/* POST notes: {"data":{"noteId":"..."}}; *note_id_alloc NULL when the
+ * reply has none (LEVER_OK all the same: the note exists). */
+enum lever_err lever_parse_note_reply(const char *json, size_t len, char **note_id_alloc,
+				      char *why, size_t whylen);
+/* POST /webhooks: {"data":{"data":{"id","configuration":{"signatureToken"}}}}.
+ * Exception to the rule above: LEVER_BAD_REPLY with *id_alloc set means
+ * the webhook exists but came without its token (the caller deletes it
+ * and frees the id). */
+enum lever_err lever_parse_webhook_reply(const char *json, size_t len, char **id_alloc,
+					 char **token_alloc, char *why, size_t whylen);
+/* The token endpoint's reply with its HTTP status (any status: an Auth0
+ * error too), classified as lever_token_exchange/refresh return it. */
+enum lever_err lever_parse_token_reply(long status, const char *json, size_t len,
+				      struct lever_tokens *out, char *err, size_t errlen);
+
 #endif

@@ -2,7 +2,7 @@
 # lighttpd with the real FastCGI programs, and TAP-style assertions.
 # Each test sources this file, calls `setup`, asserts, and calls `done_testing`.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # tests/faults/ too
 NAME=$(basename "$0" .sh)
 # HTTPD=apache runs the same test under Apache (mod_fcgid) instead of
 # lighttpd. Apache's children run as www-data, so the test's folder, the
@@ -110,7 +110,7 @@ secret_key_file = $T/keys/secret
 public_url = http://127.0.0.1:$HTTP_PORT
 lever_api_url = http://127.0.0.1:$LEVER_PORT/v1
 codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1
-ctl_path = $PROG/bin/cglever-ctl
+ctl_path = ${CTL_PATH:-$PROG/bin/cglever-ctl}
 log_level = debug
 job_lease_seconds = ${LEASE:-2}
 lever_auth_url = http://127.0.0.1:$LEVER_PORT/authorize

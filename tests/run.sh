@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every numbered test under lighttpd, then the end-to-end tests again
+# Runs every numbered test and the fault suite (tests/faults) under
+# lighttpd, then the end-to-end tests again
 # under Apache (mod_fcgid), and ends with one line: N passed, N failed.
 # TESTS="t0002-deliver ..." runs a subset; HTTPDS="lighttpd" one server.
 cd "$(dirname "$0")/.." || exit 1
@@ -11,7 +12,7 @@ E2E="t0002-deliver t0003-once t0004-bad-input t0005-rules t0006-no-email t0007-f
 t0008-load t0009-secrets t0012-oauth t0013-results t0014-admin-browser t0015-admin-pages
 t0016-backup"
 for httpd in ${HTTPDS:-lighttpd apache}; do
-	for t in tests/t[0-9][0-9][0-9][0-9]-*.sh; do
+	for t in tests/t[0-9][0-9][0-9][0-9]-*.sh tests/faults/*.sh; do
 		name=$(basename "$t" .sh)
 		[ -n "${TESTS:-}" ] && case " $(echo $TESTS) " in *" $name "*) ;; *) continue ;; esac
 		if [ "$httpd" = apache ]; then

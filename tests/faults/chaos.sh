@@ -5,7 +5,7 @@
 # every few hundred milliseconds and CodinGame drops some sends. Lever
 # (played by the driver) retries until it gets a 2xx. At the end: exactly
 # 500 sends, no duplicate, nothing lost.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 N=${CHAOS_N:-500}
 LEASE=2 FCGI_PROCS=4 setup
 ACC=$(add_account acme)
