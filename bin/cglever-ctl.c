@@ -448,8 +448,9 @@ static int sweep(struct ctl *x, int argc, char **argv)
 				 s.done, s.retried, s.failed);
 	}
 	store_accounts_free(a, n);
-	/* Delivery tokens are kept a day longer than deliveries are accepted. */
-	if (store_delivery_prune(x->st, clock_wall_ms() - 8LL * 24 * 3600 * 1000) != STORE_OK ||
+	/* Tokens outlive the replay window by a day (see intake.h). */
+	if (store_delivery_prune(x->st, clock_wall_ms() -
+				 (x->conf->replay_window_seconds + 86400LL) * 1000) != STORE_OK ||
 	    store_checkpoint(x->st) != STORE_OK) {
 		fprintf(stderr, "cglever-ctl: sweep: %s\n", store_last_error(x->st));
 		rc = 1;

@@ -79,7 +79,8 @@ static void lever(struct ctx *x, struct req *r, const char *rest)
 		req_reply_text(r, 400, "missing or short body");
 		goto out;
 	}
-	intake_lever(x->st, acct, r->body, r->body_len, clock_wall_ms(), &res);
+	intake_lever(x->st, acct, r->body, r->body_len, clock_wall_ms(),
+		     (int64_t)x->conf->replay_window_seconds * 1000, &res);
 	req_reply_text(r, res.status, res.reason);
 	if (res.queued)
 		x->wake = id;

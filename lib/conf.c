@@ -43,6 +43,8 @@ static const struct key keys[] = {
 	{ "http_timeout_seconds", K_LONG, S(http_timeout_seconds), 0, 1, 300, "10" },
 	{ "lever_rate", K_LONG, S(lever_rate), 0, 1, 10, "10" },
 	{ "oauth_state_seconds", K_LONG, S(oauth_state_seconds), 0, 1, 3600, "600" },
+	{ "job_backoff_seconds", K_LONG, S(job_backoff_seconds), 0, 1, 3600, "30" },
+	{ "replay_window_seconds", K_LONG, S(replay_window_seconds), 0, 60, 30L * 86400, "604800" },
 };
 #undef S
 
@@ -74,14 +76,25 @@ static int set_long(struct conf *c, const struct key *k, const char *v)
 	return 0;
 }
 
+/* A host then the end, a port or a path: no empty host ("https:///"),
+ * no userinfo, and "http://127.0.0.1.evil.example" is not loopback. */
+static int host_ends(const char *h, size_t n)
+{
+	return n > 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/');
+}
+
 /* Plain http is allowed to loopback only (the bundled simulators). */
 static int url_ok(const char *v)
 {
 	if (strncmp(v, "https://", 8) == 0)
-		return v[8] != '\0';
-	return strncmp(v, "http://127.0.0.1", 16) == 0 ||
-	       strncmp(v, "http://localhost", 16) == 0 ||
-	       strncmp(v, "http://[::1]", 12) == 0;
+		return host_ends(v + 8, strspn(v + 8, "abcdefghijklmnopqrstuvwxyz"
+					       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"));
+	if (strncmp(v, "http://", 7) != 0)
+		return 0;
+	v += 7;
+	return (strncmp(v, "127.0.0.1", 9) == 0 && host_ends(v, 9)) ||
+	       (strncmp(v, "localhost", 9) == 0 && host_ends(v, 9)) ||
+	       (strncmp(v, "[::1]", 5) == 0 && host_ends(v, 5));
 }
 
 static int set_list(struct conf *c, const char *v)

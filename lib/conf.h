@@ -35,6 +35,8 @@ struct conf {
 	int http_timeout_seconds;   /* per outbound request */
 	int lever_rate;             /* outbound Lever requests per second per account */
 	int oauth_state_seconds;    /* how long a "Connect Lever" sign-in may take */
+	int job_backoff_seconds;    /* first retry delay; doubles up to an hour */
+	int replay_window_seconds;  /* oldest triggeredAt accepted (Lever retries for days) */
 };
 
 /* Loads path, or $CGLEVER_CONFIG, or CGLEVER_DEFAULT_CONFIG when path is

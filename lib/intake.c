@@ -90,7 +90,7 @@ refused:
 }
 
 void intake_lever(struct store *st, const struct store_account *acct,
-		  const char *body, size_t len, int64_t now,
+		  const char *body, size_t len, int64_t now, int64_t max_age_ms,
 		  struct intake_result *res)
 {
 	struct lever_delivery d;
@@ -123,7 +123,7 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		goto out;
 	}
 	if (d.triggered_at > now + INTAKE_MAX_SKEW_MS ||
-	    d.triggered_at < now - INTAKE_MAX_AGE_MS) {
+	    d.triggered_at < now - max_age_ms) {
 		log_warn("delivery for account %u refused: triggeredAt %lld too far from now",
 			 acct->id, (long long)d.triggered_at);
 		set(res, 401, "stale or future triggeredAt");

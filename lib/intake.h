@@ -15,9 +15,11 @@ struct intake_result {
 	int queued;          /* 1: a job was committed; wake the runner */
 };
 
-/* How far triggeredAt may be from now (Lever suggests rejecting stale
- * deliveries; it retries for a while, so allow days, not minutes). */
-#define INTAKE_MAX_AGE_MS   (7LL * 24 * 3600 * 1000)
+/* How far ahead of now triggeredAt may be (clock skew); how far behind
+ * is the replay window, replay_window_seconds in the config (Lever
+ * retries for a while, so days, not minutes), passed as max_age_ms.
+ * Tokens are kept longer than that window, so a replay within it is
+ * caught by its token and one beyond it by its age. */
 #define INTAKE_MAX_SKEW_MS  (5LL * 60 * 1000)
 
 /* A delivery's envelope, parsed and checked without the store or a key
@@ -55,7 +57,7 @@ int64_t intake_parse_codingame(const char *body, size_t len);
 
 /* Verifies and records one delivery for account (already looked up). */
 void intake_lever(struct store *st, const struct store_account *acct,
-		  const char *body, size_t len, int64_t now,
+		  const char *body, size_t len, int64_t now, int64_t max_age_ms,
 		  struct intake_result *res);
 
 /* A CodinGame callback for acct: the secret from the URL must match

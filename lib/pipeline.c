@@ -239,9 +239,13 @@ enum pipe_result pipeline_save(struct pipeline *p, struct store_invitation *inv,
  * a job backoff. */
 #define SEND_TRIES 4
 
-/* inv is in state "sending" (committed) with email and name set. */
+/* inv is in state "sending" (committed) with email and name set.
+ * CodinGame is asked before every try whether the test already exists:
+ * the "sending" record guards against a second send only while the store
+ * keeps it, and a restored backup, or a commit undone by recovery after
+ * a crash, would forget it. One lookup per send buys that. */
 static enum pipe_result send_invitation(struct pipeline *p, struct store_invitation *inv,
-					int look_first, char *err, size_t errlen)
+					char *err, size_t errlen)
 {
 	struct cg_send s;
 	int64_t test_id = 0;
@@ -250,16 +254,13 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 	enum pipe_result r;
 
 	for (int try = 1;; try++) {
-		if (look_first) {
-			e = find_sent(p, inv, &test_id, &test_url);
-			if (e != CG_OK)
-				return pipeline_from_cg(p, e, err, errlen);
-			if (test_id) {
-				log_info("campaign %lld for opportunity %s was already sent (test %lld)",
-					 (long long)inv->campaign, inv->opportunity,
-					 (long long)test_id);
-				break;
-			}
+		e = find_sent(p, inv, &test_id, &test_url);
+		if (e != CG_OK)
+			return pipeline_from_cg(p, e, err, errlen);
+		if (test_id) {
+			log_info("campaign %lld for opportunity %s was already sent (test %lld)",
+				 (long long)inv->campaign, inv->opportunity, (long long)test_id);
+			break;
 		}
 		memset(&s, 0, sizeof s);
 		s.campaign_id = inv->campaign;
@@ -278,7 +279,6 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 			log_warn("send of campaign %lld to opportunity %s, try %d: %s",
 				 (long long)inv->campaign, inv->opportunity, try, err);
 			sleep_backoff(try);
-			look_first |= p->cg.outcome_unknown;  /* once unknown, always look */
 			continue;
 		}
 		if (r == PIPE_FAIL) {
@@ -335,7 +335,6 @@ static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invit
 static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv,
 				const struct lever_opportunity *o, char *err, size_t errlen)
 {
-	int unknown = strcmp(inv->state, "sending") == 0;
 	enum pipe_result r;
 
 	if (strcmp(inv->state, "sent") == 0)
@@ -345,7 +344,6 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 		pipeline_set_str(&inv->state, "sending");
 		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
 			return r;
-		unknown = 1;
 	}
 	if (strcmp(inv->state, "waiting_email") == 0) {
 		if (o->n_emails == 0)
@@ -355,9 +353,8 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 		pipeline_set_str(&inv->name, o->name);
 		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
 			return r;
-		unknown = 0;
 	}
-	return send_invitation(p, inv, unknown, err, errlen);
+	return send_invitation(p, inv, err, errlen);
 }
 
 static enum pipe_result handle_rule(struct pipeline *p, const struct store_rule *rule,
@@ -389,7 +386,7 @@ static enum pipe_result handle_rule(struct pipeline *p, const struct store_rule 
 		goto out;
 	}
 	if (created == STORE_OK && strcmp(inv->state, "sending") == 0)
-		r = send_invitation(p, inv, 0, err, errlen);
+		r = send_invitation(p, inv, err, errlen);
 	else
 		r = advance(p, inv, o, err, errlen);
 out:

@@ -107,9 +107,9 @@ void queue_wake(const struct conf *c, uint32_t account)
 		;
 }
 
-int64_t queue_backoff_ms(int attempts)
+int64_t queue_backoff_ms(int first_s, int attempts)
 {
-	int64_t ms = 30000;
+	int64_t ms = (int64_t)first_s * 1000;
 
 	for (int i = 1; i < attempts && ms < 3600000; i++)
 		ms *= 2;
@@ -153,7 +153,7 @@ static void finish(const struct conf *c, struct store *st, struct store_job *job
 		stats->failed++;
 		return;
 	}
-	due = clock_wall_ms() + queue_backoff_ms(job->attempts);
+	due = clock_wall_ms() + queue_backoff_ms(c->job_backoff_seconds, job->attempts);
 	if (retry_after > 0 && clock_wall_ms() + retry_after * 1000 > due)
 		due = clock_wall_ms() + retry_after * 1000;
 	log_warn("job %016llx (opportunity %s) try %d failed, next in %llds: %s",

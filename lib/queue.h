@@ -29,7 +29,8 @@ struct queue_stats { int done, retried, failed; };
 int queue_run(const struct conf *c, struct store *st, uint32_t account,
 	      int recheck, struct queue_stats *stats);
 
-/* Backoff before try n+1 (n >= 1) in ms: 30 s doubling, capped at 1 h. */
-int64_t queue_backoff_ms(int attempts);
+/* Backoff before try n+1 (n >= 1) in ms: first_s (job_backoff_seconds),
+ * doubling, capped at 1 h. */
+int64_t queue_backoff_ms(int first_s, int attempts);
 
 #endif

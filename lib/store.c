@@ -6,10 +6,16 @@
  * clear and hold the passphrase, so they live in System V shared memory
  * (DB_SYSTEM_MEM) and never in __db.* files.
  *
- * Crash safety across processes: DB_REGISTER|DB_RECOVER makes the next
- * opener after a dead process run recovery; the processes still running
- * then see DB_RUNRECOVERY. run() hides that: it closes everything,
- * reopens and retries the operation once.
+ * Crash safety across processes: DB_REGISTER notices a process that died
+ * with the environment open; DB_FAILCHK then has the next opener release
+ * the dead process's locks and abort its transactions while everybody
+ * else goes on. Only when that is not enough (it died inside Berkeley
+ * DB's own critical section) does DB_RECOVER rebuild the environment;
+ * the processes still running then see DB_RUNRECOVERY. run() hides
+ * that: it closes everything, reopens and retries the operation once.
+ * Full recovery is kept rare on purpose: it waits only REG_TIMEOUT for
+ * the others to notice, so a commit still being written by a live
+ * process at that moment is at risk.
  *
  * No process ever sleeps inside Berkeley DB waiting for a lock: a process
  * killed while holding one never releases it, and its waiters would sleep
@@ -37,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -60,7 +67,10 @@
 #define SHM_BLOCKS 0x6FFFFFL
 
 #define ENV_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | \
-		   DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_SYSTEM_MEM)
+		   DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_FAILCHK | DB_SYSTEM_MEM)
+/* Slots for processes in the environment: every FastCGI process and
+ * runner takes one; failchk frees those of dead processes. */
+#define THREAD_SLOTS 512
 
 /* An op's own error: the message is already in st->err. Berkeley DB's
  * codes are errno values or in -30999..-30800, so -1 is free. */
@@ -133,11 +143,10 @@ static void on_bdb_error(const DB_ENV *env, const char *pfx, const char *msg)
 	struct store *st = env->app_private;
 
 	(void)pfx;
-	if (st && st->quiet) {
+	if (st && st->quiet)
 		log_debug("berkeley db: %s", msg);
-		return;
-	}
-	log_err("berkeley db: %s", msg);
+	else
+		log_err("berkeley db: %s", msg);
 	if (st)
 		snprintf(st->bdb_msg, sizeof st->bdb_msg, "%s", msg);
 }
@@ -146,6 +155,16 @@ static void on_bdb_msg(const DB_ENV *env, const char *msg)
 {
 	(void)env;
 	log_debug("berkeley db: %s", msg);
+}
+
+/* For failchk: every process is single-threaded, so a process that
+ * exists is alive (EPERM: it exists, under another user). */
+static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 /* ------------------------------------------------------------ byte keys */
@@ -362,8 +381,9 @@ static int env_open(struct store *st)
 	DB_ENV *env = NULL;
 	const char *what = "creating the environment handle";
 	const char *file = "";
-	int ret;
+	int ret, again = 1;
 
+retry:
 	st->bdb_msg[0] = '\0';
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto fail;
@@ -383,12 +403,29 @@ static int env_open(struct store *st)
 	    (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    /* A refused lock reads "not granted", not "deadlock". */
 	    (ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0 ||
-	    (ret = env->set_timeout(env, REG_TIMEOUT_US, DB_SET_REG_TIMEOUT)) != 0)
+	    (ret = env->set_timeout(env, REG_TIMEOUT_US, DB_SET_REG_TIMEOUT)) != 0 ||
+	    (ret = env->set_thread_count(env, THREAD_SLOTS)) != 0 ||
+	    (ret = env->set_isalive(env, is_alive)) != 0)
 		goto fail;
 	what = "opening the environment";
 	/* Mode 0600 also gives the shm segments owner-only permissions. */
-	if ((ret = env->open(env, st->home, ENV_FLAGS, 0600)) != 0)
+	st->quiet = again;   /* the first try's error may be the quirk below */
+	ret = env->open(env, st->home, ENV_FLAGS, 0600);
+	st->quiet = 0;
+	if (ret != 0) {
+		/* Berkeley DB 5.3: the open that ran failchk for a dead process
+		 * has used up the handle's key and fails "Invalid password"
+		 * (EPERM) after freeing the dead process's share; a fresh
+		 * handle then joins. A wrong key fails twice. */
+		if (ret == EPERM && again) {
+			again = 0;
+			(void)env->close(env, 0);
+			env = NULL;
+			log_debug("store %s: opening again after failchk", st->home);
+			goto retry;
+		}
 		goto fail;
+	}
 	st->env = env;
 	env = NULL;
 	what = "opening database";
@@ -483,7 +520,7 @@ static int reopen(struct store *st, const char *what, int ret)
 static enum store_err run(struct store *st, const char *what, enum run_mode mode,
 			  op_fn fn, void *arg)
 {
-	int ret = 0, reopened = 0, tries = 0;
+	int ret = 0, reopened = 0, checked = 0, tries = 0;
 	int64_t give_up = mono_ms() + LOCK_PATIENCE_MS;
 
 	for (;;) {
@@ -498,7 +535,18 @@ static enum store_err run(struct store *st, const char *what, enum run_mode mode
 				backoff(tries++);
 				continue;
 			}
-			/* Held too long: maybe by a killed process. */
+			/* Held too long: maybe by a killed process. failchk
+			 * frees what dead processes held, in place. */
+			if (!checked) {
+				checked = 1;
+				ret = st->env->failchk(st->env, 0);
+				if (ret == 0) {
+					tries = 0;
+					give_up = mono_ms() + LOCK_PATIENCE_MS;
+					continue;
+				}
+				log_warn("store: %s: failchk: %s", what, db_strerror(ret));
+			}
 			if (!reopened) {
 				reopened = 1;
 				if (reopen(st, what, ret) != 0)

@@ -119,6 +119,7 @@ lever_client_id = cglever-test
 lever_client_secret = client-secret-$$
 admin_users = admin, boss
 oauth_state_seconds = ${STATE_SECONDS:-600}
+${EXTRA_CONF:-}
 CONF
 	printf 'admin:pw-%s\nboss:pw-%s\nmallory:pw-%s\n' $$ $$ $$ >"$T/users"
 	export CGLEVER_CONFIG="$T/cglever.conf"

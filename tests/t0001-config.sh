@@ -38,6 +38,11 @@ expect_error "missing key" "$(good | grep -v '^public_url')" "$T/c.conf:" "publi
 expect_error "unknown key" "$(good; echo 'colour = blue')" "$T/c.conf:6:" "colour" "unknown key"
 expect_error "bad value" "$(good; echo 'max_body_bytes = lots')" "$T/c.conf:6:" "max_body_bytes"
 expect_error "plain http off loopback" "$(good | sed 's|^public_url.*|public_url = http://example.com|')" "$T/c.conf:3:" "public_url"
+expect_error "a look-alike of loopback" "$(good | sed 's|^public_url.*|public_url = http://127.0.0.1.evil.example/|')" "$T/c.conf:3:" "public_url"
+expect_error "an https URL without a host" "$(good | sed 's|^lever_api_url.*|lever_api_url = https:///v1|')" "$T/c.conf:4:" "lever_api_url"
+expect_error "a URL with userinfo" "$(good | sed 's|^lever_api_url.*|lever_api_url = https://user@evil.example/v1|')" "$T/c.conf:4:" "lever_api_url"
+expect_error "a replay window under a minute" "$(good; echo 'replay_window_seconds = 5')" "$T/c.conf:6:" "replay_window_seconds" "60..2592000"
+expect_error "a backoff of zero" "$(good; echo 'job_backoff_seconds = 0')" "$T/c.conf:6:" "job_backoff_seconds"
 chmod 000 "$T/keys/secret"
 if [ "$(id -u)" = 0 ]; then
 	# root reads anything: make the file missing instead.

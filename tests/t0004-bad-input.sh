@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input gets a clear 4xx and changes nothing.
 . "$(dirname "$0")/lib.sh"
-setup
+EXTRA_CONF="replay_window_seconds = 3600" setup
 ACC=$(add_account acme)
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
 OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
@@ -38,6 +38,8 @@ is "the /cgi-bin/ URL reaches the same program" "$(curl -s -o /dev/null -w '%{ht
 is "PUT: 405" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T/bad-sig.json" "$URL")" 405
 payload "$TOK" $((NOW - 30 * 24 * 3600 * 1000)) "$KEY" >"$T/stale.json"
 is "a month-old triggeredAt: 401" "$(post --data-binary @"$T/stale.json" "$URL")" 401
+payload "$TOK" $((NOW - 2 * 3600 * 1000)) "$KEY" >"$T/old.json"
+is "older than replay_window_seconds (1 h here): 401" "$(post --data-binary @"$T/old.json" "$URL")" 401
 payload "$TOK" "$NOW" "$KEY" | sed 's/"signature": "\(.\)/"signature": "X/' >"$T/tampered.json"
 is "a tampered signature: 401" "$(post --data-binary @"$T/tampered.json" "$URL")" 401
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["triggeredAt"]+=1; print(json.dumps(d))' "$T/bad-sig.json" >/dev/null
@@ -55,4 +57,10 @@ is "Lever was not called" "$(sim LEVER GET /_sim/requests | jget 'len([r for r i
 payload "$TOK" "$NOW" "$KEY" >"$T/good.json"
 is "the genuine delivery with the same token: 200" "$(post --data-binary @"$T/good.json" "$URL")" 200
 check "and its test goes out" wait_until 5 sends_eq 1
+# Inside the window: a delivery Lever retried for half an hour is taken
+# (and sends nothing: the change predates the rule).
+OPP2=$(opportunity '{"name":"Bea","emails":["bea@example.com"],"tags":["java"],"stage":"stage-screen"}')
+OPP=$OPP2 payload "tok$(openssl rand -hex 20)" $((NOW - 1800 * 1000)) "$KEY" >"$T/late.json"
+is "30 minutes late, inside the window: 200" "$(post --data-binary @"$T/late.json" "$URL")" 200
+check "and it is queued" grep -qs "queued: opportunity $OPP2" "$T/lighttpd.err" "$T/httpd.err"
 done_testing
