@@ -3,7 +3,7 @@
 # Each test sources this file, calls `setup`, asserts, and calls `done_testing`.
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # tests/faults/ too
-NAME=$(basename "$0" .sh)
+NAME=${TEST_NAME:-$(basename "$0" .sh)}
 # HTTPD=apache runs the same test under Apache (mod_fcgid) instead of
 # lighttpd. Apache's children run as www-data, so the test's folder, the
 # programs and every cglever-ctl run belong to that user.
@@ -129,6 +129,7 @@ start_lighttpd() {
 	need lighttpd
 	AUTH_USERFILE="$T/users" sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
+	LIGHTTPD_PID=$!
 	PIDS="$PIDS $!"
 	i=0
 	until curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/"; do

@@ -7,13 +7,14 @@ the common /_sim/ endpoints. Logs never show code/token/secret parameter values.
 
 Faults (POST /_sim/faults, queued; DELETE /_sim/faults clears): {"method"?,
 "path"? (regex, re.search on the path without query), "action", "status"?=500,
-"retry_after"? (s), "delay_ms"?=1000, "count"?=1 (-1: forever)}. An API request
-consumes one count of the first matching fault: "status" answers the status
+"retry_after"? (s), "delay_ms"?=1000, "count"?=1 (-1: forever), "probability"?=1
+(a matching request meets this fault with that probability, else the next one
+is tried)}. An API request consumes one count of the first matching fault it meets: "status" answers the status
 (error envelope, Retry-After if given) without acting; "delay" sleeps, then
 handles normally; "drop" closes the connection unanswered; "status_after" /
 "drop_after" (CodinGame only) act, then answer the status / drop.
 """
-import argparse, bisect, copy, http.client, json, re, secrets, signal, socket, string
+import argparse, bisect, copy, http.client, json, random, re, secrets, signal, socket, string
 import sys, threading, time, traceback, urllib.parse, uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +68,7 @@ class Sim:
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.rng = random.Random()
         self.reset()
 
     def reset(self):                # caller holds the lock (or is __init__)
@@ -86,12 +88,14 @@ class Sim:
             raise bad(f"bad path regex: {e}")
         f = {"method": m.upper() if m else None, "path": p, "action": b["action"],
              "status": b.get("status", 500), "retry_after": b.get("retry_after"),
-             "delay_ms": b.get("delay_ms", 1000), "count": b.get("count", 1)}
+             "delay_ms": b.get("delay_ms", 1000), "count": b.get("count", 1),
+             "probability": b.get("probability", 1)}
         need(is_int(f["status"]) and 100 <= f["status"] <= 599, "status must be an integer 100..599")
         need(f["retry_after"] is None or is_num(f["retry_after"]) and f["retry_after"] >= 0,
              "retry_after must be a number of seconds")
         need(is_num(f["delay_ms"]) and f["delay_ms"] >= 0, "delay_ms must be a number >= 0")
         need(is_int(f["count"]) and (f["count"] >= 1 or f["count"] == -1), "count must be >= 1 or -1")
+        need(is_num(f["probability"]) and 0 < f["probability"] <= 1, "probability must be in (0, 1]")
         f["re"] = rx
         return f
 
@@ -99,6 +103,8 @@ class Sim:
         with self.lock:
             for f in self.faults:
                 if f["method"] in (None, method) and f["re"].search(path):
+                    if f["probability"] < 1 and self.rng.random() >= f["probability"]:
+                        continue
                     if f["count"] > 0:
                         f["count"] -= 1
                         if f["count"] == 0:
