@@ -215,6 +215,7 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 	struct conf *c;
 	FILE *f = NULL;
 	char line[4096], why[512];
+	struct stat sb;
 	int lineno = 0, seen[sizeof keys / sizeof keys[0]] = { 0 };
 	int secret_line = 0;
 	int rc = -1;
@@ -233,6 +234,13 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot read configuration: %s", path, strerror(errno));
+		goto out;
+	}
+	/* It holds the OAuth client secret: owner and group (the web
+	 * server's) only, as make install leaves it (0640). */
+	if (fstat(fileno(f), &sb) < 0 || (sb.st_mode & 0007)) {
+		snprintf(err, errlen, "%s: readable or writable by others (mode %04o): "
+			 "chmod o-rwx %s", path, (unsigned)(sb.st_mode & 07777), path);
 		goto out;
 	}
 	while (fgets(line, sizeof line, f)) {

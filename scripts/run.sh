@@ -39,6 +39,7 @@ lever_client_id = cglever-sandbox
 lever_client_secret = sandbox-client-secret
 admin_users = admin
 CONF
+	chmod 0640 "$CONF"   # cglever refuses a config others can read
 	# The sandbox's admin sign-in (lighttpd's plain backend).
 	echo "admin:admin" >"$VAR/users"
 fi

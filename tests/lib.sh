@@ -2,6 +2,7 @@
 # lighttpd with the real FastCGI programs, and TAP-style assertions.
 # Each test sources this file, calls `setup`, asserts, and calls `done_testing`.
 set -u
+umask 027   # configs and keys as make install leaves them: nothing for others
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # tests/faults/ too
 NAME=${TEST_NAME:-$(basename "$0" .sh)}
 # HTTPD=apache runs the same test under Apache (mod_fcgid) instead of

@@ -42,6 +42,13 @@ expect_error "a look-alike of loopback" "$(good | sed 's|^public_url.*|public_ur
 expect_error "an https URL without a host" "$(good | sed 's|^lever_api_url.*|lever_api_url = https:///v1|')" "$T/c.conf:4:" "lever_api_url"
 expect_error "a URL with userinfo" "$(good | sed 's|^lever_api_url.*|lever_api_url = https://user@evil.example/v1|')" "$T/c.conf:4:" "lever_api_url"
 expect_error "a replay window under a minute" "$(good; echo 'replay_window_seconds = 5')" "$T/c.conf:6:" "replay_window_seconds" "60..2592000"
+good >"$T/open.conf"; chmod 0644 "$T/open.conf"
+for prog in bin/cglever-ctl cgi-bin/webhook.fcgi; do
+	CGLEVER_CONFIG="$T/open.conf" REQUEST_METHOD=GET "$TOP/$prog" account list </dev/null >/dev/null 2>"$T/err"
+	rc=$?
+	check "a config others can read (0644) is refused: $prog (exit $rc)" \
+		sh -c "[ $rc -ne 0 ] && grep -q 'readable or writable by others (mode 0644)' '$T/err'"
+done
 expect_error "a backoff of zero" "$(good; echo 'job_backoff_seconds = 0')" "$T/c.conf:6:" "job_backoff_seconds"
 chmod 000 "$T/keys/secret"
 if [ "$(id -u)" = 0 ]; then
