@@ -20,6 +20,11 @@
 
 /* A runner waits for jobs due this soon instead of exiting. */
 #define QUEUE_LINGER_MS 10000
+/* And stays this long once its queue is empty, looking every
+ * QUEUE_IDLE_POLL_MS: deliveries arriving meanwhile find its lock taken
+ * and start no process, so a burst costs one runner, not one each. */
+#define QUEUE_IDLE_MS 1500
+#define QUEUE_IDLE_POLL_MS 20
 
 int queue_lock(const struct conf *c, uint32_t account)
 {
@@ -184,7 +189,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 	      int recheck, struct queue_stats *stats)
 {
 	struct pipeline p;
-	int lock, rc = 0;
+	int lock, rc = 0, linger = !recheck;
 
 	memset(stats, 0, sizeof *stats);
 	lock = queue_lock(c, account);
@@ -195,7 +200,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		queue_unlock(lock);
 		return -1;
 	}
-	for (;;) {
+	for (int64_t idle_until = 0;;) {
 		struct store_job *job = NULL;
 		int64_t now = clock_wall_ms(), due = INT64_MAX;
 		enum store_err se;
@@ -213,6 +218,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 
 			finish(c, st, job, r, err, retry_after, stats);
 			store_job_free(job);
+			idle_until = 0;
 			continue;
 		}
 		if (se != STORE_NOTFOUND) {
@@ -234,6 +240,12 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			if (!p.parked && results_poll(&p, 0, err, sizeof err) != PIPE_DONE)
 				log_warn("account %u: polling results: %s", account, err);
 			recheck = 0;
+			continue;
+		}
+		if (!idle_until)   /* a woken runner lingers; a whole sweep does not */
+			idle_until = now + (linger ? QUEUE_IDLE_MS : 0);
+		if (now < idle_until) {
+			sleep_ms(QUEUE_IDLE_POLL_MS);
 			continue;
 		}
 		/* Drop the lock, then look again: a delivery committed while we

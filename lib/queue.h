@@ -22,8 +22,10 @@ void queue_wake(const struct conf *c, uint32_t account);
 struct queue_stats { int done, retried, failed; };
 
 /* The runner: works the account's due jobs in order, waits for jobs due
- * within a few seconds, exits when nothing is due. With recheck, also
- * sends invitations whose candidate gained an email. Returns -1 when the
+ * within a few seconds, exits when nothing is due. With recheck (a whole
+ * sweep), also sends invitations whose candidate gained an email and
+ * polls results; without (a runner woken by a delivery), it first stays
+ * a moment for more deliveries. Returns -1 when the
  * account cannot be loaded, 0 otherwise (also when another runner holds
  * the lock). */
 int queue_run(const struct conf *c, struct store *st, uint32_t account,

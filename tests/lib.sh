@@ -10,6 +10,8 @@ NAME=${TEST_NAME:-$(basename "$0" .sh)}
 # programs and every cglever-ctl run belong to that user.
 HTTPD=${HTTPD:-lighttpd}
 WWW=www-data
+# CGLEVER_BUILD: where the programs are (build/asan for make check-asan).
+BUILD=${CGLEVER_BUILD:-$TOP}
 if [ "$HTTPD" = apache ]; then
 	mkdir -p /tmp/cglever-tests-apache
 	chmod 755 /tmp/cglever-tests-apache
@@ -17,7 +19,7 @@ if [ "$HTTPD" = apache ]; then
 	PROG="$T/prog"
 else
 	T="$TOP/tests/tmp/$NAME"
-	PROG="$TOP"
+	PROG="$BUILD"
 fi
 if [ -f "$T/db/shm-key" ]; then   # an earlier run that died before its cleanup
 	base=$(($(cat "$T/db/shm-key")))
@@ -25,6 +27,23 @@ if [ -f "$T/db/shm-key" ]; then   # an earlier run that died before its cleanup
 fi
 rm -rf "$T"
 mkdir -p "$T"
+# CGLEVER_SANITIZER=valgrind: every program, the FastCGI ones and each
+# cglever-ctl run, goes through a wrapper that runs it under valgrind,
+# one log per process in $T/valgrind.PID.log (tests/run.sh reads them).
+if [ "${CGLEVER_SANITIZER:-}" = valgrind ]; then
+	command -v valgrind >/dev/null 2>&1 || { echo "not ok - $NAME: valgrind is missing (run make deps)"; exit 1; }
+	PROG="$T/vg"
+	mkdir -p "$PROG/cgi-bin" "$PROG/bin"
+	for p in cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl; do
+		cat >"$PROG/$p" <<VG
+#!/bin/sh
+exec $(command -v valgrind) -q --error-exitcode=97 --leak-check=full --show-leak-kinds=definite \
+	--errors-for-leak-kinds=definite --suppressions="$TOP/tests/valgrind.supp" \
+	--log-file="$T/valgrind.%p.log" "$BUILD/$p" "\$@"
+VG
+		chmod 755 "$PROG/$p"
+	done
+fi
 N_OK=0
 N_FAIL=0
 PIDS=""
@@ -128,7 +147,7 @@ CONF
 
 start_lighttpd() {
 	need lighttpd
-	AUTH_USERFILE="$T/users" sh "$TOP/scripts/lighttpd-conf.sh" "$TOP" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
+	AUTH_USERFILE="$T/users" sh "$TOP/scripts/lighttpd-conf.sh" "$PROG" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
 	LIGHTTPD_PID=$!
 	PIDS="$PIDS $!"
@@ -143,7 +162,7 @@ start_lighttpd() {
 if [ "$HTTPD" = apache ]; then
 	ctl() { setpriv --reuid=$WWW --regid=$WWW --clear-groups "$PROG/bin/cglever-ctl" "$@"; }
 else
-	ctl() { "$TOP/bin/cglever-ctl" "$@"; }
+	ctl() { "$PROG/bin/cglever-ctl" "$@"; }
 fi
 # own PATH...: files the test made as root become the web server user's.
 own() { [ "$HTTPD" != apache ] || chown -R $WWW "$@"; }
@@ -151,8 +170,8 @@ own() { [ "$HTTPD" != apache ] || chown -R $WWW "$@"; }
 start_apache() {
 	need apache2 htpasswd setpriv
 	mkdir -p "$PROG/cgi-bin" "$PROG/bin" "$T/apache/fcgid"
-	cp "$TOP"/cgi-bin/*.fcgi "$PROG/cgi-bin/"
-	cp "$TOP/bin/cglever-ctl" "$PROG/bin/"
+	cp "$BUILD"/cgi-bin/*.fcgi "$PROG/cgi-bin/"
+	cp "$BUILD/bin/cglever-ctl" "$PROG/bin/"
 	: >"$T/htpasswd"
 	while IFS=: read -r u pw; do htpasswd -b "$T/htpasswd" "$u" "$pw" 2>/dev/null; done <"$T/users"
 	own "$T"
@@ -168,7 +187,7 @@ start_apache() {
 # setup: simulators, config, an account with keys and webhook, lighttpd.
 setup() {
 	need python3 curl openssl lighttpd
-	[ -x "$TOP/cgi-bin/webhook.fcgi" ] || die "build first (make)"
+	[ -x "$BUILD/cgi-bin/webhook.fcgi" ] || die "build first (make)"
 	start_sim LEVER lever_sim.py
 	start_sim CG codingame_sim.py
 	HTTP_PORT=$(free_port)

@@ -31,7 +31,24 @@ for httpd in ${HTTPDS:-lighttpd apache}; do
 			f=1
 			echo "not ok - $t exited $rc without reporting a failure" >>"$out"
 		fi
-		grep -E '^(ok|not ok) ' "$out" | sed "s/^\(ok\|not ok\) - /&[$httpd] /"
+		# Sanitizer runs: any report anywhere in the test's logs fails it.
+		case ${CGLEVER_SANITIZER:-} in
+		asan)
+			n=$(grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out" \
+				tests/tmp/$name/*.err tests/tmp/$name/*/*.err 2>/dev/null | wc -l) ;;
+		valgrind)
+			n=$(find tests/tmp/$name -name 'valgrind.*.log' -size +0 2>/dev/null | wc -l)
+			echo "# valgrind: $(find tests/tmp/$name -name 'valgrind.*.log' | wc -l) processes" >>"$out" ;;
+		*) n=-1 ;;
+		esac
+		if [ "$n" -gt 0 ]; then
+			echo "not ok - $CGLEVER_SANITIZER: $n log(s) with reports (tests/tmp/$name)" >>"$out"
+			f=$((f + 1))
+		elif [ "$n" -eq 0 ]; then
+			echo "ok - $CGLEVER_SANITIZER: no report, no leak" >>"$out"
+			p=$((p + 1))
+		fi
+		grep -E '^(ok|not ok) ' "$out" | sed "s/^\(ok\|not ok\) - /&[$httpd${CGLEVER_SANITIZER:+ $CGLEVER_SANITIZER}] /"
 		grep '^# faults:' "$out"
 		[ "$f" -ne 0 ] && grep '^#' "$out"
 		echo "# $t ($httpd): $(( $(date +%s) - start ))s"

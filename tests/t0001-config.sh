@@ -20,7 +20,7 @@ expect_error() {
 	printf '%s\n' "$text" >"$T/c.conf"
 	for prog in bin/cglever-ctl cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi; do
 		args=""; [ "$prog" = bin/cglever-ctl ] && args="account list"
-		CGLEVER_CONFIG="$T/c.conf" REQUEST_METHOD=GET "$TOP/$prog" $args </dev/null >"$T/out" 2>"$T/err"
+		CGLEVER_CONFIG="$T/c.conf" REQUEST_METHOD=GET "$PROG/$prog" $args </dev/null >"$T/out" 2>"$T/err"
 		rc=$?
 		miss=""
 		for p in "$@"; do grep -qF -- "$p" "$T/err" || miss="$miss '$p'"; done
@@ -44,7 +44,7 @@ expect_error "a URL with userinfo" "$(good | sed 's|^lever_api_url.*|lever_api_u
 expect_error "a replay window under a minute" "$(good; echo 'replay_window_seconds = 5')" "$T/c.conf:6:" "replay_window_seconds" "60..2592000"
 good >"$T/open.conf"; chmod 0644 "$T/open.conf"
 for prog in bin/cglever-ctl cgi-bin/webhook.fcgi; do
-	CGLEVER_CONFIG="$T/open.conf" REQUEST_METHOD=GET "$TOP/$prog" account list </dev/null >/dev/null 2>"$T/err"
+	CGLEVER_CONFIG="$T/open.conf" REQUEST_METHOD=GET "$PROG/$prog" account list </dev/null >/dev/null 2>"$T/err"
 	rc=$?
 	check "a config others can read (0644) is refused: $prog (exit $rc)" \
 		sh -c "[ $rc -ne 0 ] && grep -q 'readable or writable by others (mode 0644)' '$T/err'"

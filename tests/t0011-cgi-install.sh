@@ -5,7 +5,7 @@ NO_LIGHTTPD=1 setup
 ACC=$(add_account acme)
 cgi() {  # cgi METHOD PATH [BODY]: one CGI request to webhook.fcgi
 	printf '%s' "${3:-}" | env -i CGLEVER_CONFIG="$CGLEVER_CONFIG" GATEWAY_INTERFACE=CGI/1.1 \
-		REQUEST_METHOD="$1" PATH_INFO="$2" CONTENT_LENGTH="${#3}" "$TOP/cgi-bin/webhook.fcgi"
+		REQUEST_METHOD="$1" PATH_INFO="$2" CONTENT_LENGTH="${#3}" "$PROG/cgi-bin/webhook.fcgi"
 }
 check "CGI: GET answers 405 with a Status line" grep -q "^Status: 405" <(cgi GET "/lever/$ACC" "")
 check "CGI: unknown account answers 404" grep -q "^Status: 404" <(cgi POST /lever/42 '{}')
