@@ -37,7 +37,34 @@ const char *req_env(const struct req *r, const char *name)
 	return r->is_cgi ? getenv(name) : FCGX_GetParam(name, r->envp);
 }
 
+/* Longer than any URL cglever makes: refused before any program sees
+ * them (the web server caps the headers themselves). */
+#define REQ_MAX_PATH_INFO 512
+#define REQ_MAX_QUERY     4096
+
+static int too_long(const struct req *r)
+{
+	return strlen(r->path_info) > REQ_MAX_PATH_INFO || strlen(r->query) > REQ_MAX_QUERY ||
+	       (r->remote_user && strlen(r->remote_user) > 256);
+}
+
+static int accept_one(struct req *r);
+
 int req_accept(struct req *r)
+{
+	while (accept_one(r)) {
+		if (!too_long(r))
+			return 1;
+		log_warn("request refused: path or query too long");
+		req_reply_text(r, 414, "URI too long");
+		req_finish(r);
+		if (r->is_cgi)
+			return 0;
+	}
+	return 0;
+}
+
+static int accept_one(struct req *r)
 {
 	reset(r);
 	if (r->is_cgi) {

@@ -47,6 +47,9 @@ payload "$TOK" "$NOW" "$KEY" | python3 -c 'import json,sys; d=json.load(sys.stdi
 is "a signature for another triggeredAt: 401" "$(post --data-binary @"$T/moved.json" "$URL")" 401
 is "an unknown path: 404" "$(post --data-binary x "http://127.0.0.1:$HTTP_PORT/webhook.fcgi/nothing")" 404
 check "every error says why" grep -q "Not Found" "$T/body"
+LONG=$(head -c 1000 /dev/zero | tr '\0' a)
+is "a 1000-byte path: 414" "$(post --data-binary x "$URL/$LONG")" 414
+is "a 5000-byte query string: 414" "$(post --data-binary x "$URL?q=$LONG$LONG$LONG$LONG$LONG")" 414
 
 sleep 0.5
 is "nothing was queued" "$(ctl jobs | tail -n +2 | wc -l)" 0
