@@ -31,6 +31,10 @@ is "JSON that is not an object: 400" "$(post --data-binary '[1,2]' "$URL")" 400
 is "missing fields: 400" "$(post --data-binary '{"event":"candidateStageChange"}' "$URL")" 400
 printf '{"token":"a\0b","triggeredAt":1,"signature":"x","event":"e"}' >"$T/nul.json"
 is "embedded NUL: 400" "$(post --data-binary @"$T/nul.json" "$URL")" 400
+printf '{"token":"a\\u0000b","triggeredAt":1,"signature":"x","event":"e"}' >"$T/unul.json"
+is "an escaped NUL (\\u0000): 400" "$(post --data-binary @"$T/unul.json" "$URL")" 400
+python3 -c 'print("{\"a\":" * 100 + "1" + "}" * 100)' >"$T/deep.json"
+is "JSON nested 100 deep: 400" "$(post --data-binary @"$T/deep.json" "$URL")" 400
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.json"
 is "body over the cap: 413" "$(post --data-binary @"$T/big.json" "$URL")" 413
 is "GET: 405" "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 405
