@@ -182,6 +182,7 @@ void admin_rules_table(struct admin *a, struct html *h, const struct store_accou
 	}
 	if (!n) {
 		html_raw(h, "<p>No rule yet.</p>\n");
+		store_rules_free(rules, n);
 		return;
 	}
 	html_raw(h, "<table>\n<tr><th>Tag</th><th>Stage</th><th>Campaign</th><th>Result</th>"

@@ -814,6 +814,10 @@ static int walk(struct store *st, DB_TXN *txn, struct walk *w)
 		ret = 0;
 	if ((t_ret = c->close(c)) != 0 && ret == 0)
 		ret = t_ret;
+	if (w->n == 0) {   /* every record skipped: an empty list is NULL */
+		free(w->list);
+		w->list = NULL;
+	}
 	return ret;
 }
 
