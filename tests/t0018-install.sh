@@ -5,6 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 need apache2 setpriv man
 NO_LIGHTTPD=1 setup
+# As an admin's shell would: the scratch tree's folders must be open to
+# Apache's www-data; make install sets the modes that matter itself.
+umask 022
 W=$(mktemp -d /tmp/cglever-t0018.XXXXXX)
 chmod 755 "$W"
 make -s -C "$TOP" install DESTDIR="$W" PREFIX=/usr >"$T/install.out" 2>&1
