@@ -1,19 +1,22 @@
 #!/bin/bash
 # 300 stage changes for distinct candidates at once: 300 sends, and Lever
-# never answers 429 (cglever keeps to 10 requests/s).
+# never answers 429 (cglever keeps to 10 requests/s). The Apache pass sends
+# 100: the rate limit is the same code, and 300 take a minute at 10/s.
 . "$(dirname "$0")/lib.sh"
+N=300
+[ "$HTTPD" = apache ] && N=100
 FCGI_PROCS=4 setup
 ACC=$(add_account acme)
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
-python3 - "$LEVER_PORT" "$HTTP_PORT" "$ACC" >"$T/load.txt" <<'PY'
+python3 - "$LEVER_PORT" "$HTTP_PORT" "$ACC" "$N" >"$T/load.txt" <<'PY'
 import json, sys, urllib.request, concurrent.futures
-lp, hp, acc = sys.argv[1:]
+lp, hp, acc, n = sys.argv[1:]
 def call(path, body):
     req = urllib.request.Request(f"http://127.0.0.1:{lp}{path}", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
     return json.load(urllib.request.urlopen(req, timeout=60))
 opps = [call("/_sim/opportunities", {"name": f"Cand {i}", "emails": [f"c{i}@example.com"],
-        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(300)]
+        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(int(n))]
 url = f"http://127.0.0.1:{hp}/webhook.fcgi/lever/{acc}"
 def deliver(o):
     return call("/_sim/deliver", {"url": url, "opportunityId": o, "toStageId": "stage-screen",
@@ -22,11 +25,11 @@ with concurrent.futures.ThreadPoolExecutor(32) as ex:
     codes = list(ex.map(deliver, opps))
 print(" ".join(sorted(set(map(str, codes)))), len(codes))
 PY
-is "300 deliveries answered 200" "$(cat "$T/load.txt")" "200 300"
-check "300 sends within 90 s" wait_until 90 sends_ge 300
+is "$N deliveries answered 200" "$(cat "$T/load.txt")" "200 $N"
+check "$N sends within 90 s" wait_until 90 sends_ge "$N"
 wait_runners
-is "exactly 300 sends" "$(sends)" 300
-is "to 300 distinct candidates" "$(sim CG GET /_sim/sends | jget 'len(set(s["candidate_email"] for s in d["sends"]))')" 300
+is "exactly $N sends" "$(sends)" "$N"
+is "to $N distinct candidates" "$(sim CG GET /_sim/sends | jget 'len(set(s["candidate_email"] for s in d["sends"]))')" "$N"
 st=$(sim LEVER GET /_sim/stats)
 is "Lever never answered 429" "$(echo "$st" | jget 'd["rate_limited"]')" 0
 echo "# Lever stats: $st"
