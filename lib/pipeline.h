@@ -55,7 +55,9 @@ const char *pipeline_campaign_name(struct pipeline *p, int64_t campaign);
 int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
 		  uint32_t account);
 void pipeline_close(struct pipeline *p);
-/* Works a leased job. On PIPE_RETRY *retry_after_s is a hint (-1: none). */
+/* Works a leased job. On PIPE_RETRY *retry_after_s is a hint (-1: none).
+ * Working a job twice is safe: each invitation and note is recorded
+ * before its request leaves and looked up after an unknown outcome. */
 enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 			       char *err, size_t errlen, long *retry_after_s);
 /* Sends invitations that waited for an email, where one has appeared.

@@ -101,7 +101,10 @@ struct store {
 enum run_mode {
 	RUN_NOTXN,   /* checkpoint: takes no locks */
 	RUN_READ,    /* reads: DB_READ_COMMITTED, read locks dropped as it goes */
-	RUN_TXN      /* writes, and reads that must be consistent */
+	RUN_TXN,     /* writes, and reads that must be consistent */
+	RUN_TXN_LAZY /* a write that may be lost in a power cut (not in a
+		      * process crash): written to the OS, not flushed to
+		      * disk; the next durable commit carries it */
 };
 
 typedef int (*op_fn)(struct store *st, DB_TXN *txn, void *arg);
@@ -502,7 +505,8 @@ static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 		(void)txn->abort(txn);
 		return ret;
 	}
-	return txn->commit(txn, 0);   /* default: synchronous, durable */
+	/* Default: synchronous, durable. */
+	return txn->commit(txn, mode == RUN_TXN_LAZY ? DB_TXN_WRITE_NOSYNC : 0);
 }
 
 static int reopen(struct store *st, const char *what, int ret)
@@ -1805,7 +1809,9 @@ enum store_err store_job_lease(struct store *st, uint32_t account, int64_t now,
 	*out = NULL;
 	if (next_due)
 		*next_due = INT64_MAX;
-	e = run(st, "leasing a job", RUN_TXN, op_job_lease, &arg);
+	/* Lazy: a lease lost in a power cut only lets the job be taken again,
+	 * and working a job twice is safe (see pipeline.h). */
+	e = run(st, "leasing a job", RUN_TXN_LAZY, op_job_lease, &arg);
 	if (e == STORE_OK)
 		*out = arg.out;
 	else
@@ -1830,7 +1836,7 @@ enum store_err store_job_done(struct store *st, const struct store_job *job)
 {
 	struct job_arg arg = { .job = (struct store_job *)job };
 
-	return run(st, "removing a done job", RUN_TXN, op_job_done, &arg);
+	return run(st, "removing a done job", RUN_TXN_LAZY, op_job_done, &arg);
 }
 
 /* reschedule and fail: the stored record is updated in place, so fields
@@ -1877,7 +1883,7 @@ static enum store_err job_move_public(struct store *st, struct store_job *job, i
 		set_err(st, "%s: out of memory", what);
 		return STORE_ERR;
 	}
-	e = run(st, what, RUN_TXN, op_job_move, &arg);
+	e = run(st, what, fail ? RUN_TXN : RUN_TXN_LAZY, op_job_move, &arg);
 	if (e != STORE_OK) {
 		free(copy);
 		return e;
