@@ -473,6 +473,59 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The stall watchdog. A process SIGKILLed inside one of Berkeley DB's
+ * own critical sections leaves its mutex locked for good, and whoever
+ * waits on it sleeps forever: no timeout exists for those waits. So
+ * every store operation runs under a timer; one that has not returned
+ * after STALL_SECONDS is stuck that way, and the process exits (75,
+ * EX_TEMPFAIL). The web server starts a new one, Lever retries the
+ * delivery, the next runner takes the job; the next process to open the
+ * environment frees what the stuck one held. */
+#define STALL_SECONDS 30
+static timer_t stall_timer;
+static int stall_armed;   /* 0: no timer (creation failed): no watchdog */
+
+static void on_stall(int sig)
+{
+	static const char msg[] = "cglever: a store operation stalled for "
+		"30 s (a killed process's lock); exiting to be replaced\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(75);
+}
+
+static void stall_init(void)
+{
+	struct sigevent ev;
+	struct sigaction sa;
+
+	if (stall_armed)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stall;
+	sigemptyset(&sa.sa_mask);
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGRTMIN + 1;
+	if (sigaction(SIGRTMIN + 1, &sa, NULL) == 0 &&
+	    timer_create(CLOCK_MONOTONIC, &ev, &stall_timer) == 0)
+		stall_armed = 1;
+	else
+		log_warn("store: no stall watchdog: %s", strerror(errno));
+}
+
+static void stall_set(int seconds)
+{
+	struct itimerspec its;
+
+	if (!stall_armed)
+		return;
+	memset(&its, 0, sizeof its);
+	its.it_value.tv_sec = seconds;
+	(void)timer_settime(stall_timer, 0, &its, NULL);
+}
+
 /* 0.5 to 1.5 times 1, 2, 4, 8, 16, 16... ms: random so that the
  * processes wanting one lock spread out. */
 static void backoff(int tries)
@@ -521,8 +574,8 @@ static int reopen(struct store *st, const char *what, int ret)
 	return env_open(st);
 }
 
-static enum store_err run(struct store *st, const char *what, enum run_mode mode,
-			  op_fn fn, void *arg)
+static enum store_err run_watched(struct store *st, const char *what, enum run_mode mode,
+				  op_fn fn, void *arg)
 {
 	int ret = 0, reopened = 0, checked = 0, tries = 0;
 	int64_t give_up = mono_ms() + LOCK_PATIENCE_MS;
@@ -577,6 +630,18 @@ static enum store_err run(struct store *st, const char *what, enum run_mode mode
 	}
 	set_err(st, "%s: %s", what, db_strerror(ret));
 	return STORE_ERR;
+}
+
+static enum store_err run(struct store *st, const char *what, enum run_mode mode,
+			  op_fn fn, void *arg)
+{
+	enum store_err e;
+
+	/* A checkpoint or a backup of a big store may take minutes. */
+	stall_set(mode == RUN_NOTXN ? 15 * 60 : STALL_SECONDS);
+	e = run_watched(st, what, mode, fn, arg);
+	stall_set(0);
+	return e;
 }
 
 /* ------------------------------------------------------------ open/close */
@@ -666,6 +731,7 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		snprintf(err, errlen, "db_home %s exists and is not a directory", c->db_home);
 		return STORE_ERR;
 	}
+	stall_init();
 	if (!(st = calloc(1, sizeof *st)) || !(st->secret = strdup(c->secret))) {
 		snprintf(err, errlen, "store: out of memory");
 		goto fail;
@@ -676,6 +742,7 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 	}
 	if ((st->shm_key = shm_key_for(st->home, err, errlen)) < 0)
 		goto fail;
+	stall_set(STALL_SECONDS);
 	ret = env_open(st);
 	/* Another process may be running recovery or creating the
 	 * databases meanwhile: a few more tries. */
@@ -684,6 +751,7 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		backoff(tries);
 		ret = env_open(st);
 	}
+	stall_set(0);
 	if (ret != 0) {
 		snprintf(err, errlen, "%s", st->err);
 		goto fail;
@@ -1578,13 +1646,26 @@ enum store_err store_delivery_accept(struct store *st, uint32_t account, const c
 				     int64_t now, struct store_job *job)
 {
 	struct delivery_arg arg = { .account = account, .token = token, .now = now, .job = job };
+	enum store_err e;
+	int ret;
 
 	if (!token || !token[0] || !job->kind || !job->opportunity) {
 		set_err(st, "accepting a delivery: no token, kind or opportunity");
 		return STORE_ERR;
 	}
 	job->account = account;
-	return run(st, "recording a delivery", RUN_TXN, op_delivery_accept, &arg);
+	/* Committed without a flush, so its page locks go at once; then the
+	 * log is flushed outside any lock, and concurrent flushes share one
+	 * disk write (group commit). Durable before this returns either
+	 * way; a token already seen is flushed too, as its first commit
+	 * may still be on its way to the disk. */
+	e = run(st, "recording a delivery", RUN_TXN_LAZY, op_delivery_accept, &arg);
+	if ((e == STORE_OK || e == STORE_EXISTS) && st->env &&
+	    (ret = st->env->log_flush(st->env, NULL)) != 0) {
+		set_err(st, "recording a delivery: flushing the log: %s", db_strerror(ret));
+		return STORE_ERR;
+	}
+	return e;
 }
 
 static int op_delivery_seen(struct store *st, DB_TXN *txn, void *p)

@@ -104,8 +104,8 @@ struct store_job {
 	uint32_t rule_id;            /* a backfill: this rule only, whatever its age */
 };
 /* One transaction: remember (account, token); when it is new, add job
- * (due = job->due) and commit durably. STORE_EXISTS when the token was
- * seen before (nothing written). Sets job->id. */
+ * (due = job->due). Durable when it returns STORE_OK or STORE_EXISTS
+ * (the token was seen before: nothing written). Sets job->id. */
 enum store_err store_delivery_accept(struct store *st, uint32_t account,
 				     const char *token, int64_t now,
 				     struct store_job *job);

@@ -52,7 +52,7 @@ bursts() {
 # cron: a sweep of each account's jobs every 2 s (cron's is every minute)
 # restarts the work of killed runners; they are killed too. Only the jobs:
 # polling 500 unfinished tests for results is not what this run is about.
-sweep_jobs() { for a in $ACCS; do ctl sweep --account "$a"; done >>"$T/cron.out" 2>>"$T/cron.err"; }
+sweep_jobs() { for a in $ACCS; do timeout -s KILL 90 "$PROG/bin/cglever-ctl" sweep --account "$a"; done >>"$T/cron.out" 2>>"$T/cron.err"; }
 cron() {
 	while [ ! -f "$T/chaos.done" ]; do
 		sweep_jobs &
@@ -123,7 +123,7 @@ ctl sweep >/dev/null 2>&1
 s=$(sim CG GET /_sim/sends)
 sends=$(echo "$s" | jget 'len(d["sends"])')
 distinct=$(echo "$s" | jget 'len(set(x["candidate_email"] for x in d["sends"]))')
-echo "# faults: ${FLAKY:+flaky }chaos: deliveries=$deliveries (HTTP attempts $attempts) kills=$(cat "$T/kills") injected failures=$INJECTED${FLAKY:+ (Lever 429 bursts $(wc -l <"$T/bursts"))} sends=$sends duplicates=$((sends - distinct)) lost=$((N - distinct))"
+echo "# faults: ${FLAKY:+flaky }chaos: deliveries=$deliveries (HTTP attempts $attempts) kills=$(cat "$T/kills") injected failures=$INJECTED${FLAKY:+ (Lever 429 bursts $(wc -l <"$T/bursts"))} sends=$sends duplicates=$((sends - distinct)) lost=$((N - distinct)) stalled processes replaced=$(cat "$T"/*.err | grep -c 'stalled for')"
 is "no job left" "$(for a in $ACCS; do ctl jobs "$a" | tail -n +2; done | wc -l)" 0
 is "no duplicate send" "$((sends - distinct))" 0
 is "no candidate lost" "$((N - distinct))" 0
