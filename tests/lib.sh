@@ -37,7 +37,8 @@ if [ "${CGLEVER_SANITIZER:-}" = valgrind ]; then
 	for p in cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl; do
 		cat >"$PROG/$p" <<VG
 #!/bin/sh
-exec $(command -v valgrind) -q --error-exitcode=97 --leak-check=full --show-leak-kinds=definite \
+exec $(command -v valgrind) -q --error-exitcode=97 --child-silent-after-fork=yes \
+	--leak-check=full --show-leak-kinds=definite \
 	--errors-for-leak-kinds=definite --suppressions="$TOP/tests/valgrind.supp" \
 	--log-file="$T/valgrind.%p.log" "$BUILD/$p" "\$@"
 VG
