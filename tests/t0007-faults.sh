@@ -40,7 +40,7 @@ sim LEVER POST /_sim/faults '{"method":"GET","path":"/v1/opportunities/","action
 deliver "$ACC" "$O4" stage-screen >/dev/null
 check "a runner started" wait_until 5 pgrep -f "cglever-ctl sweep --account $ACC"
 sleep 0.5
-pkill -9 -f "cglever-ctl sweep --account $ACC"
+for p in $(runners); do kill -9 "$p"; done   # this test's runners only
 sleep 3.5
 is "killed before sending: nothing sent yet" "$(sends_to killed)" 0
 check "killed before sending: the job is still queued" grep -q "$O4" <(ctl jobs "$ACC")
@@ -54,7 +54,7 @@ sim CG POST /_sim/faults '{"method":"POST","path":"/actions/send","action":"dela
 deliver "$ACC" "$O5" stage-screen >/dev/null
 check "a runner started for the slow send" wait_until 5 pgrep -f "cglever-ctl sweep --account $ACC"
 sleep 1.5
-pkill -9 -f "cglever-ctl sweep --account $ACC"
+for p in $(runners); do kill -9 "$p"; done   # this test's runners only
 sleep 3
 is "killed mid-send: CodinGame created the test" "$(sends_to midsend)" 1
 ctl sweep
