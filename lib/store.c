@@ -7,15 +7,17 @@
  * (DB_SYSTEM_MEM) and never in __db.* files.
  *
  * Crash safety across processes: DB_REGISTER notices a process that died
- * with the environment open; DB_FAILCHK then has the next opener release
- * the dead process's locks and abort its transactions while everybody
- * else goes on. Only when that is not enough (it died inside Berkeley
- * DB's own critical section) does DB_RECOVER rebuild the environment;
- * the processes still running then see DB_RUNRECOVERY. run() hides
- * that: it closes everything, reopens and retries the operation once.
- * Full recovery is kept rare on purpose: it waits only REG_TIMEOUT for
- * the others to notice, so a commit still being written by a live
- * process at that moment is at risk.
+ * with the environment open, and the next opener (DB_RECOVER) rebuilds
+ * the environment from the log; the processes still running then see
+ * DB_RUNRECOVERY, and run() hides that: it closes everything, reopens
+ * and retries the operation once. Berkeley DB alone would let that
+ * recovery start while another process is writing a commit, which the
+ * new environment could then overwrite: the gate (gate.h) makes every
+ * open wait for the operations under way, and holds new ones back.
+ * DB_FAILCHK is not used in the open: in 5.3, with encryption, the open
+ * that runs it uses up the handle's key and may crash when it falls
+ * back to recovery (__crypto_region_init); failchk is called on an open
+ * handle instead, when a lock stays refused (run_watched()).
  *
  * No process ever sleeps inside Berkeley DB waiting for a lock: a process
  * killed while holding one never releases it, and its waiters would sleep
@@ -45,10 +47,12 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gate.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "store.h"
@@ -56,7 +60,8 @@
 #define CACHE_BYTES     (8u << 20)       /* mpool cache */
 #define LOG_BUF_BYTES   (1u << 20)       /* in-memory log buffer */
 #define LOCK_PATIENCE_MS 3000            /* a live holder never keeps a lock this long */
-#define REG_TIMEOUT_US  100000u          /* recovery waits this for old users to notice */
+#define REG_TIMEOUT_US  1000u            /* recovery waits this for old users: the
+					 * gate already kept them out */
 #define PRUNE_BATCH     500              /* records examined per prune transaction */
 
 /* shm keys: one block of SHM_STRIDE keys per db_home (BDB uses key+0,
@@ -67,7 +72,7 @@
 #define SHM_BLOCKS 0x6FFFFFL
 
 #define ENV_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | \
-		   DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_FAILCHK | DB_SYSTEM_MEM)
+		   DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_SYSTEM_MEM)
 /* Slots for processes in the environment: every FastCGI process and
  * runner takes one; failchk frees those of dead processes. */
 #define THREAD_SLOTS 512
@@ -93,6 +98,7 @@ struct store {
 	char *home;          /* realpath of db_home, kept to reopen */
 	char *secret;        /* kept to reopen; wiped on close */
 	long shm_key;
+	struct gate gate;    /* see gate.h */
 	char bdb_msg[256];   /* Berkeley DB's own last message */
 	int quiet;           /* closing a panicked environment: its complaints are expected */
 	char err[768];
@@ -379,6 +385,7 @@ static int jget_bool(struct json_object *o, const char *key)
  * page of the old cache can reach a database file. */
 static void env_close(struct store *st, u_int32_t dbflags)
 {
+	gate_enter(&st->gate);   /* a close may write pages */
 	for (int i = 0; i < T_COUNT; i++)
 		if (st->db[i]) {
 			(void)st->db[i]->close(st->db[i], dbflags);
@@ -388,6 +395,16 @@ static void env_close(struct store *st, u_int32_t dbflags)
 		(void)st->env->close(st->env, 0);
 		st->env = NULL;
 	}
+	gate_leave(&st->gate);
+}
+
+static int64_t mono_ms(void);
+
+/* The id of the environment now in db_home, for the gate: the shm id
+ * of its first region, which recovery replaces. -1: none. */
+static long env_id(const struct store *st)
+{
+	return shmget((key_t)st->shm_key, 0, 0);
 }
 
 static int env_open(struct store *st)
@@ -395,9 +412,13 @@ static int env_open(struct store *st)
 	DB_ENV *env = NULL;
 	const char *what = "creating the environment handle";
 	const char *file = "";
-	int ret, again = 1;
+	int ret;
+	int64_t t0 = mono_ms(), t1;
 
-retry:
+	/* Recovery, if it runs, runs inside env->open: no operation is
+	 * under way meanwhile. */
+	gate_lock(&st->gate, env_id(st));
+	t1 = mono_ms();
 	st->bdb_msg[0] = '\0';
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto fail;
@@ -423,23 +444,8 @@ retry:
 		goto fail;
 	what = "opening the environment";
 	/* Mode 0600 also gives the shm segments owner-only permissions. */
-	st->quiet = again;   /* the first try's error may be the quirk below */
-	ret = env->open(env, st->home, ENV_FLAGS, 0600);
-	st->quiet = 0;
-	if (ret != 0) {
-		/* Berkeley DB 5.3: the open that ran failchk for a dead process
-		 * has used up the handle's key and fails "Invalid password"
-		 * (EPERM) after freeing the dead process's share; a fresh
-		 * handle then joins. A wrong key fails twice. */
-		if (ret == EPERM && again) {
-			again = 0;
-			(void)env->close(env, 0);
-			env = NULL;
-			log_debug("store %s: opening again after failchk", st->home);
-			goto retry;
-		}
+	if ((ret = env->open(env, st->home, ENV_FLAGS, 0600)) != 0)
 		goto fail;
-	}
 	st->env = env;
 	env = NULL;
 	what = "opening database";
@@ -455,6 +461,9 @@ retry:
 				    DB_AUTO_COMMIT | DB_CREATE, 0600)) != 0)
 			goto fail;
 	}
+	gate_unlock(&st->gate, env_id(st));
+	log_debug("store: opened in %lld ms after %lld ms at the gate",
+		  (long long)(mono_ms() - t1), (long long)(t1 - t0));
 	return 0;
 fail:
 	set_err(st, "store %s: %s%s%s: %s%s%s%s", st->home, what, *file ? " " : "", file,
@@ -473,6 +482,7 @@ fail:
 	if (env)
 		(void)env->close(env, 0);
 	env_close(st, 0);
+	gate_unlock(&st->gate, -1);
 	return ret ? ret : EINVAL;
 }
 
@@ -495,14 +505,19 @@ static int64_t mono_ms(void)
 #define STALL_SECONDS 30
 static timer_t stall_timer;
 static int stall_armed;   /* 0: no timer (creation failed): no watchdog */
+static const char *volatile stall_what = "opening the store";
 
 static void on_stall(int sig)
 {
-	static const char msg[] = "cglever: a store operation stalled for "
-		"30 s (a killed process's lock); exiting to be replaced\n";
+	static const char msg1[] = "cglever: a store operation (";
+	static const char msg2[] = ") stalled for 30 s (a killed process's lock?); "
+		"exiting to be replaced\n";
+	const char *what = stall_what;
 
 	(void)sig;
-	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	(void)!write(STDERR_FILENO, msg1, sizeof msg1 - 1);
+	(void)!write(STDERR_FILENO, what, strlen(what));
+	(void)!write(STDERR_FILENO, msg2, sizeof msg2 - 1);
 	_exit(75);
 }
 
@@ -553,7 +568,7 @@ static void backoff(int tries)
 	nanosleep(&ts, NULL);
 }
 
-static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
+static int attempt_in(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 {
 	DB_TXN *txn = NULL;
 	u_int32_t flags = DB_TXN_NOWAIT | (mode == RUN_READ ? DB_READ_COMMITTED : 0);
@@ -571,6 +586,16 @@ static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 	}
 	/* Default: synchronous, durable. */
 	return txn->commit(txn, mode == RUN_TXN_LAZY ? DB_TXN_WRITE_NOSYNC : 0);
+}
+
+static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
+{
+	int ret;
+
+	gate_enter(&st->gate);
+	ret = attempt_in(st, mode, fn, arg);
+	gate_leave(&st->gate);
+	return ret;
 }
 
 static int reopen(struct store *st, const char *what, int ret)
@@ -607,7 +632,9 @@ static enum store_err run_watched(struct store *st, const char *what, enum run_m
 			 * frees what dead processes held, in place. */
 			if (!checked) {
 				checked = 1;
+				gate_enter(&st->gate);
 				ret = st->env->failchk(st->env, 0);
+				gate_leave(&st->gate);
 				if (ret == 0) {
 					tries = 0;
 					give_up = mono_ms() + LOCK_PATIENCE_MS;
@@ -649,6 +676,7 @@ static enum store_err run(struct store *st, const char *what, enum run_mode mode
 	enum store_err e;
 
 	/* A checkpoint or a backup of a big store may take minutes. */
+	stall_what = what;
 	stall_set(mode == RUN_NOTXN ? 15 * 60 : STALL_SECONDS);
 	e = run_watched(st, what, mode, fn, arg);
 	stall_set(0);
@@ -743,7 +771,9 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		return STORE_ERR;
 	}
 	stall_init();
-	if (!(st = calloc(1, sizeof *st)) || !(st->secret = strdup(c->secret))) {
+	if ((st = calloc(1, sizeof *st)))
+		st->gate.fd = -1;
+	if (!st || !(st->secret = strdup(c->secret))) {
 		snprintf(err, errlen, "store: out of memory");
 		goto fail;
 	}
@@ -751,8 +781,10 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		snprintf(err, errlen, "db_home %s: %s", c->db_home, strerror(errno));
 		goto fail;
 	}
-	if ((st->shm_key = shm_key_for(st->home, err, errlen)) < 0)
+	if ((st->shm_key = shm_key_for(st->home, err, errlen)) < 0 ||
+	    gate_open(&st->gate, st->home, err, errlen) != 0)
 		goto fail;
+	stall_what = "opening the store";
 	stall_set(STALL_SECONDS);
 	ret = env_open(st);
 	/* Another process may be running recovery or creating the
@@ -780,6 +812,7 @@ void store_close(struct store *st)
 		return;
 	st->quiet = 1;   /* nothing to act on while closing */
 	env_close(st, 0);
+	gate_close(&st->gate);
 	if (st->secret) {
 		explicit_bzero(st->secret, strlen(st->secret));
 		free(st->secret);
@@ -1671,10 +1704,15 @@ enum store_err store_delivery_accept(struct store *st, uint32_t account, const c
 	 * way; a token already seen is flushed too, as its first commit
 	 * may still be on its way to the disk. */
 	e = run(st, "recording a delivery", RUN_TXN_LAZY, op_delivery_accept, &arg);
-	if ((e == STORE_OK || e == STORE_EXISTS) && st->env &&
-	    (ret = st->env->log_flush(st->env, NULL)) != 0) {
-		set_err(st, "recording a delivery: flushing the log: %s", db_strerror(ret));
-		return STORE_ERR;
+	if ((e == STORE_OK || e == STORE_EXISTS) && st->env) {
+		gate_enter(&st->gate);
+		ret = st->env->log_flush(st->env, NULL);
+		gate_leave(&st->gate);
+		if (ret != 0) {
+			set_err(st, "recording a delivery: flushing the log: %s",
+				db_strerror(ret));
+			return STORE_ERR;
+		}
 	}
 	return e;
 }

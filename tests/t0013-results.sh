@@ -95,8 +95,9 @@ is "exactly once" "$(count_notes "$O5" "CodinGame result")" 1
 O6=$(candidate fay)
 wait_runners
 sim CG POST "/_sim/tests/$(test_of fay)" '{"status":"completed","score":90}' >/dev/null
-# (Under ASan or valgrind a sweep needs seconds to get there: 10x longer.)
-X=${CGLEVER_SANITIZER:+10}; X=${X:-1}
+# (Under ASan or valgrind a sweep needs seconds to get there: 3x longer;
+# more would hold the note past the 10 s HTTP timeout of the next sweep.)
+X=${CGLEVER_SANITIZER:+3}; X=${X:-1}
 sim LEVER POST /_sim/faults "{\"method\":\"POST\",\"path\":\"/notes\$\",\"action\":\"delay\",\"delay_ms\":$((3000 * X)),\"count\":1}" >/dev/null
 ctl sweep & SW=$!
 sleep $((15 * X / 10)).$((15 * X % 10))
