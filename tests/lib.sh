@@ -250,6 +250,17 @@ wait_runners() {
 	done
 }
 
+# bad_databases: how many of this test's databases fail db5.3_verify
+# (details in $T/verify.err). Run it when the environment is quiet.
+bad_databases() {
+	bad=0
+	for f in "$T"/db/*.db; do
+		db5.3_verify -h "$T/db" -P "$(cat "$T/keys/secret")" "$(basename "$f")" \
+			>>"$T/verify.err" 2>&1 || bad=$((bad + 1))
+	done
+	echo "$bad"
+}
+
 # drop_shm DB_HOME: removes the environment's System V shared memory
 # segments (they outlive processes by design).
 drop_shm() {
