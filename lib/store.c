@@ -398,8 +398,6 @@ static void env_close(struct store *st, u_int32_t dbflags)
 	gate_leave(&st->gate);
 }
 
-static int64_t mono_ms(void);
-
 /* The id of the environment now in db_home, for the gate: the shm id
  * of its first region, which recovery replaces. -1: none. */
 static long env_id(const struct store *st)
@@ -413,12 +411,10 @@ static int env_open(struct store *st)
 	const char *what = "creating the environment handle";
 	const char *file = "";
 	int ret;
-	int64_t t0 = mono_ms(), t1;
 
 	/* Recovery, if it runs, runs inside env->open: no operation is
 	 * under way meanwhile. */
 	gate_lock(&st->gate, env_id(st));
-	t1 = mono_ms();
 	st->bdb_msg[0] = '\0';
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto fail;
@@ -462,8 +458,6 @@ static int env_open(struct store *st)
 			goto fail;
 	}
 	gate_unlock(&st->gate, env_id(st));
-	log_debug("store: opened in %lld ms after %lld ms at the gate",
-		  (long long)(mono_ms() - t1), (long long)(t1 - t0));
 	return 0;
 fail:
 	set_err(st, "store %s: %s%s%s: %s%s%s%s", st->home, what, *file ? " " : "", file,
@@ -552,12 +546,13 @@ static void stall_set(int seconds)
 	(void)timer_settime(stall_timer, 0, &its, NULL);
 }
 
-/* 0.5 to 1.5 times 1, 2, 4, 8, 16, 16... ms: random so that the
- * processes wanting one lock spread out. */
+/* 0.5 to 1.5 times 0.1, 0.2, 0.4 ... 12.8, 12.8... ms: random so that
+ * the processes wanting one lock spread out. Short at first: a write
+ * transaction holds its locks for well under a millisecond. */
 static void backoff(int tries)
 {
 	uint64_t r = 0;
-	long base = 1000L << (tries < 4 ? tries : 4);   /* microseconds */
+	long base = 100L << (tries < 7 ? tries : 7);   /* microseconds */
 	long us;
 	struct timespec ts;
 
