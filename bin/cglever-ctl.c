@@ -376,7 +376,10 @@ static int jobs(struct ctl *x, int argc, char **argv)
 	printf("%-16s %-8s %-38s %-8s %-6s %-20s %s\n", "JOB", "ACCOUNT", "OPPORTUNITY", "STATE",
 	       "TRIES", "DUE", "LAST ERROR");
 	for (size_t i = 0; i < n; i++) {
-		fmt_time(j[i]->due, when, sizeof when);
+		if (j[i]->due == STORE_DUE_NOW)
+			snprintf(when, sizeof when, "now");
+		else
+			fmt_time(j[i]->due, when, sizeof when);
 		printf("%016" PRIx64 " %-8u %-38s %-8s %-6d %-20s %s\n", j[i]->id, j[i]->account,
 		       j[i]->opportunity, j[i]->failed ? "failed" : "pending", j[i]->attempts,
 		       when, j[i]->last_error ? j[i]->last_error : "");

@@ -130,7 +130,8 @@ void admin_backfill_confirm(struct admin *a, uint32_t id)
 		job.opportunity = o[i]->id;
 		job.to_stage = r->stage;
 		job.rule_id = r->id;
-		job.due = job.triggered_at = job.created_at = clock_wall_ms();
+		job.triggered_at = job.created_at = clock_wall_ms();
+		job.due = STORE_DUE_NOW;
 		if (store_job_add(a->st, &job) == STORE_OK)
 			queued++;
 	}

@@ -108,6 +108,25 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The file's first 8 bytes name the environment in which an open last
+ * gave up waiting (read and written only with the turnstile held). */
+static long stuck_env(const struct gate *g)
+{
+	long long v = -1;
+
+	if (pread(g->fd, &v, sizeof v, 0) != (ssize_t)sizeof v)
+		return -1;
+	return (long)v;
+}
+
+static void set_stuck_env(const struct gate *g, long env)
+{
+	long long v = env;
+
+	if (pwrite(g->fd, &v, sizeof v, 0) != (ssize_t)sizeof v)
+		log_warn("store: gate.lock: %s", strerror(errno));
+}
+
 void gate_lock(struct gate *g, long env)
 {
 	long long give_up;
@@ -122,17 +141,21 @@ void gate_lock(struct gate *g, long env)
 	}
 	if (env < 0)
 		return;
-	/* ...and those under way in env finish. */
-	give_up = mono_ms() + GATE_PATIENCE_MS;
+	/* ...and those under way in env finish, unless an earlier open
+	 * already found one of them stuck: it still is. */
+	give_up = mono_ms() + (stuck_env(g) == env ? 0 : GATE_PATIENCE_MS);
 	while (lock_byte(g->fd, F_WRLCK, ENV_BYTE(env), 0) != 0) {
 		if (errno != EAGAIN && errno != EACCES) {
 			lock_failed("taking it exclusively");
 			return;
 		}
 		if (mono_ms() >= give_up) {
-			log_warn("store: an operation has been under way for %d s "
-				 "(stuck on a killed process's mutex?); opening anyway",
-				 GATE_PATIENCE_MS / 1000);
+			if (stuck_env(g) != env) {
+				log_warn("store: an operation has been under way for %d s "
+					 "(stuck on a killed process's mutex?); opening anyway",
+					 GATE_PATIENCE_MS / 1000);
+				set_stuck_env(g, env);
+			}
 			return;
 		}
 		usleep(POLL_US);

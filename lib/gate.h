@@ -43,7 +43,8 @@ void gate_leave(struct gate *g);
 /* Exclusive, for opening the environment whose id is env (-1: none
  * yet): new operations wait, and those under way in env finish; one
  * that takes longer than GATE_PATIENCE_MS is stuck (on a mutex of a
- * killed process) and is not waited for. Must not be called inside
+ * killed process) and is not waited for, by this open or the next ones
+ * in env (gate.lock remembers it). Must not be called inside
  * gate_enter. gate_unlock names the environment now open (-1: none). */
 void gate_lock(struct gate *g, long env);
 void gate_unlock(struct gate *g, long env);

@@ -145,7 +145,7 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	job.from_stage = (char *)d.from_stage;
 	job.kind = "stage_change";
 	job.account = acct->id;
-	job.due = now;
+	job.due = STORE_DUE_NOW;
 	job.triggered_at = d.triggered_at;
 	job.created_at = now;
 	se = store_delivery_accept(st, acct->id, d.token, now, &job);
@@ -219,7 +219,7 @@ void intake_codingame(struct store *st, const struct store_account *acct, const 
 		return;
 	}
 	job.account = acct->id;
-	job.due = now;
+	job.due = STORE_DUE_NOW;
 	job.created_at = now;
 	job.test_id = intake_parse_codingame(body, len);
 	if (job.test_id) {

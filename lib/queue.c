@@ -25,6 +25,8 @@
  * and start no process, so a burst costs one runner, not one each. */
 #define QUEUE_IDLE_MS 1500
 #define QUEUE_IDLE_POLL_MS 20
+/* A working runner tidies the store (store_tidy) this often. */
+#define QUEUE_TIDY_MS 1000
 
 int queue_lock(const struct conf *c, uint32_t account)
 {
@@ -200,10 +202,16 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		queue_unlock(lock);
 		return -1;
 	}
-	for (int64_t idle_until = 0;;) {
+	for (int64_t idle_until = 0, tidy_at = 0;;) {
 		struct store_job *job = NULL;
 		int64_t now = clock_wall_ms(), due = INT64_MAX;
 		enum store_err se;
+
+		if (now >= tidy_at) {   /* the runner does the store's chores */
+			if (store_tidy(st) != STORE_OK)
+				log_warn("account %u: %s", account, store_last_error(st));
+			tidy_at = now + QUEUE_TIDY_MS;
+		}
 
 		if (p.acct->disconnected || p.parked) {
 			log_info("account %u is disconnected from Lever: its jobs wait", account);

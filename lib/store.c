@@ -63,6 +63,8 @@
 #define REG_TIMEOUT_US  1000u            /* recovery waits this for old users: the
 					 * gate already kept them out */
 #define PRUNE_BATCH     500              /* records examined per prune transaction */
+#define TIDY_CLEAN_PCT  20               /* store_tidy keeps this much of the cache clean */
+#define TIDY_LOG_KB     4096             /* and checkpoints after this much log */
 
 /* shm keys: one block of SHM_STRIDE keys per db_home (BDB uses key+0,
  * key+1, ... for its regions), far above the small keys other programs
@@ -2740,6 +2742,20 @@ static int op_checkpoint(struct store *st, DB_TXN *txn, void *p)
 	return st->env->txn_checkpoint(st->env, 0, 0, 0);
 }
 
+/* Writes dirty pages before anyone needs their buffers, so that
+ * transactions do not write them on their own time, and checkpoints
+ * once enough log has been written since the last one. */
+static int op_tidy(struct store *st, DB_TXN *txn, void *p)
+{
+	int wrote = 0, ret;
+
+	(void)txn;
+	(void)p;
+	if ((ret = st->env->memp_trickle(st->env, TIDY_CLEAN_PCT, &wrote)) != 0)
+		return ret;
+	return st->env->txn_checkpoint(st->env, TIDY_LOG_KB, 0, 0);
+}
+
 static int op_backup(struct store *st, DB_TXN *txn, void *p)
 {
 	(void)txn;
@@ -2772,6 +2788,11 @@ enum store_err store_backup(struct store *st, const char *dir)
 		return STORE_ERR;
 	}
 	return run(st, "backing up", RUN_NOTXN, op_backup, (void *)dir);
+}
+
+enum store_err store_tidy(struct store *st)
+{
+	return run(st, "writing dirty pages", RUN_NOTXN, op_tidy, NULL);
 }
 
 enum store_err store_checkpoint(struct store *st)

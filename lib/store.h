@@ -87,10 +87,15 @@ void store_rule_free(struct store_rule *r);
 void store_rules_free(struct store_rule **r, size_t n);
 
 /* ---- jobs: the queue, ordered by (account, due, id) ---- */
+/* The due time of a new job: at once. Not the current time, so that new
+ * jobs, ordered by their random ids, spread over the queue's pages
+ * instead of all landing on its last one, where concurrent deliveries
+ * would wait on each other for one page lock. */
+#define STORE_DUE_NOW 0
 struct store_job {
 	uint64_t id;                 /* assigned by store_delivery_accept */
 	uint32_t account;
-	int64_t due;                 /* ms epoch; INT64_MAX when failed */
+	int64_t due;                 /* ms epoch; STORE_DUE_NOW; INT64_MAX when failed */
 	char *kind;                  /* "stage_change" */
 	char *opportunity;
 	char *from_stage;
@@ -222,5 +227,8 @@ void store_audits_free(struct store_audit **a, size_t n);
 enum store_err store_backup(struct store *st, const char *dir);
 /* Checkpoint; log files no longer needed are removed automatically. */
 enum store_err store_checkpoint(struct store *st);
+/* Background upkeep for a busy runner: writes dirty cache pages ahead of
+ * need and checkpoints once a few MiB of log have built up. */
+enum store_err store_tidy(struct store *st);
 
 #endif
