@@ -171,22 +171,6 @@ static void finish(const struct conf *c, struct store *st, struct store_job *job
 	stats->retried++;
 }
 
-/* Earliest due time of the account's pending jobs, INT64_MAX if none. */
-static int64_t next_due(struct store *st, uint32_t account)
-{
-	struct store_job **jobs = NULL;
-	size_t n = 0;
-	int64_t due = INT64_MAX;
-
-	if (store_job_list(st, account, &jobs, &n) != STORE_OK)
-		return INT64_MAX;
-	for (size_t i = 0; i < n; i++)
-		if (!jobs[i]->failed && jobs[i]->due < due)
-			due = jobs[i]->due;
-	store_jobs_free(jobs, n);
-	return due;
-}
-
 int queue_run(const struct conf *c, struct store *st, uint32_t account,
 	      int recheck, struct queue_stats *stats)
 {
@@ -260,7 +244,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		 * held it saw the lock taken and did not start a runner. */
 		queue_unlock(lock);
 		lock = -1;
-		if (next_due(st, account) > clock_wall_ms())
+		if (store_job_next_due(st, account) > clock_wall_ms())
 			break;
 		lock = queue_lock(c, account);
 		if (lock < 0)

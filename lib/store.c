@@ -1927,6 +1927,46 @@ out:
 	return ret;
 }
 
+struct next_due_arg {
+	uint32_t account;
+	int64_t due;
+};
+
+static int op_job_next_due(struct store *st, DB_TXN *txn, void *p)
+{
+	struct next_due_arg *a = p;
+	DB *db = st->db[T_JOBS];
+	DBC *c = NULL;
+	unsigned char prefix[4];
+	DBT k, v = dbt(NULL, 0);
+	int ret, t_ret;
+
+	a->due = INT64_MAX;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	put_be32(prefix, a->account);
+	k = dbt(prefix, 4);
+	v.flags = DB_DBT_PARTIAL;   /* the key says it all */
+	/* Failed jobs sort last, with due INT64_MAX: the first record decides. */
+	ret = c->get(c, &k, &v, DB_SET_RANGE);
+	if (ret == 0 && k.size == JOB_KEY_LEN && get_be32(k.data) == a->account)
+		a->due = unord64(get_be64((unsigned char *)k.data + 4));
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+int64_t store_job_next_due(struct store *st, uint32_t account)
+{
+	struct next_due_arg arg = { .account = account, .due = INT64_MAX };
+
+	if (run(st, "looking for the next due job", RUN_READ, op_job_next_due, &arg) != STORE_OK)
+		return INT64_MAX;
+	return arg.due;
+}
+
 enum store_err store_job_lease(struct store *st, uint32_t account, int64_t now,
 			       int64_t lease_ms, struct store_job **out, int64_t *next_due)
 {
