@@ -1879,12 +1879,30 @@ out:
 	return ret;
 }
 
+/* Positions c on the account's first job and sets *due from its key:
+ * jobs sort by due time within the account, failed ones (INT64_MAX)
+ * last, so the first record decides. DB_NOTFOUND: the account has none. */
+static int first_job(DBC *c, uint32_t account, u_int32_t flags, DBT *k, DBT *v,
+		     int64_t *due)
+{
+	unsigned char prefix[4];
+	int ret;
+
+	put_be32(prefix, account);
+	*k = dbt(prefix, 4);
+	if ((ret = c->get(c, k, v, DB_SET_RANGE | flags)) != 0)
+		return ret;
+	if (k->size != JOB_KEY_LEN || get_be32(k->data) != account)
+		return DB_NOTFOUND;
+	*due = unord64(get_be64((unsigned char *)k->data + 4));
+	return 0;
+}
+
 static int op_job_lease(struct store *st, DB_TXN *txn, void *p)
 {
 	struct job_arg *a = p;
 	DB *db = st->db[T_JOBS];
 	DBC *c = NULL;
-	unsigned char prefix[4];
 	struct json_object *o = NULL;
 	DBT k, v = dbt(NULL, 0);
 	int64_t due;
@@ -1895,19 +1913,10 @@ static int op_job_lease(struct store *st, DB_TXN *txn, void *p)
 	a->next_due = INT64_MAX;
 	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
 		return ret;
-	put_be32(prefix, a->account);
-	k = dbt(prefix, 4);
-	/* Jobs sort by due time within the account and failed ones
-	 * (INT64_MAX) last, so the first record decides. DB_RMW: two
-	 * runners serialize here instead of deadlocking on an upgrade. */
-	ret = c->get(c, &k, &v, DB_SET_RANGE | DB_RMW);
-	if (ret != 0)
+	/* DB_RMW: two runners serialize here instead of deadlocking on an
+	 * upgrade. */
+	if ((ret = first_job(c, a->account, DB_RMW, &k, &v, &due)) != 0)
 		goto out;
-	if (k.size != JOB_KEY_LEN || get_be32(k.data) != a->account) {
-		ret = DB_NOTFOUND;
-		goto out;
-	}
-	due = unord64(get_be64((unsigned char *)k.data + 4));
 	if (due > a->now) {
 		if (due != INT64_MAX)
 			a->next_due = due;
@@ -1937,20 +1946,14 @@ static int op_job_next_due(struct store *st, DB_TXN *txn, void *p)
 	struct next_due_arg *a = p;
 	DB *db = st->db[T_JOBS];
 	DBC *c = NULL;
-	unsigned char prefix[4];
 	DBT k, v = dbt(NULL, 0);
 	int ret, t_ret;
 
 	a->due = INT64_MAX;
 	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
 		return ret;
-	put_be32(prefix, a->account);
-	k = dbt(prefix, 4);
 	v.flags = DB_DBT_PARTIAL;   /* the key says it all */
-	/* Failed jobs sort last, with due INT64_MAX: the first record decides. */
-	ret = c->get(c, &k, &v, DB_SET_RANGE);
-	if (ret == 0 && k.size == JOB_KEY_LEN && get_be32(k.data) == a->account)
-		a->due = unord64(get_be64((unsigned char *)k.data + 4));
+	ret = first_job(c, a->account, 0, &k, &v, &a->due);
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	if ((t_ret = c->close(c)) != 0 && ret == 0)
