@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,12 +29,48 @@
 /* A working runner tidies the store (store_tidy) this often. */
 #define QUEUE_TIDY_MS 1000
 
+/* The waker hands its runner the lock it took (see queue_wake): the
+ * descriptor's number, in this variable of the runner's environment. */
+#define QUEUE_LOCK_ENV "CGLEVER_RUNNER_LOCK_FD"
+#define QUEUE_LOCK_FD 3
+#define QUEUE_LOCK_FD_STR "3"
+
+static void lock_path(const struct conf *c, uint32_t account, char *path, size_t len)
+{
+	snprintf(path, len, "%s/runner-%u.lock", c->db_home, account);
+}
+
+/* The lock this process was started with, if it is this account's:
+ * the same file, and held (another flock on it would be refused). */
+static int handed_lock(const struct conf *c, uint32_t account)
+{
+	const char *v = getenv(QUEUE_LOCK_ENV);
+	char path[PATH_MAX];
+	struct stat held, want;
+	int fd;
+
+	if (!v || strcmp(v, QUEUE_LOCK_FD_STR) != 0)
+		return -1;
+	unsetenv(QUEUE_LOCK_ENV);   /* once: a later queue_lock takes its own */
+	fd = QUEUE_LOCK_FD;
+	lock_path(c, account, path, sizeof path);
+	if (fstat(fd, &held) != 0 || stat(path, &want) != 0 || held.st_dev != want.st_dev ||
+	    held.st_ino != want.st_ino || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return -1;
+	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
 int queue_lock(const struct conf *c, uint32_t account)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof path, "%s/runner-%u.lock", c->db_home, account);
+	if ((fd = handed_lock(c, account)) >= 0)
+		return fd;
+	lock_path(c, account, path, sizeof path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_err("runner lock %s: %s", path, strerror(errno));
@@ -75,21 +112,25 @@ void queue_wake(const struct conf *c, uint32_t account)
 	int fd;
 
 	/* The job is committed before this check, and a runner checks for
-	 * due jobs after dropping its lock, so no wake-up is lost. */
+	 * due jobs after dropping its lock, so no wake-up is lost. The lock
+	 * taken here goes to the runner: while it starts (tens of ms: exec,
+	 * configuration, store), other deliveries find the lock taken and
+	 * start no second runner, whose store open would hold up every
+	 * write for nothing. */
 	fd = queue_lock(c, account);
-	if (fd == -1)
+	if (fd < 0)
 		return;
-	queue_unlock(fd);
 	snprintf(id, sizeof id, "%u", account);
 	snprintf(env, sizeof env, "CGLEVER_CONFIG=%s", c->path);
 	pid = fork();
 	if (pid < 0) {
 		log_err("cannot start the queue runner: fork: %s", strerror(errno));
+		queue_unlock(fd);
 		return;
 	}
 	if (pid == 0) {
 		char *argv[] = { c->ctl_path, "sweep", "--account", id, NULL };
-		char *envp[] = { env, "PATH=/usr/bin:/bin", NULL };
+		char *envp[] = { env, "PATH=/usr/bin:/bin", QUEUE_LOCK_ENV "=" QUEUE_LOCK_FD_STR, NULL };
 		int null;
 
 		/* Child: new session, then fork again so the runner is not
@@ -103,13 +144,19 @@ void queue_wake(const struct conf *c, uint32_t account)
 			_exit(1);
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
-		/* stderr stays: it is the web server's error log. */
-		close_from(3);
+		/* stderr stays: it is the web server's error log; the lock
+		 * goes to descriptor 3 (dup2 clears close-on-exec). */
+		if (fd != QUEUE_LOCK_FD && dup2(fd, QUEUE_LOCK_FD) < 0)
+			_exit(1);
+		if (fd == QUEUE_LOCK_FD)
+			(void)fcntl(fd, F_SETFD, 0);
+		close_from(QUEUE_LOCK_FD + 1);
 		signal(SIGPIPE, SIG_DFL);
 		execve(c->ctl_path, argv, envp);
 		log_err("cannot start the queue runner %s: %s", c->ctl_path, strerror(errno));
 		_exit(127);
 	}
+	queue_unlock(fd);   /* the runner holds it now */
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 }
@@ -179,6 +226,8 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 
 	memset(stats, 0, sizeof *stats);
 	lock = queue_lock(c, account);
+	if (lock == -1)
+		log_info("account %u: another runner is at work", account);
 	if (lock < 0)
 		return lock == -1 ? 0 : -1;
 	if (pipeline_open(&p, c, st, account) < 0) {

@@ -32,5 +32,12 @@ is "exactly $N sends" "$(sends)" "$N"
 is "to $N distinct candidates" "$(sim CG GET /_sim/sends | jget 'len(set(s["candidate_email"] for s in d["sends"]))')" "$N"
 st=$(sim LEVER GET /_sim/stats)
 is "Lever never answered 429" "$(echo "$st" | jget 'd["rate_limited"]')" 0
+# Every process a delivery woke logs as cglever-ctl[PID]: the burst must
+# have started one runner (it takes the waker's lock), not one per
+# delivery that came while the first was still starting.
+log=$T/lighttpd.err
+[ "$HTTPD" = apache ] && log=$T/httpd.err
+is "one queue runner started for the burst" \
+	"$(grep -o 'cglever-ctl\[[0-9]*\]' "$log" | sort -u | wc -l)" 1
 echo "# Lever stats: $st"
 done_testing
