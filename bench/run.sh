@@ -8,7 +8,9 @@
 # Knobs (environment): BENCH_SECONDS (wrk seconds per point, 4),
 # BENCH_CONNS ("1 8 32"), BENCH_E2E (stage changes end to end, 2000),
 # BENCH_PROCS (FastCGI webhook processes, 4), BENCH_SKIP ("apache",
-# "peer", "e2e": leave parts out while working on the others).
+# "peer", "e2e": leave parts out while working on the others),
+# BENCH_PROFILE=1 (a system-wide perf profile of every 32-connection
+# point: bench/tmp/profile-*.txt, CPU by program and by function).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/bench
@@ -22,6 +24,7 @@ E2E_N=${BENCH_E2E:-2000}
 # scripts/apache-conf.sh.
 PROCS=${BENCH_PROCS:-4}
 SKIP=${BENCH_SKIP:-}
+PROFILE=${BENCH_PROFILE:-}
 WWW=www-data
 RESULTS=$T/results.txt
 START=$(date +%s)
@@ -36,9 +39,10 @@ missing=""
 for t in wrk node npm lighttpd apache2 python3 curl openssl setpriv flock ipcrm; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
+[ -n "$PROFILE" ] && { command -v perf >/dev/null 2>&1 || missing="$missing perf"; }
 if [ -n "$missing" ]; then
 	say "missing:$missing"
-	say "as root: apt-get update && apt-get install -y --no-install-recommends wrk nodejs npm lighttpd apache2 libapache2-mod-fcgid python3 curl openssl util-linux"
+	say "as root: apt-get update && apt-get install -y --no-install-recommends wrk nodejs npm lighttpd apache2 libapache2-mod-fcgid python3 curl openssl util-linux${PROFILE:+ linux-perf}"
 	say "(the C build's packages: make deps)"
 	exit 1
 fi
@@ -272,12 +276,37 @@ point() {
 	local server=$1 what=$2 runner=$3 c=$4 url=$5 mode=$6 key=${7:-$S_KEY} thr=2 out line
 	[ "$c" -lt 2 ] && thr=1
 	out=$T/wrk-$server-$what-$runner-$c.out
+	[ -n "$PROFILE" ] && [ "$c" = 32 ] && profile "$server-$what-$runner-$c"
 	wrk -t$thr -c"$c" -d"${SECS}s" --timeout 10s -s "$B/sign.lua" "$url" -- "$key" "$mode" "$RANDOM" \
 		>"$out" 2>&1
+	[ -n "$PERF" ] && { wait "$PERF"; PERF=""; }
 	line=$(sed -n 's/^WRKRESULT //p' "$out")
 	[ -n "$line" ] || die "wrk failed: $(tail -3 "$out")"
 	result "point server=$server what=$what runner=$runner conns=$c $line foreign=$(foreign) load1=$(cut -d' ' -f1 /proc/loadavg)"
 	say "$(printf '%-8s %-8s runner=%-3s c=%-2s %s' "$server" "$what" "$runner" "$c" "$line")"
+}
+# profile NAME: perf samples every CPU through the middle of the wrk run
+# about to start (not its first and last half second), then writes
+# $T/profile-NAME.txt: the share of CPU time by program (idle shows as
+# swapper), by library, and the hottest functions; perf-NAME.data stays
+# for `perf report -i` (call graphs).
+PERF=""
+profile() {
+	local data=$T/perf-$1.data
+	( sleep 0.5; perf record -q -a -F 499 -g -o "$data" -- sleep $((SECS > 2 ? SECS - 1 : 1)) \
+		>/dev/null 2>"$T/perf-$1.err"
+	  { echo "# $1: CPU time by program (all CPUs; swapper = idle)"
+	    perf report -i "$data" --stdio --no-children --sort comm -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -12
+	    echo "# $1: CPU time by program and library"
+	    perf report -i "$data" --stdio --no-children --sort comm,dso -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -25
+	    echo "# $1: hottest functions (self time)"
+	    perf report -i "$data" --stdio --no-children --sort comm,dso,sym -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -40
+	  } >"$T/profile-$1.txt"
+	  ) &
+	PERF=$!
 }
 # foreign: how many cglever programs, test runners or fuzzers not started
 # here are running (they share the cores and the disk with the figures).
