@@ -1,4 +1,5 @@
 /* log: stderr is the web server's error log; one line per message. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +12,20 @@ static char log_prog[32] = "cglever";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 static char log_reqid[40];
 
+static pid_t log_pid;   /* getpid() is a system call each time: kept, reset by fork */
+
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+static void log_forked(void) { log_pid = 0; }
 
 void log_init(const char *prog, enum log_level level)
 {
+	static int atfork;
+
 	snprintf(log_prog, sizeof log_prog, "%s", prog ? prog : "cglever");
 	log_threshold = level;
+	if (!atfork && pthread_atfork(NULL, NULL, log_forked) == 0)
+		atfork = 1;
 }
 
 void log_set_level(enum log_level level) { log_threshold = level; }
@@ -47,11 +56,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > log_threshold)
 		return;
+	if (!log_pid)
+		log_pid = getpid();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof line, "%s.%03ldZ %s[%ld] %s%s%s%s: ", stamp,
-		     ts.tv_nsec / 1000000, log_prog, (long)getpid(),
+		     ts.tv_nsec / 1000000, log_prog, (long)log_pid,
 		     log_reqid[0] ? "req=" : "", log_reqid,
 		     log_reqid[0] ? " " : "", level_names[level]);
 	if (n < 0 || (size_t)n >= sizeof line)

@@ -41,7 +41,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,9 +112,13 @@ enum run_mode {
 	RUN_NOTXN,   /* checkpoint: takes no locks */
 	RUN_READ,    /* reads: DB_READ_COMMITTED, read locks dropped as it goes */
 	RUN_TXN,     /* writes, and reads that must be consistent */
-	RUN_TXN_LAZY /* a write that may be lost in a power cut (not in a
-		      * process crash): written to the OS, not flushed to
-		      * disk; the next durable commit carries it */
+	RUN_TXN_LAZY, /* a write that may be lost in a power cut (not in a
+		       * process crash): written to the OS, not flushed to
+		       * disk; the next durable commit carries it */
+	RUN_TXN_FLUSH /* committed as RUN_TXN_LAZY, so its page locks go at
+		       * once, then the log flushed outside any lock:
+		       * durable on return, and concurrent flushes share
+		       * one disk write (group commit) */
 };
 
 typedef int (*op_fn)(struct store *st, DB_TXN *txn, void *arg);
@@ -493,59 +499,75 @@ static int64_t mono_ms(void)
 /* The stall watchdog. A process SIGKILLed inside one of Berkeley DB's
  * own critical sections leaves its mutex locked for good, and whoever
  * waits on it sleeps forever: no timeout exists for those waits. So
- * every store operation runs under a timer; one that has not returned
+ * every store operation runs under a deadline; one that has not returned
  * after STALL_SECONDS is stuck that way, and the process exits (75,
  * EX_TEMPFAIL). The web server starts a new one, Lever retries the
  * delivery, the next runner takes the job; the next process to open the
- * environment frees what the stuck one held. */
+ * environment frees what the stuck one held. A thread checks the
+ * deadline once a second, so an operation costs two memory writes and
+ * no system call (a timer re-armed per operation cost two). */
 #define STALL_SECONDS 30
-static timer_t stall_timer;
-static int stall_armed;   /* 0: no timer (creation failed): no watchdog */
+static _Atomic int64_t stall_deadline;   /* monotonic ms; 0: nothing under way */
+static int stall_armed;   /* 0: no watchdog thread (creation failed) */
 static const char *volatile stall_what = "opening the store";
 
-static void on_stall(int sig)
+static void on_stall(void)
 {
 	static const char msg1[] = "cglever: a store operation (";
 	static const char msg2[] = ") stalled for 30 s (a killed process's lock?); "
 		"exiting to be replaced\n";
 	const char *what = stall_what;
 
-	(void)sig;
 	(void)!write(STDERR_FILENO, msg1, sizeof msg1 - 1);
 	(void)!write(STDERR_FILENO, what, strlen(what));
 	(void)!write(STDERR_FILENO, msg2, sizeof msg2 - 1);
 	_exit(75);
 }
 
+static void *stall_watch(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		int64_t d;
+
+		sleep(1);
+		d = atomic_load(&stall_deadline);
+		if (d && mono_ms() >= d)
+			on_stall();
+	}
+	return NULL;
+}
+
+/* A forked child has no watchdog thread: its next store_open starts one. */
+static void stall_forked(void) { stall_armed = 0; }
+
 static void stall_init(void)
 {
-	struct sigevent ev;
-	struct sigaction sa;
+	static int atfork;
+	sigset_t all, old;
+	pthread_t t;
+	int ret;
 
 	if (stall_armed)
 		return;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stall;
-	sigemptyset(&sa.sa_mask);
-	memset(&ev, 0, sizeof ev);
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = SIGRTMIN + 1;
-	if (sigaction(SIGRTMIN + 1, &sa, NULL) == 0 &&
-	    timer_create(CLOCK_MONOTONIC, &ev, &stall_timer) == 0)
+	if (!atfork && pthread_atfork(NULL, NULL, stall_forked) == 0)
+		atfork = 1;
+	/* Signals stay with the main thread (its handlers, alarm()). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = pthread_create(&t, NULL, stall_watch, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret == 0) {
+		pthread_detach(t);
 		stall_armed = 1;
-	else
-		log_warn("store: no stall watchdog: %s", strerror(errno));
+	} else {
+		log_warn("store: no stall watchdog: %s", strerror(ret));
+	}
 }
 
 static void stall_set(int seconds)
 {
-	struct itimerspec its;
-
-	if (!stall_armed)
-		return;
-	memset(&its, 0, sizeof its);
-	its.it_value.tv_sec = seconds;
-	(void)timer_settime(stall_timer, 0, &its, NULL);
+	atomic_store(&stall_deadline, seconds ? mono_ms() + (int64_t)seconds * 1000 : 0);
 }
 
 /* 0.5 to 1.5 times 0.1, 0.2, 0.4 ... 12.8, 12.8... ms: random so that
@@ -582,16 +604,30 @@ static int attempt_in(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 		return ret;
 	}
 	/* Default: synchronous, durable. */
-	return txn->commit(txn, mode == RUN_TXN_LAZY ? DB_TXN_WRITE_NOSYNC : 0);
+	return txn->commit(txn, mode == RUN_TXN_LAZY || mode == RUN_TXN_FLUSH ?
+			   DB_TXN_WRITE_NOSYNC : 0);
 }
 
+/* Reads pass the gate by: they write no log, so recovery has nothing of
+ * theirs to overwrite, and one caught by recovery fails with
+ * DB_RUNRECOVERY and runs again in the new environment. */
 static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 {
-	int ret;
+	int ret, gated = mode != RUN_READ;
 
-	gate_enter(&st->gate);
+	if (gated)
+		gate_enter(&st->gate);
 	ret = attempt_in(st, mode, fn, arg);
-	gate_leave(&st->gate);
+	/* A key already there is flushed too: its first commit may still be
+	 * on its way to the disk. */
+	if (mode == RUN_TXN_FLUSH && (ret == 0 || ret == DB_KEYEXIST)) {
+		int f = st->env->log_flush(st->env, NULL);
+
+		if (f != 0)
+			ret = f;
+	}
+	if (gated)
+		gate_leave(&st->gate);
 	return ret;
 }
 
@@ -1687,31 +1723,14 @@ enum store_err store_delivery_accept(struct store *st, uint32_t account, const c
 				     int64_t now, struct store_job *job)
 {
 	struct delivery_arg arg = { .account = account, .token = token, .now = now, .job = job };
-	enum store_err e;
-	int ret;
 
 	if (!token || !token[0] || !job->kind || !job->opportunity) {
 		set_err(st, "accepting a delivery: no token, kind or opportunity");
 		return STORE_ERR;
 	}
 	job->account = account;
-	/* Committed without a flush, so its page locks go at once; then the
-	 * log is flushed outside any lock, and concurrent flushes share one
-	 * disk write (group commit). Durable before this returns either
-	 * way; a token already seen is flushed too, as its first commit
-	 * may still be on its way to the disk. */
-	e = run(st, "recording a delivery", RUN_TXN_LAZY, op_delivery_accept, &arg);
-	if ((e == STORE_OK || e == STORE_EXISTS) && st->env) {
-		gate_enter(&st->gate);
-		ret = st->env->log_flush(st->env, NULL);
-		gate_leave(&st->gate);
-		if (ret != 0) {
-			set_err(st, "recording a delivery: flushing the log: %s",
-				db_strerror(ret));
-			return STORE_ERR;
-		}
-	}
-	return e;
+	/* Durable before this returns, seen before or not. */
+	return run(st, "recording a delivery", RUN_TXN_FLUSH, op_delivery_accept, &arg);
 }
 
 static int op_delivery_seen(struct store *st, DB_TXN *txn, void *p)
