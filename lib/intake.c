@@ -101,7 +101,7 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	memset(res, 0, sizeof *res);
 	memset(&job, 0, sizeof job);
 	if (intake_parse_lever(body, len, &d, why, sizeof why) < 0) {
-		log_info("delivery rejected: %s", why);
+		log_limited(LOG_LEVEL_INFO, "delivery rejected: %s", why);
 		set(res, 400, d.reject);
 		return;
 	}
@@ -113,19 +113,21 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		goto out;
 	}
 	if (!acct->webhook_token) {
-		log_warn("delivery for account %u refused: no signature token stored", acct->id);
+		log_limited(LOG_LEVEL_WARN, "delivery for account %u refused: no signature token stored",
+			    acct->id);
 		set(res, 401, "account has no webhook signature token");
 		goto out;
 	}
 	if (!signature_ok(acct->webhook_token, d.token, d.triggered_at, d.signature)) {
-		log_warn("delivery for account %u refused: bad signature", acct->id);
+		log_limited(LOG_LEVEL_WARN, "delivery for account %u refused: bad signature", acct->id);
 		set(res, 401, "bad signature");
 		goto out;
 	}
 	if (d.triggered_at > now + INTAKE_MAX_SKEW_MS ||
 	    d.triggered_at < now - max_age_ms) {
-		log_warn("delivery for account %u refused: triggeredAt %lld too far from now",
-			 acct->id, (long long)d.triggered_at);
+		log_limited(LOG_LEVEL_WARN,
+			    "delivery for account %u refused: triggeredAt %lld too far from now",
+			    acct->id, (long long)d.triggered_at);
 		set(res, 401, "stale or future triggeredAt");
 		goto out;
 	}
@@ -214,7 +216,8 @@ void intake_codingame(struct store *st, const struct store_account *acct, const 
 	if (!acct->callback_secret || !secret ||
 	    !crypto_ct_equal(acct->callback_secret, strlen(acct->callback_secret), secret,
 			     strlen(secret))) {
-		log_warn("CodinGame callback for account %u refused: wrong secret", acct->id);
+		log_limited(LOG_LEVEL_WARN, "CodinGame callback for account %u refused: wrong secret",
+			    acct->id);
 		set(res, 404, "unknown callback");
 		return;
 	}

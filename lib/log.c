@@ -1,6 +1,7 @@
 /* log: stderr is the web server's error log; one line per message. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -45,17 +46,14 @@ void log_set_request_id(const char *id)
 
 const char *log_request_id(void) { return log_reqid; }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_line(enum log_level level, unsigned left_out, const char *fmt, va_list ap)
 {
 	char line[2048];
 	char stamp[32];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n;
 
-	if (level > log_threshold)
-		return;
 	if (!log_pid)
 		log_pid = getpid();
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -67,9 +65,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		     log_reqid[0] ? " " : "", level_names[level]);
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;
-	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	va_end(ap);
+	n = (int)strlen(line);
+	if (left_out)
+		snprintf(line + n, sizeof line - (size_t)n,
+			 " (and %u more such lines left out since the last one)", left_out);
 	/* One write per line so lines from several processes do not mix;
 	 * control characters from untrusted input cannot forge lines. */
 	n = (int)strlen(line);
@@ -82,4 +82,38 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		line[sizeof line - 2] = '\n', n = (int)sizeof line - 1;
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_threshold)
+		return;
+	va_start(ap, fmt);
+	log_line(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_limited(enum log_level level, const char *fmt, ...)
+{
+	static int64_t next_ms;
+	static unsigned left_out;
+	struct timespec ts;
+	int64_t now;
+	va_list ap;
+
+	if (level > log_threshold)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now < next_ms) {
+		left_out++;
+		return;
+	}
+	next_ms = now + 1000;
+	va_start(ap, fmt);
+	log_line(level, left_out, fmt, ap);
+	va_end(ap);
+	left_out = 0;
 }

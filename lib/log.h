@@ -16,6 +16,12 @@ const char *log_request_id(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* For lines any client can cause at will (refused requests): at most one
+ * a second per process, so a flood cannot fill the disk or slow every
+ * answer with a write; the next line says how many were left out. */
+void log_limited(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #define log_err(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

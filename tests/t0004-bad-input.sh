@@ -55,6 +55,20 @@ LONG=$(head -c 1000 /dev/zero | tr '\0' a)
 is "a 1000-byte path: 414" "$(post --data-binary x "$URL/$LONG")" 414
 is "a 5000-byte query string: 414" "$(post --data-binary x "$URL?q=$LONG$LONG$LONG$LONG$LONG")" 414
 
+# A flood of forged deliveries: each refused, and the log keeps up: at
+# most a line a second per process (the next such line counts the rest).
+log=$T/lighttpd.err
+[ "$HTTPD" = apache ] && log=$T/httpd.err
+sleep 1.1
+before=$(grep -c 'refused: bad signature' "$log")
+start=$(date +%s)
+codes=$(for i in $(seq 50); do post --data-binary @"$T/bad-sig.json" "$URL"; echo; done | sort | uniq -c | awk '{print $2 "x" $1}')
+secs=$(( $(date +%s) - start + 1 ))
+is "50 forged deliveries: all 401" "$codes" 401x50
+n=$(( $(grep -c 'refused: bad signature' "$log") - before ))
+check "they left $n lines in the log, at most one a second per process ($secs s)" \
+	test "$n" -ge 1 -a "$n" -le $(( secs * 4 ))
+
 sleep 0.5
 is "nothing was queued" "$(ctl jobs | tail -n +2 | wc -l)" 0
 is "nothing was sent" "$(sends)" 0
