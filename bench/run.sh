@@ -7,7 +7,7 @@
 #
 # Knobs (environment): BENCH_SECONDS (wrk seconds per point, 4),
 # BENCH_CONNS ("1 8 32"), BENCH_E2E (stage changes end to end, 2000),
-# BENCH_PROCS (FastCGI webhook processes, 4), BENCH_SKIP ("apache",
+# BENCH_PROCS (FastCGI webhook processes, 8), BENCH_SKIP ("apache",
 # "peer", "e2e": leave parts out while working on the others),
 # BENCH_PROFILE=1 (a system-wide perf profile of every 32-connection
 # point: bench/tmp/profile-*.txt, CPU by program and by function).
@@ -19,10 +19,11 @@ SECS=${BENCH_SECONDS:-4}
 CONNS=${BENCH_CONNS:-"1 8 32"}
 E2E_N=${BENCH_E2E:-2000}
 # The FastCGI webhook processes of each server, and so the committers of
-# the store probe: lighttpd's default max-procs (4; scripts/lighttpd-conf.sh
-# gets it explicitly) and FcgidMaxProcessesPerClass 4 in
-# scripts/apache-conf.sh.
-PROCS=${BENCH_PROCS:-4}
+# the store probe: 8, as the shipped lighttpd configuration runs
+# (etc/lighttpd/conf-available/50-cglever.conf says why);
+# scripts/lighttpd-conf.sh gets it explicitly, and apache.conf's
+# FcgidMaxProcessesPerClass is set to it.
+PROCS=${BENCH_PROCS:-8}
 SKIP=${BENCH_SKIP:-}
 PROFILE=${BENCH_PROFILE:-}
 WWW=www-data
