@@ -66,10 +66,11 @@ static void log_line(enum log_level level, unsigned left_out, const char *fmt, v
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	n = (int)strlen(line);
-	if (left_out)
+	if (left_out) {
+		n = (int)strlen(line);
 		snprintf(line + n, sizeof line - (size_t)n,
 			 " (and %u more such lines left out since the last one)", left_out);
+	}
 	/* One write per line so lines from several processes do not mix;
 	 * control characters from untrusted input cannot forge lines. */
 	n = (int)strlen(line);

@@ -33,7 +33,8 @@
  * descriptor's number, in this variable of the runner's environment. */
 #define QUEUE_LOCK_ENV "CGLEVER_RUNNER_LOCK_FD"
 #define QUEUE_LOCK_FD 3
-#define QUEUE_LOCK_FD_STR "3"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static void lock_path(const struct conf *c, uint32_t account, char *path, size_t len)
 {
@@ -49,7 +50,7 @@ static int handed_lock(const struct conf *c, uint32_t account)
 	struct stat held, want;
 	int fd;
 
-	if (!v || strcmp(v, QUEUE_LOCK_FD_STR) != 0)
+	if (!v || strcmp(v, STR(QUEUE_LOCK_FD)) != 0)
 		return -1;
 	unsetenv(QUEUE_LOCK_ENV);   /* once: a later queue_lock takes its own */
 	fd = QUEUE_LOCK_FD;
@@ -130,7 +131,7 @@ void queue_wake(const struct conf *c, uint32_t account)
 	}
 	if (pid == 0) {
 		char *argv[] = { c->ctl_path, "sweep", "--account", id, NULL };
-		char *envp[] = { env, "PATH=/usr/bin:/bin", QUEUE_LOCK_ENV "=" QUEUE_LOCK_FD_STR, NULL };
+		char *envp[] = { env, "PATH=/usr/bin:/bin", QUEUE_LOCK_ENV "=" STR(QUEUE_LOCK_FD), NULL };
 		int null;
 
 		/* Child: new session, then fork again so the runner is not
