@@ -125,12 +125,12 @@ enum store_err store_job_add(struct store *st, struct store_job *job);
  * so a runner killed mid-job leaves it for the next one after the lease.
  * STORE_NOTFOUND when none is due; *next_due (may be NULL) is then the
  * earliest due time of the account's pending jobs, INT64_MAX if none. */
-/* Earliest due time of the account's pending jobs; INT64_MAX if none
- * (or if the store cannot say). */
-int64_t store_job_next_due(struct store *st, uint32_t account);
 enum store_err store_job_lease(struct store *st, uint32_t account, int64_t now,
 			       int64_t lease_ms, struct store_job **out,
 			       int64_t *next_due);
+/* Earliest due time of the account's pending jobs; INT64_MAX if none
+ * (or if the store cannot say). */
+int64_t store_job_next_due(struct store *st, uint32_t account);
 /* Deletes the job (its current due time and id identify it). */
 enum store_err store_job_done(struct store *st, const struct store_job *job);
 /* Moves the job to a new due time, recording the error. Updates job->due. */
