@@ -10,7 +10,9 @@
 # BENCH_PROCS (FastCGI webhook processes, 8), BENCH_SKIP ("apache",
 # "peer", "e2e": leave parts out while working on the others),
 # BENCH_PROFILE=1 (a system-wide perf profile of every 32-connection
-# point: bench/tmp/profile-*.txt, CPU by program and by function).
+# point: bench/tmp/profile-*.txt, CPU by program and by function),
+# BENCH_OUT (where the table goes, bench/results.md; the tests' smoke
+# run writes elsewhere).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/bench
@@ -26,6 +28,7 @@ E2E_N=${BENCH_E2E:-2000}
 PROCS=${BENCH_PROCS:-8}
 SKIP=${BENCH_SKIP:-}
 PROFILE=${BENCH_PROFILE:-}
+OUT=${BENCH_OUT:-$B/results.md}
 WWW=www-data
 RESULTS=$T/results.txt
 START=$(date +%s)
@@ -37,9 +40,10 @@ skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ------------------------------------------------------------ preflight
 missing=""
-for t in wrk node npm lighttpd apache2 python3 curl openssl setpriv flock ipcrm; do
+for t in wrk lighttpd apache2 python3 curl openssl setpriv flock ipcrm; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
+skip peer || for t in node npm; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
 [ -n "$PROFILE" ] && { command -v perf >/dev/null 2>&1 || missing="$missing perf"; }
 if [ -n "$missing" ]; then
 	say "missing:$missing"
@@ -47,7 +51,7 @@ if [ -n "$missing" ]; then
 	say "(the C build's packages: make deps)"
 	exit 1
 fi
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+skip peer || node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
 	die "Node.js 20 or later is needed (node --version: $(node --version))"
 id "$WWW" >/dev/null 2>&1 || die "user $WWW (Apache's children) is missing"
 for f in cgi-bin/webhook.fcgi bin/cglever-ctl bench/trivial.fcgi bench/commitprobe; do
@@ -160,7 +164,7 @@ disk_info() {
 	echo "seconds=$SECS"
 	echo "procs=$PROCS"
 } >"$T/machine.txt"
-say "machine: $(sed -n 's/^cpu=//p' "$T/machine.txt"), $(nproc) cores; results in bench/results.md"
+say "machine: $(sed -n 's/^cpu=//p' "$T/machine.txt"), $(nproc) cores; results in $OUT"
 
 # ------------------------------------------------------------ simulators
 start_sim LEVER lever_sim.py
@@ -455,7 +459,7 @@ fi
 
 result "elapsed seconds=$(( $(date +%s) - START ))"
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$T/machine.txt"
-python3 "$B/report.py" "$T/machine.txt" "$RESULTS" "$T/e2e.json" >"$B/results.md" ||
+python3 "$B/report.py" "$T/machine.txt" "$RESULTS" "$T/e2e.json" >"$OUT" ||
 	die "report.py failed"
-cat "$B/results.md"
-say "done in $(( $(date +%s) - START )) s; the table is in bench/results.md"
+cat "$OUT"
+say "done in $(( $(date +%s) - START )) s; the table is in $OUT"

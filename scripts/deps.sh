@@ -5,7 +5,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev libjson-c-dev
 libssl-dev libdb5.3-dev db5.3-util lighttpd apache2 libapache2-mod-fcgid
 python3 curl openssl procps ca-certificates tidy chromium chromium-driver
-python3-selenium man-db clang libclang-rt-14-dev valgrind"
+python3-selenium man-db clang libclang-rt-14-dev valgrind wrk"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: not a Debian system; install the equivalents of: $(echo $PKGS)" >&2
