@@ -75,7 +75,7 @@ int auth_mark_disconnected(struct store *st, uint32_t account, const char *reaso
 }
 
 enum auth_result auth_prepare(const struct conf *c, struct store *st,
-			      struct store_account **acct, struct lever *lv, int force,
+			      struct store_account **acct, struct lever *lv, enum auth_force force,
 			      char *err, size_t errlen)
 {
 	struct store_account *a = *acct, *fresh = NULL;
@@ -118,7 +118,8 @@ enum auth_result auth_prepare(const struct conf *c, struct store *st,
 		r = AUTH_DISCONNECTED;
 		goto unlock;
 	}
-	if (fresh->access_token && (!used || strcmp(fresh->access_token, used) != 0) &&
+	if (force != AUTH_REFRESH_NOW && fresh->access_token &&
+	    (!used || strcmp(fresh->access_token, used) != 0) &&
 	    fresh->token_expires_at - AUTH_EARLY_MS > clock_wall_ms()) {
 		log_debug("account %u: token already refreshed by another process", a->id);
 		r = AUTH_OK;

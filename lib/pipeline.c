@@ -28,7 +28,7 @@ int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
 }
 
 /* Valid Lever credentials for the next calls (force: after a 401). */
-enum pipe_result pipeline_authorize(struct pipeline *p, int force, char *err, size_t errlen)
+enum pipe_result pipeline_authorize(struct pipeline *p, enum auth_force force, char *err, size_t errlen)
 {
 	enum auth_result r = auth_prepare(p->conf, p->st, &p->acct, &p->lv, force, err, errlen);
 
@@ -39,30 +39,29 @@ enum pipe_result pipeline_authorize(struct pipeline *p, int force, char *err, si
 	return r == AUTH_OK ? PIPE_DONE : PIPE_RETRY;
 }
 
-/* After a 401 on an OAuth account: one forced refresh, then the caller
- * retries the call once (returns 1). A 401 that survives the refresh
- * means the grant is gone. */
-int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *parked)
+/* After a 401 on an OAuth account: returns 1 when the caller should try
+ * the call again. The first time it takes the token another process may
+ * have stored meanwhile; the second time it refreshes at the token
+ * endpoint, since that stored token can be dead as well (early expiry, a
+ * reconnect, a revocation of access tokens). A 401 that survives both is
+ * a temporary failure of the job: only the token endpoint refusing the
+ * refresh token proves the grant is gone, and auth_prepare parks the
+ * account then (p->parked). */
+int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *auth_try)
 {
 	char err[600];
+	enum pipe_result r;
 
-	if (e != LEVER_UNAUTHORIZED || p->acct->lever_api_key)
+	if (e != LEVER_UNAUTHORIZED || p->acct->lever_api_key || *auth_try >= 2)
 		return 0;
-	if (pipeline_authorize(p, 1, err, sizeof err) == PIPE_PARK)
-		*parked = 1;
-	return !*parked;
-}
-
-void pipeline_lost_grant(struct pipeline *p, enum lever_err e, int *parked)
-{
-	char reason[700];
-
-	if (e != LEVER_UNAUTHORIZED || p->acct->lever_api_key)
-		return;
-	snprintf(reason, sizeof reason, "Lever refused a freshly refreshed token (%.500s); "
-		 "a Lever Super Admin must reconnect", p->lv.error);
-	auth_mark_disconnected(p->st, p->acct->id, reason);
-	*parked = 1;
+	++*auth_try;
+	r = pipeline_authorize(p, *auth_try == 1 ? AUTH_AFTER_401 : AUTH_REFRESH_NOW,
+			       err, sizeof err);
+	if (r == PIPE_PARK)
+		p->parked = 1;
+	else if (r != PIPE_DONE)
+		log_warn("account %u: %s", p->acct->id, err);
+	return r == PIPE_DONE;
 }
 
 void pipeline_close(struct pipeline *p)
@@ -110,11 +109,10 @@ enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation 
 		if (look) {
 			char *id = NULL;
 
-			e = lever_note_find(&p->lv, inv->opportunity, marker, &id);
-			if (pipeline_reauthorize(p, e, &p->parked)) {
+			int auth_try = 0;
+			do
 				e = lever_note_find(&p->lv, inv->opportunity, marker, &id);
-				pipeline_lost_grant(p, e, &p->parked);
-			}
+			while (pipeline_reauthorize(p, e, &auth_try));
 			if (p->parked)
 				return PIPE_PARK;
 			if (e != LEVER_OK)
@@ -129,11 +127,10 @@ enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation 
 		pipeline_set_str(state, "posting");
 		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
 			return r;
-		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-		if (pipeline_reauthorize(p, e, &p->parked)) {
+		int auth_try = 0;
+		do
 			e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-			pipeline_lost_grant(p, e, &p->parked);
-		}
+		while (pipeline_reauthorize(p, e, &auth_try));
 		if (p->parked)
 			return PIPE_PARK;
 		if (e == LEVER_OK)
@@ -315,11 +312,10 @@ static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invit
 		 "cglever: the CodinGame test (campaign %lld) is waiting because this "
 		 "candidate has no email address. It will be sent automatically once an "
 		 "email is added in Lever.", (long long)inv->campaign);
-	e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-	if (pipeline_reauthorize(p, e, &p->parked)) {
+	int auth_try = 0;
+	do
 		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-		pipeline_lost_grant(p, e, &p->parked);
-	}
+	while (pipeline_reauthorize(p, e, &auth_try));
 	if (p->parked)
 		return PIPE_PARK;
 	if (e != LEVER_OK) {
@@ -440,11 +436,10 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 	}
 	if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
 		goto out;
-	le = lever_opportunity_get(&p->lv, job->opportunity, &o);
-	if (pipeline_reauthorize(p, le, &p->parked)) {
+	int auth_try = 0;
+	do
 		le = lever_opportunity_get(&p->lv, job->opportunity, &o);
-		pipeline_lost_grant(p, le, &p->parked);
-	}
+	while (pipeline_reauthorize(p, le, &auth_try));
 	if (p->parked) {
 		snprintf(err, errlen, "account disconnected from Lever");
 		r = PIPE_PARK;
@@ -504,11 +499,10 @@ int pipeline_recheck_waiting(struct pipeline *p)
 			continue;
 		if (pipeline_authorize(p, 0, err, sizeof err) != PIPE_DONE)
 			break;
-		le = lever_opportunity_get(&p->lv, invs[i]->opportunity, &o);
-		if (pipeline_reauthorize(p, le, &p->parked)) {
+		int auth_try = 0;
+		do
 			le = lever_opportunity_get(&p->lv, invs[i]->opportunity, &o);
-			pipeline_lost_grant(p, le, &p->parked);
-		}
+		while (pipeline_reauthorize(p, le, &auth_try));
 		if (p->parked)
 			break;
 		if (le != LEVER_OK) {

@@ -8,6 +8,7 @@
 #include "codingame.h"
 #include "conf.h"
 #include "lever.h"
+#include "leverauth.h"
 #include "store.h"
 
 struct pipeline {
@@ -31,9 +32,10 @@ enum pipe_result {
 };
 
 /* Shared by the domain modules (pipeline.c, results.c). */
-enum pipe_result pipeline_authorize(struct pipeline *p, int force, char *err, size_t errlen);
-int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *parked);
-void pipeline_lost_grant(struct pipeline *p, enum lever_err e, int *parked);
+enum pipe_result pipeline_authorize(struct pipeline *p, enum auth_force force, char *err, size_t errlen);
+/* After a Lever call returned e: 1 when the caller should make it again
+ * with new credentials (do ... while; *auth_try starts at 0). */
+int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *auth_try);
 enum pipe_result pipeline_from_lever(struct pipeline *p, enum lever_err e, char *err,
 				     size_t errlen, long *retry_after_s);
 enum pipe_result pipeline_from_cg(struct pipeline *p, enum cg_err e, char *err, size_t errlen);

@@ -134,11 +134,10 @@ static enum pipe_result thresholds(struct pipeline *p, struct store_invitation *
 			tag = inv->score >= rule->pass_score ? "codingame-pass"
 			      : inv->score < fail ? "codingame-fail" : "codingame-review";
 		/* Adding a tag twice is harmless: no "posting" state needed. */
-		e = lever_tags_add(&p->lv, inv->opportunity, tag);
-		if (pipeline_reauthorize(p, e, &p->parked)) {
+		int auth_try = 0;
+		do
 			e = lever_tags_add(&p->lv, inv->opportunity, tag);
-			pipeline_lost_grant(p, e, &p->parked);
-		}
+		while (pipeline_reauthorize(p, e, &auth_try));
 		if (p->parked) {
 			r = PIPE_PARK;
 			goto out;
@@ -155,11 +154,10 @@ static enum pipe_result thresholds(struct pipeline *p, struct store_invitation *
 	}
 	if (!inv->stage_done) {
 		if (rule->pass_stage && inv->score >= rule->pass_score) {
-			e = lever_stage_set(&p->lv, inv->opportunity, rule->pass_stage);
-			if (pipeline_reauthorize(p, e, &p->parked)) {
+			int auth_try = 0;
+			do
 				e = lever_stage_set(&p->lv, inv->opportunity, rule->pass_stage);
-				pipeline_lost_grant(p, e, &p->parked);
-			}
+			while (pipeline_reauthorize(p, e, &auth_try));
 			if (p->parked) {
 				r = PIPE_PARK;
 				goto out;

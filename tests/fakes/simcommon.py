@@ -11,8 +11,11 @@ Faults (POST /_sim/faults, queued; DELETE /_sim/faults clears): {"method"?,
 (a matching request meets this fault with that probability, else the next one
 is tried)}. An API request consumes one count of the first matching fault it meets: "status" answers the status
 (error envelope, Retry-After if given) without acting; "delay" sleeps, then
-handles normally; "drop" closes the connection unanswered; "status_after" /
-"drop_after" (CodinGame only) act, then answer the status / drop.
+handles normally; "hold" waits (before the credentials are checked) until
+POST /_sim/release (at most 120 s), then handles normally, so a test can
+change the world while a program's request is in flight (GET /_sim/held ->
+{"held": N} says how many wait); "drop" closes the connection unanswered;
+"status_after" / "drop_after" (CodinGame only) act, then answer the status / drop.
 """
 import argparse, bisect, copy, http.client, json, random, re, secrets, signal, socket, string
 import sys, threading, time, traceback, urllib.parse, uuid
@@ -63,11 +66,14 @@ def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 class Sim:
-    FAULT_ACTIONS = ("status", "delay", "drop")
+    FAULT_ACTIONS = ("status", "delay", "hold", "drop")
+    HOLD_LIMIT_S = 120
     RATE, BURST = None, None        # requests/s and bucket size; None = no limit
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.released = threading.Condition(self.lock)
+        self.held, self.release_gen = 0, 0
         self.rng = random.Random()
         self.reset()
 
@@ -112,6 +118,22 @@ class Sim:
                     return f
         return None
 
+    def hold(self):
+        """A "hold" fault: wait for the next POST /_sim/release."""
+        with self.lock:
+            gen = self.release_gen
+            self.held += 1
+            try:
+                self.released.wait_for(lambda: self.release_gen != gen, self.HOLD_LIMIT_S)
+            finally:
+                self.held -= 1
+
+    def release(self):
+        """Caller holds the lock."""
+        self.release_gen += 1
+        self.released.notify_all()
+        return {"ok": True}
+
     def admit(self, who):
         """Account one request of a key/token; False when the bucket is empty."""
         t = time.monotonic()
@@ -155,6 +177,7 @@ COMMON_ROUTES = [
     ("POST", "/_sim/reset", "sim_reset"), ("POST", "/_sim/keys", "sim_keys"),
     ("POST", "/_sim/faults", "sim_faults_add"), ("DELETE", "/_sim/faults", "sim_faults_clear"),
     ("GET", "/_sim/stats", "sim_stats"), ("GET", "/_sim/requests", "sim_requests"),
+    ("POST", "/_sim/release", "sim_release"), ("GET", "/_sim/held", "sim_held"),
 ]
 
 class Handler(BaseHTTPRequestHandler):
@@ -195,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise self.fault_error(f)
                 if f and f["action"] == "delay":
                     time.sleep(f["delay_ms"] / 1000)
+                elif f and f["action"] == "hold":
+                    self.sim.hold()
                 elif f:
                     self.after = f
                 self.authenticate()
@@ -355,6 +380,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def sim_faults_clear(self):
         self.locked(lambda: self.sim.faults.clear() or {"ok": True})
+
+    def sim_release(self):
+        self.locked(self.sim.release)
+
+    def sim_held(self):
+        self.locked(lambda: {"held": self.sim.held})
 
     def sim_stats(self):
         self.send_json(200, self.sim.stats())
