@@ -413,16 +413,13 @@ static long env_id(const struct store *st)
 	return shmget((key_t)st->shm_key, 0, 0);
 }
 
-static int env_open(struct store *st)
+static int env_make(struct store *st, u_int32_t flags)
 {
 	DB_ENV *env = NULL;
 	const char *what = "creating the environment handle";
 	const char *file = "";
 	int ret;
 
-	/* Recovery, if it runs, runs inside env->open: no operation is
-	 * under way meanwhile. */
-	gate_lock(&st->gate, env_id(st));
 	st->bdb_msg[0] = '\0';
 	if ((ret = db_env_create(&env, 0)) != 0)
 		goto fail;
@@ -448,7 +445,7 @@ static int env_open(struct store *st)
 		goto fail;
 	what = "opening the environment";
 	/* Mode 0600 also gives the shm segments owner-only permissions. */
-	if ((ret = env->open(env, st->home, ENV_FLAGS, 0600)) != 0)
+	if ((ret = env->open(env, st->home, flags, 0600)) != 0)
 		goto fail;
 	st->env = env;
 	env = NULL;
@@ -465,7 +462,6 @@ static int env_open(struct store *st)
 				    DB_AUTO_COMMIT | DB_CREATE, 0600)) != 0)
 			goto fail;
 	}
-	gate_unlock(&st->gate, env_id(st));
 	return 0;
 fail:
 	set_err(st, "store %s: %s%s%s: %s%s%s%s", st->home, what, *file ? " " : "", file,
@@ -484,9 +480,91 @@ fail:
 	if (env)
 		(void)env->close(env, 0);
 	env_close(st, 0);
-	gate_unlock(&st->gate, -1);
 	return ret ? ret : EINVAL;
 }
+
+/* Whether a live process has the environment open: Berkeley DB's
+ * DB_REGISTER keeps an fcntl lock on its slot in __db.register for as
+ * long as a process is registered, and the kernel drops it when the
+ * process dies. 1: yes (or unknown), 0: no. Only called while this
+ * process has no environment open in home: closing a descriptor of the
+ * file drops every fcntl lock the process holds on it. */
+static int env_in_use(const struct store *st)
+{
+	char path[PATH_MAX];
+	struct flock fl;
+	int fd, r;
+
+	snprintf(path, sizeof path, "%s/__db.register", st->home);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? 0 : 1;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;   /* l_start 0, l_len 0: the whole file */
+	r = fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
+	close(fd);
+	return r;
+}
+
+/* A reboot (or ipcrm) removed the environment's System V segments but
+ * left the region file that names them: every open would fail to attach
+ * for good. With no live process in the environment, the region files
+ * and the register are stale: removes them (1). 0: nothing stale; -1:
+ * they could not be removed (st->err says why). */
+static int drop_stale_regions(struct store *st)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/__db.001", st->home);
+	if (env_id(st) >= 0 || errno != ENOENT || stat(path, &sb) != 0 || env_in_use(st))
+		return 0;
+	for (int i = 1; i <= 99; i++) {   /* __db.001 ... : Berkeley DB's region files */
+		snprintf(path, sizeof path, "%s/__db.%03d", st->home, i);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			set_err(st, "store %s: removing the stale region file %s: %s",
+				st->home, path, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(path, sizeof path, "%s/__db.register", st->home);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		set_err(st, "store %s: removing %s: %s", st->home, path, strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+static int env_open(struct store *st)
+{
+	int ret, stale;
+
+	/* Recovery, if it runs, runs inside env->open: no operation is
+	 * under way meanwhile. */
+	gate_lock(&st->gate, env_id(st));
+	if ((stale = drop_stale_regions(st)) < 0) {
+		gate_unlock(&st->gate, -1);
+		return EINVAL;
+	}
+	if (stale) {
+		/* The register that would tell whether the last users
+		 * crashed went with the regions: recover from the log
+		 * whatever it says (without DB_REGISTER, DB_RECOVER always
+		 * runs), then open as usual. */
+		log_warn("store %s: the environment's shared memory is gone (a reboot?): "
+			 "rebuilding it from the log", st->home);
+		if ((ret = env_make(st, ENV_FLAGS & ~(u_int32_t)DB_REGISTER)) != 0) {
+			gate_unlock(&st->gate, -1);
+			return ret;
+		}
+		env_close(st, 0);
+	}
+	ret = env_make(st, ENV_FLAGS);
+	gate_unlock(&st->gate, ret == 0 ? env_id(st) : -1);
+	return ret;
+}
+
+
 
 static int64_t mono_ms(void)
 {
