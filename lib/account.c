@@ -34,12 +34,29 @@ static int check_codingame(const struct conf *c, const char *key, char *err, siz
 	return 0;
 }
 
+/* hook: {id, signature token}. */
+static int set_webhook(struct store_account *cur, void *hook)
+{
+	char *id = strdup(((char **)hook)[0]), *token = strdup(((char **)hook)[1]);
+
+	if (!id || !token) {
+		free(id);
+		crypto_free_secret(token);
+		return 1;
+	}
+	free(cur->webhook_id);
+	crypto_free_secret(cur->webhook_token);
+	cur->webhook_id = id;
+	cur->webhook_token = token;
+	return 0;
+}
+
 int account_create(const struct conf *c, struct store *st, const struct account_new *in,
 		   uint32_t *id, char *err, size_t errlen)
 {
 	struct store_account a;
 	char secret[65], url[1024];
-	char *hook_id = NULL, *hook_token = NULL;
+	char *hook_id = NULL, *hook_token = NULL, *hook[2];
 	struct lever lv;
 	enum store_err se;
 	enum lever_err le;
@@ -76,9 +93,9 @@ int account_create(const struct conf *c, struct store *st, const struct account_
 				 lv.error[0] ? lv.error : lever_strerror(le));
 			goto out;
 		}
-		a.webhook_id = hook_id;
-		a.webhook_token = hook_token;
-		if (store_account_put(st, &a) != STORE_OK) {
+		hook[0] = hook_id;
+		hook[1] = hook_token;
+		if (store_account_update(st, a.id, set_webhook, hook) != STORE_OK) {
 			snprintf(err, errlen, "store: %.400s", store_last_error(st));
 			lever_webhook_delete(&lv, hook_id);
 			goto out;

@@ -7,6 +7,7 @@
 #include "account.h"
 #include "admin.h"
 #include "codingame.h"
+#include "crypto.h"
 #include "page.h"
 
 static void section_lever(struct admin *a, struct html *h, const struct store_account *acct)
@@ -122,6 +123,17 @@ static const struct form_field key_fields[] = {
 	{ "codingame_key", FORM_STRING, 200, 0, 0, 0, NULL },
 };
 
+static int set_codingame_key(struct store_account *cur, void *key)
+{
+	char *k = strdup((const char *)key);
+
+	if (!k)
+		return 1;
+	crypto_free_secret(cur->codingame_api_key);
+	cur->codingame_api_key = k;
+	return 0;
+}
+
 void admin_codingame_key(struct admin *a, uint32_t id)
 {
 	struct form *f = admin_form(a, key_fields, 2);
@@ -144,9 +156,8 @@ void admin_codingame_key(struct admin *a, uint32_t id)
 		page(a, acct, 400, msg, NULL, NULL);
 		goto out;
 	}
-	free(acct->codingame_api_key);
-	acct->codingame_api_key = strdup(f->str[1]);
-	if (!acct->codingame_api_key || store_account_put(a->st, acct) != STORE_OK) {
+	/* Only the key changes: tokens a runner rotated meanwhile stay. */
+	if (store_account_update(a->st, id, set_codingame_key, (void *)f->str[1]) != STORE_OK) {
 		page_error(a->conf, a->r, 503, "Unavailable", "The key could not be saved; retry.");
 		goto out;
 	}

@@ -1,4 +1,5 @@
 /* crypto: thin wrappers over libcrypto. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -78,4 +79,12 @@ int crypto_random_hex(char *out, size_t nbytes)
 		return -1;
 	to_hex(buf, nbytes, out);
 	return 0;
+}
+
+void crypto_free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
 }

@@ -11,5 +11,8 @@ int crypto_hmac_sha256_hex(const void *key, size_t keylen,
 int crypto_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* nbytes random bytes as 2*nbytes hex chars + NUL into out. 0 on success. */
 int crypto_random_hex(char *out, size_t nbytes);
+/* Wipes the NUL-terminated secret s, then frees it; NULL is fine. The one
+ * home of wipe-and-free. */
+void crypto_free_secret(char *s);
 
 #endif

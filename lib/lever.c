@@ -936,7 +936,9 @@ enum lever_err lever_parse_token_reply(long status, const char *json, size_t len
 			e = LEVER_BAD_REPLY;
 			goto out;
 		}
-		out->expires_in = ttl;
+		/* Lever's tokens live an hour; a year at most keeps the
+		 * callers' milliseconds far from overflow. */
+		out->expires_in = ttl < 366 * 86400 ? ttl : 366 * 86400;
 		e = LEVER_OK;
 		goto out;
 	}

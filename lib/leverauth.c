@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "leverauth.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -55,23 +56,55 @@ static int refresh_lock(const struct conf *c, uint32_t account)
 	return fd;
 }
 
-int auth_mark_disconnected(struct store *st, uint32_t account, const char *reason)
-{
-	struct store_account *a = NULL;
-	int rc = -1;
+struct lost_grant {
+	const char *refresh_token;   /* the one Lever refused */
+	const char *reason;
+};
 
-	if (store_account_get(st, account, &a) != STORE_OK)
-		return -1;
-	if (!a->disconnected) {
-		a->disconnected = 1;
-		a->disconnected_at = clock_wall_ms();
-		free(a->disconnected_reason);
-		a->disconnected_reason = strdup(reason);
-		log_warn("account %u disconnected from Lever: %s", account, reason);
+/* Only the grant Lever refused: a reconnect since has a new one. */
+static int apply_lost_grant(struct store_account *cur, void *arg)
+{
+	const struct lost_grant *g = arg;
+	char *why;
+
+	if (cur->disconnected || !cur->refresh_token ||
+	    strcmp(cur->refresh_token, g->refresh_token) != 0 || !(why = strdup(g->reason)))
+		return 1;
+	cur->disconnected = 1;
+	cur->disconnected_at = clock_wall_ms();
+	free(cur->disconnected_reason);
+	cur->disconnected_reason = why;
+	return 0;
+}
+
+struct rotation {
+	const char *from;            /* the refresh token the refresh spent */
+	const struct lever_tokens *tok;
+	int64_t expires_at;
+};
+
+/* Compare-and-swap on the refresh token: a Disconnect or a reconnect
+ * made meanwhile wins, and nothing else of the record changes. */
+static int apply_rotation(struct store_account *cur, void *arg)
+{
+	const struct rotation *r = arg;
+	char *at, *rt;
+
+	if (cur->disconnected || !cur->refresh_token || strcmp(cur->refresh_token, r->from) != 0)
+		return 1;
+	at = strdup(r->tok->access_token);
+	rt = strdup(r->tok->refresh_token ? r->tok->refresh_token : r->from);
+	if (!at || !rt) {
+		crypto_free_secret(at);
+		crypto_free_secret(rt);
+		return 1;
 	}
-	rc = store_account_put(st, a) == STORE_OK ? 0 : -1;
-	store_account_free(a);
-	return rc;
+	crypto_free_secret(cur->access_token);
+	crypto_free_secret(cur->refresh_token);
+	cur->access_token = at;
+	cur->refresh_token = rt;
+	cur->token_expires_at = r->expires_at;
+	return 0;
 }
 
 enum auth_result auth_prepare(const struct conf *c, struct store *st,
@@ -129,28 +162,52 @@ enum auth_result auth_prepare(const struct conf *c, struct store *st,
 				 fresh->refresh_token, &tok, err, errlen);
 	if (le == LEVER_REVOKED || le == LEVER_UNAUTHORIZED) {
 		char reason[600];
+		struct lost_grant g = { fresh->refresh_token, reason };
 
 		snprintf(reason, sizeof reason, "refreshing the access token failed (%.500s); "
 			 "a Lever Super Admin must reconnect", err);
-		auth_mark_disconnected(st, a->id, reason);
+		if (store_account_update(st, a->id, apply_lost_grant, &g) == STORE_OK)
+			log_warn("account %u disconnected from Lever: %s", a->id, reason);
 		r = AUTH_DISCONNECTED;
 		goto unlock;
 	}
 	if (le != LEVER_OK)
 		goto unlock;
 	/* The old refresh token is spent from now on: store the new one. */
-	free(fresh->access_token);
-	fresh->access_token = tok.access_token;
-	tok.access_token = NULL;
-	if (tok.refresh_token) {
-		explicit_bzero(fresh->refresh_token, strlen(fresh->refresh_token));
-		free(fresh->refresh_token);
-		fresh->refresh_token = tok.refresh_token;
-		tok.refresh_token = NULL;
+	{
+		struct rotation rot = { fresh->refresh_token, &tok,
+					clock_wall_ms() + tok.expires_in * 1000 };
+		enum store_err se = store_account_update(st, a->id, apply_rotation, &rot);
+
+		if (se == STORE_EXISTS) {
+			/* Disconnected or reconnected meanwhile: that change
+			 * stands; take the record as it is now. */
+			log_info("account %u changed while its token was refreshed: "
+				 "keeping the change", a->id);
+			store_account_free(fresh);
+			fresh = NULL;
+			if (store_account_get(st, a->id, &fresh) != STORE_OK) {
+				snprintf(err, errlen, "store: %.300s", store_last_error(st));
+				goto unlock;
+			}
+			if (fresh->disconnected || !fresh->refresh_token) {
+				snprintf(err, errlen, "account %u is not connected to Lever", a->id);
+				r = AUTH_DISCONNECTED;
+				goto unlock;
+			}
+			r = AUTH_OK;
+			goto unlock;
+		}
+		if (se != STORE_OK) {
+			log_err("account %u: refreshed token not stored: %s", a->id,
+				store_last_error(st));
+			snprintf(err, errlen, "store: %.300s", store_last_error(st));
+			goto unlock;
+		}
 	}
-	fresh->token_expires_at = clock_wall_ms() + tok.expires_in * 1000;
-	if (store_account_put(st, fresh) != STORE_OK) {
-		log_err("account %u: refreshed token not stored: %s", a->id, store_last_error(st));
+	store_account_free(fresh);
+	fresh = NULL;
+	if (store_account_get(st, a->id, &fresh) != STORE_OK) {
 		snprintf(err, errlen, "store: %.300s", store_last_error(st));
 		goto unlock;
 	}

@@ -31,8 +31,5 @@ enum auth_result auth_prepare(const struct conf *c, struct store *st,
 			      struct store_account **acct, struct lever *lv, enum auth_force force,
 			      char *err, size_t errlen);
 
-/* Records the account as disconnected (reason shown to admins); keeps
- * everything else. */
-int auth_mark_disconnected(struct store *st, uint32_t account, const char *reason);
 
 #endif

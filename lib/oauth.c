@@ -19,14 +19,6 @@ void oauth_redirect_uri(const struct conf *c, char *buf, size_t len)
 	snprintf(buf, len, "%s/oauth.fcgi/callback", c->public_url);
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 int oauth_start(const struct conf *c, struct store *st, uint32_t account, const char *user,
 		char **url_alloc, char *err, size_t errlen)
 {
@@ -113,32 +105,89 @@ static void fail(struct oauth_result *res, int status, const char *fmt, const ch
 	log_warn("OAuth callback: %s", res->message);
 }
 
-/* Removes the account's old webhook (if any) and registers a new one. */
-static int replace_webhook(const struct conf *c, struct store_account *a, const char *token,
-			   char *err, size_t errlen)
+/* What a connection stores, and (out) the webhook it replaces. */
+struct connect_edit {
+	const struct lever_tokens *tok;
+	int64_t expires_at;
+	const char *hook_id, *hook_token;
+	char *old_hook_id;
+};
+
+static int apply_connect(struct store_account *cur, void *arg)
 {
+	struct connect_edit *e = arg;
+	char *at = strdup(e->tok->access_token), *rt = strdup(e->tok->refresh_token);
+	char *hid = strdup(e->hook_id), *htok = strdup(e->hook_token);
+
+	if (!at || !rt || !hid || !htok) {
+		crypto_free_secret(at);
+		crypto_free_secret(rt);
+		crypto_free_secret(htok);
+		free(hid);
+		return 1;
+	}
+	free(e->old_hook_id);   /* a retried transaction runs this again */
+	e->old_hook_id = cur->webhook_id;
+	cur->webhook_id = hid;
+	crypto_free_secret(cur->webhook_token);
+	cur->webhook_token = htok;
+	crypto_free_secret(cur->lever_api_key);   /* OAuth replaces an API key */
+	cur->lever_api_key = NULL;
+	crypto_free_secret(cur->access_token);
+	crypto_free_secret(cur->refresh_token);
+	cur->access_token = at;
+	cur->refresh_token = rt;
+	cur->token_expires_at = e->expires_at;
+	cur->disconnected = 0;
+	cur->disconnected_at = 0;
+	free(cur->disconnected_reason);
+	cur->disconnected_reason = NULL;
+	return 0;
+}
+
+/* Registers a new webhook, stores it with the tokens, and only then
+ * removes the old one: deliveries keep verifying throughout, and if the
+ * store refuses, the new webhook goes and the old one stays. */
+static int connect_account(const struct conf *c, struct store *st, uint32_t account,
+			   const struct lever_tokens *tok, char *err, size_t errlen)
+{
+	struct connect_edit e = { tok, clock_wall_ms() + tok->expires_in * 1000, NULL, NULL, NULL };
 	struct lever lv;
 	char url[1024], *id = NULL, *sig = NULL;
-	enum lever_err e;
+	enum lever_err le;
+	int rc = -1;
 
-	lever_init(&lv, c->lever_api_url, NULL, token, c->lever_rate);
-	if (a->webhook_id) {
-		e = lever_webhook_delete(&lv, a->webhook_id);
-		if (e != LEVER_OK && e != LEVER_NOTFOUND)
-			log_warn("account %u: old webhook %s not removed: %s", a->id, a->webhook_id,
-				 lv.error);
-	}
-	account_webhook_url(c, a->id, url, sizeof url);
-	e = lever_webhook_create(&lv, url, "candidateStageChange", &id, &sig);
-	if (e != LEVER_OK) {
-		snprintf(err, errlen, "%.400s", lv.error[0] ? lv.error : lever_strerror(e));
+	lever_init(&lv, c->lever_api_url, NULL, tok->access_token, c->lever_rate);
+	account_webhook_url(c, account, url, sizeof url);
+	le = lever_webhook_create(&lv, url, "candidateStageChange", &id, &sig);
+	if (le != LEVER_OK) {
+		snprintf(err, errlen, "registering the webhook in Lever failed: %.400s",
+			 lv.error[0] ? lv.error : lever_strerror(le));
 		return -1;
 	}
-	free(a->webhook_id);
-	a->webhook_id = id;
-	wipe_free(a->webhook_token);
-	a->webhook_token = sig;
-	return 0;
+	e.hook_id = id;
+	e.hook_token = sig;
+	if (store_account_update(st, account, apply_connect, &e) != STORE_OK) {
+		snprintf(err, errlen, "the tokens could not be stored: %.300s",
+			 store_last_error(st));
+		le = lever_webhook_delete(&lv, id);
+		if (le != LEVER_OK && le != LEVER_NOTFOUND)
+			log_warn("account %u: new webhook %s not removed: %s", account, id, lv.error);
+		goto out;
+	}
+	log_info("account %u: webhook %s registered", account, id);
+	if (e.old_hook_id && strcmp(e.old_hook_id, id) != 0) {
+		le = lever_webhook_delete(&lv, e.old_hook_id);
+		if (le != LEVER_OK && le != LEVER_NOTFOUND)
+			log_warn("account %u: old webhook %s not removed: %s", account,
+				 e.old_hook_id, lv.error);
+	}
+	rc = 0;
+out:
+	free(e.old_hook_id);
+	free(id);
+	crypto_free_secret(sig);
+	return rc;
 }
 
 void oauth_finish(const struct conf *c, struct store *st, const char *user,
@@ -206,34 +255,41 @@ void oauth_finish(const struct conf *c, struct store *st, const char *user,
 		     "this app?).%s", NULL);
 		goto out;
 	}
-	if (replace_webhook(c, a, tok.access_token, err, sizeof err) < 0) {
-		fail(res, 502, "Connected, but registering the webhook in Lever failed: %s. "
-		     "Nothing was saved; try again.", err);
+	if (connect_account(c, st, a->id, &tok, err, sizeof err) < 0) {
+		fail(res, 502, "Connecting failed: %s. Nothing was changed; try again.", err);
 		goto out;
 	}
-	wipe_free(a->lever_api_key);   /* OAuth replaces an API key */
-	a->lever_api_key = NULL;
-	wipe_free(a->access_token);
-	wipe_free(a->refresh_token);
-	a->access_token = tok.access_token;
-	a->refresh_token = tok.refresh_token;
-	tok.access_token = tok.refresh_token = NULL;
-	a->token_expires_at = clock_wall_ms() + tok.expires_in * 1000;
-	a->disconnected = 0;
-	a->disconnected_at = 0;
-	free(a->disconnected_reason);
-	a->disconnected_reason = NULL;
-	if (store_account_put(st, a) != STORE_OK) {
-		fail(res, 503, "The tokens could not be stored: %s", store_last_error(st));
-		goto out;
-	}
-	log_info("account %u connected to Lever by %s; webhook %s", a->id, user, a->webhook_id);
+	log_info("account %u connected to Lever by %s", a->id, user);
 	res->status = 303;
 	snprintf(res->message, sizeof res->message, "connected");
 out:
 	lever_tokens_clear(&tok);
 	store_account_free(a);
 	store_oauth_state_free(s);
+}
+
+/* Forgets the Lever credentials: whatever a refresh under way stores
+ * afterwards is refused (its compare-and-swap fails on a disconnected
+ * account). */
+static int apply_disconnect(struct store_account *cur, void *arg)
+{
+	char *why = NULL;
+
+	if (asprintf(&why, "disconnected by %s", (const char *)arg) < 0)
+		return 1;
+	crypto_free_secret(cur->lever_api_key);
+	crypto_free_secret(cur->access_token);
+	crypto_free_secret(cur->refresh_token);
+	crypto_free_secret(cur->webhook_token);
+	free(cur->webhook_id);
+	cur->lever_api_key = cur->access_token = cur->refresh_token = NULL;
+	cur->webhook_token = cur->webhook_id = NULL;
+	cur->token_expires_at = 0;
+	cur->disconnected = 1;
+	cur->disconnected_at = clock_wall_ms();
+	free(cur->disconnected_reason);
+	cur->disconnected_reason = why;
+	return 0;
 }
 
 int oauth_disconnect(const struct conf *c, struct store *st, uint32_t account,
@@ -260,20 +316,7 @@ int oauth_disconnect(const struct conf *c, struct store *st, uint32_t account,
 				 "cglever webhook by hand in Lever's settings.",
 				 lv.error[0] ? lv.error : err);
 	}
-	wipe_free(a->lever_api_key);
-	wipe_free(a->access_token);
-	wipe_free(a->refresh_token);
-	wipe_free(a->webhook_token);
-	free(a->webhook_id);
-	a->lever_api_key = a->access_token = a->refresh_token = NULL;
-	a->webhook_token = a->webhook_id = NULL;
-	a->token_expires_at = 0;
-	a->disconnected = 1;
-	a->disconnected_at = clock_wall_ms();
-	free(a->disconnected_reason);
-	if (asprintf(&a->disconnected_reason, "disconnected by %s", user) < 0)
-		a->disconnected_reason = NULL;
-	if (store_account_put(st, a) != STORE_OK) {
+	if (store_account_update(st, account, apply_disconnect, (void *)user) != STORE_OK) {
 		snprintf(msg, msglen, "store: %.300s", store_last_error(st));
 		goto out;
 	}

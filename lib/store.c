@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "gate.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -1099,14 +1100,6 @@ static char *account_json(const struct store_account *a)
 	return jdump_put(o);
 }
 
-/* The serialized record holds secrets: wipe it before freeing. */
-static void free_wiped(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 static int account_decode(struct store *st, const DBT *k, const DBT *v,
 			  struct store_account **out)
@@ -1172,7 +1165,7 @@ static int account_put_record(struct store *st, DB_TXN *txn, uint32_t id,
 	k = dbt(kb, 4);
 	v = dbt(text, strlen(text));
 	ret = st->db[T_ACCOUNTS]->put(st->db[T_ACCOUNTS], txn, &k, &v, 0);
-	free_wiped(text);
+	crypto_free_secret(text);
 	return ret;
 }
 
@@ -1223,44 +1216,39 @@ static int get_account(struct store *st, DB_TXN *txn, uint32_t id, u_int32_t fla
 	return account_decode(st, &k, &v, out);
 }
 
-static int op_account_put(struct store *st, DB_TXN *txn, void *p)
+struct account_edit {
+	uint32_t id;
+	store_account_edit_fn fn;
+	void *arg;
+	int declined;
+};
+
+static int op_account_update(struct store *st, DB_TXN *txn, void *p)
 {
-	struct account_arg *a = p;
-	struct store_account *old = NULL;
-	unsigned char idb[4];
-	DBT k, v;
+	struct account_edit *e = p;
+	struct store_account *cur = NULL;
 	int ret;
 
-	if ((ret = get_account(st, txn, a->in->id, DB_RMW, &old)) != 0)
+	e->declined = 0;
+	if ((ret = get_account(st, txn, e->id, DB_RMW, &cur)) != 0)
 		return ret;
-	if (strcmp(old->name, a->in->name) != 0) {
-		/* Renamed: the new name must be free. */
-		put_be32(idb, a->in->id);
-		k = dbt(a->in->name, strlen(a->in->name));
-		v = dbt(idb, 4);
-		if ((ret = st->db[T_ACCOUNT_NAMES]->put(st->db[T_ACCOUNT_NAMES], txn, &k, &v,
-							 DB_NOOVERWRITE)) != 0)
-			goto out;
-		k = dbt(old->name, strlen(old->name));
-		ret = st->db[T_ACCOUNT_NAMES]->del(st->db[T_ACCOUNT_NAMES], txn, &k, 0);
-		if (ret != 0 && ret != DB_NOTFOUND)
-			goto out;
+	if (e->fn(cur, e->arg) != 0) {
+		e->declined = 1;
+		ret = DB_NOTFOUND;   /* nothing written: the transaction aborts */
+	} else {
+		ret = account_put_record(st, txn, e->id, cur);
 	}
-	ret = account_put_record(st, txn, a->in->id, a->in);
-out:
-	store_account_free(old);
+	store_account_free(cur);
 	return ret;
 }
 
-enum store_err store_account_put(struct store *st, const struct store_account *a)
+enum store_err store_account_update(struct store *st, uint32_t id, store_account_edit_fn fn,
+				    void *arg)
 {
-	struct account_arg arg = { .in = (struct store_account *)a };
+	struct account_edit e = { .id = id, .fn = fn, .arg = arg };
+	enum store_err r = run(st, "updating an account", RUN_TXN, op_account_update, &e);
 
-	if (!a->name || !a->name[0]) {
-		set_err(st, "updating account %u: no name", a->id);
-		return STORE_ERR;
-	}
-	return run(st, "updating an account", RUN_TXN, op_account_put, &arg);
+	return r == STORE_NOTFOUND && e.declined ? STORE_EXISTS : r;
 }
 
 static int op_account_delete(struct store *st, DB_TXN *txn, void *p)

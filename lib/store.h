@@ -48,7 +48,15 @@ struct store_account {
 	char *disconnected_reason;
 };
 enum store_err store_account_add(struct store *st, struct store_account *a); /* sets a->id; STORE_EXISTS on name */
-enum store_err store_account_put(struct store *st, const struct store_account *a); /* update existing */
+/* One change to an account, made on the record as it is when the change
+ * commits (never on a copy read before a network call): fn edits *cur in
+ * place and returns 0 to write it, or non-zero to leave the record as it
+ * is (a compare-and-swap that lost: STORE_EXISTS). fn may run more than
+ * once (a retried transaction), each time on a fresh copy; the name is
+ * not fn's to change. STORE_NOTFOUND: no such account. */
+typedef int (*store_account_edit_fn)(struct store_account *cur, void *arg);
+enum store_err store_account_update(struct store *st, uint32_t id, store_account_edit_fn fn,
+				    void *arg);
 /* Removes the account record and its name (used to undo a failed add). */
 enum store_err store_account_delete(struct store *st, uint32_t id);
 enum store_err store_account_get(struct store *st, uint32_t id, struct store_account **out);

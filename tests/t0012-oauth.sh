@@ -5,28 +5,8 @@
 # revocation, reconnection and disconnection.
 . "$(dirname "$0")/lib.sh"
 STATE_SECONDS=3 setup
-BASE="http://127.0.0.1:$HTTP_PORT"
-REDIRECT="$BASE/oauth.fcgi/callback"
-sim LEVER POST /_sim/oauth/client "{\"client_id\":\"cglever-test\",\"client_secret\":\"client-secret-$$\",\"redirect_uri\":\"$REDIRECT\"}" >/dev/null
 ACC=$(ctl account add acme --codingame-api-key-file "$T/keys/cg" 2>/dev/null)
-AS="admin:pw-$$"
-web() { curl -sS -u "$AS" "$@"; }
-
-# csrf_from FILE: the first CSRF token in a saved page.
-csrf_from() { sed -n 's/.*name="csrf" value="\([0-9a-f.]*\)".*/\1/p' "$1" | head -1; }
-# start_flow: POSTs "Connect Lever"; prints Lever's authorize URL.
-start_flow() {
-	web -o "$T/admin.html" "$BASE/admin.fcgi/"
-	web -o /dev/null -w '%{redirect_url}' --data-urlencode "csrf=$(csrf_from "$T/admin.html")" \
-		--data "account=$ACC" "$BASE/oauth.fcgi/start"
-}
-# consent URL allow|deny: the simulator's consent page and its answer; prints the callback URL.
-consent() {
-	curl -sS -o "$T/consent.html" "$1"
-	txn=$(sed -n 's/.*name="txn" value="\([^"]*\)".*/\1/p' "$T/consent.html" | head -1)
-	curl -sS -o /dev/null -w '%{redirect_url}' --data "txn=$txn&decision=$2" \
-		"http://127.0.0.1:$LEVER_PORT/authorize/decision"
-}
+. "$(dirname "$0")/oauth.sh"
 status_of() { web -o "$T/page.html" -w '%{http_code}' "$1"; }
 
 check "the admin page needs the web server's sign-in" test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/admin.fcgi/")" = 401
