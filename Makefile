@@ -123,7 +123,7 @@ install: $(PROGS)
 	else \
 		sed -e 's|^db_home = .*|db_home = $(DATADIR)|' \
 		    -e 's|^secret_key_file = .*|secret_key_file = $(SYSCONFDIR)/cglever/secret.key|' \
-		    -e 's|^#ctl_path = [^ ]*|ctl_path = $(SBINDIR)/cglever-ctl|' \
+		    -e 's|^#ctl_path = .*|ctl_path = $(SBINDIR)/cglever-ctl|' \
 		    etc/cglever.conf.example >$(CONF_D)/cglever.conf && \
 		chmod 0640 $(CONF_D)/cglever.conf && \
 		echo "install: wrote $(CONF_D)/cglever.conf: set public_url and the services there"; \

@@ -33,8 +33,6 @@ static const char usage[] =
 	"  backup DIR                (hot backup; DIR must not exist or be empty)\n"
 	"The configuration is $CGLEVER_CONFIG or " CGLEVER_DEFAULT_CONFIG ".\n";
 
-#define SWEEP_MAX_SECONDS 900
-
 struct ctl {
 	struct conf *conf;
 	struct store *st;
@@ -423,12 +421,12 @@ static int sweep(struct ctl *x, int argc, char **argv)
 	uint32_t only = 0;
 	size_t n = 0;
 	int rc = 0;
+	/* A runner does not live for ever: after runner_max_seconds it stops
+	 * between jobs (and between accounts here), closes the store cleanly
+	 * and exits 0; the next wake or sweep carries on. A store operation
+	 * that hangs is the store's stall watchdog's business. */
+	int64_t deadline = clock_mono_us() + (int64_t)x->conf->runner_max_seconds * 1000000;
 
-	/* A process killed while holding one of Berkeley DB's region mutexes
-	 * leaves its waiters blocked for good (the next opener recovers a
-	 * fresh environment, but cannot wake them): a sweep never lives long;
-	 * its leased job goes to the next runner. */
-	alarm(SWEEP_MAX_SECONDS);
 	if (argc == 2 && strcmp(argv[0], "--account") == 0) {
 		if (!(only = (uint32_t)parse_id(argv[1], UINT32_MAX)))
 			return fail_usage("sweep: --account needs an account id%s", "");
@@ -437,14 +435,19 @@ static int sweep(struct ctl *x, int argc, char **argv)
 	}
 	if (only) {
 		/* The runner the webhook starts: this account's due jobs only. */
-		return queue_run(x->conf, x->st, only, 0, &s) < 0 ? 1 : 0;
+		return queue_run(x->conf, x->st, only, 0, deadline, &s) < 0 ? 1 : 0;
 	}
 	if (store_account_list(x->st, &a, &n) != STORE_OK) {
 		fprintf(stderr, "cglever-ctl: %s\n", store_last_error(x->st));
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (queue_run(x->conf, x->st, a[i]->id, 1, &s) < 0)
+		if (clock_mono_us() >= deadline) {
+			log_info("sweep: runner_max_seconds (%d s) reached: %zu account(s) "
+				 "left for the next sweep", x->conf->runner_max_seconds, n - i);
+			break;
+		}
+		if (queue_run(x->conf, x->st, a[i]->id, 1, deadline, &s) < 0)
 			rc = 1;
 		else if (s.done || s.retried || s.failed)
 			log_info("sweep: account %u: %d done, %d to retry, %d failed", a[i]->id,

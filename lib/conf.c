@@ -1,5 +1,5 @@
-/* conf: `key = value` lines, `#` comments. Every key is declared once
- * in the table below with its kind and limits. */
+/* conf: `key = value` lines, `#` comments (see strip_comment). Every key
+ * is declared once in the table below with its kind and limits. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -45,6 +45,8 @@ static const struct key keys[] = {
 	{ "oauth_state_seconds", K_LONG, S(oauth_state_seconds), 0, 1, 3600, "600" },
 	{ "job_backoff_seconds", K_LONG, S(job_backoff_seconds), 0, 1, 3600, "30" },
 	{ "replay_window_seconds", K_LONG, S(replay_window_seconds), 0, 60, 30L * 86400, "604800" },
+	{ "runner_linger_ms", K_LONG, S(runner_linger_ms), 0, 0, 60000, "1500" },
+	{ "runner_max_seconds", K_LONG, S(runner_max_seconds), 0, 1, 86400, "900" },
 };
 #undef S
 
@@ -58,6 +60,19 @@ static char *trim(char *s)
 	while (e > s && strchr(" \t\r\n", e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+/* The one rule for `#` (cglever.conf(5)): at the start of a line or after
+ * a space or tab it starts a comment running to the end of the line, so
+ * `key = value   # why` holds `value`; anywhere else (a URL's fragment,
+ * `a#b`) it is part of the value. */
+static void strip_comment(char *line)
+{
+	for (char *p = line; *p; p++)
+		if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
 }
 
 static int set_long(struct conf *c, const struct key *k, const char *v)
@@ -252,8 +267,9 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
 			goto out;
 		}
+		strip_comment(line);
 		p = trim(line);
-		if (!*p || *p == '#')
+		if (!*p)
 			continue;
 		eq = strchr(p, '=');
 		if (!eq) {

@@ -6,7 +6,7 @@
 #include "log.h"
 
 #ifndef CGLEVER_DEFAULT_CTL
-#define CGLEVER_DEFAULT_CTL "/usr/local/bin/cglever-ctl"
+#define CGLEVER_DEFAULT_CTL "/usr/local/sbin/cglever-ctl"
 #endif
 #ifndef CGLEVER_DEFAULT_CONFIG
 #define CGLEVER_DEFAULT_CONFIG "/etc/cglever/cglever.conf"
@@ -37,6 +37,8 @@ struct conf {
 	int oauth_state_seconds;    /* how long a "Connect Lever" sign-in may take */
 	int job_backoff_seconds;    /* first retry delay; doubles up to an hour */
 	int replay_window_seconds;  /* oldest triggeredAt accepted (Lever retries for days) */
+	int runner_linger_ms;       /* a woken runner waits this long for more work */
+	int runner_max_seconds;     /* a runner stops between jobs after this */
 };
 
 /* Loads path, or $CGLEVER_CONFIG, or CGLEVER_DEFAULT_CONFIG when path is

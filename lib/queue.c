@@ -21,10 +21,9 @@
 
 /* A runner waits for jobs due this soon instead of exiting. */
 #define QUEUE_LINGER_MS 10000
-/* And stays this long once its queue is empty, looking every
- * QUEUE_IDLE_POLL_MS: deliveries arriving meanwhile find its lock taken
- * and start no process, so a burst costs one runner, not one each. */
-#define QUEUE_IDLE_MS 1500
+/* A woken runner stays runner_linger_ms once its queue is empty, looking
+ * every QUEUE_IDLE_POLL_MS: deliveries arriving meanwhile find its lock
+ * taken and start no process, so a burst costs one runner, not one each. */
 #define QUEUE_IDLE_POLL_MS 20
 /* A working runner tidies the store (store_tidy) this often. */
 #define QUEUE_TIDY_MS 1000
@@ -220,7 +219,7 @@ static void finish(const struct conf *c, struct store *st, struct store_job *job
 }
 
 int queue_run(const struct conf *c, struct store *st, uint32_t account,
-	      int recheck, struct queue_stats *stats)
+	      int recheck, int64_t deadline_us, struct queue_stats *stats)
 {
 	struct pipeline p;
 	int lock, rc = 0, linger = !recheck;
@@ -251,6 +250,13 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			log_info("account %u is disconnected from Lever: its jobs wait", account);
 			break;
 		}
+		/* Between jobs, never inside one: a runner stopped mid-job
+		 * (a signal) would leave the store to be recovered. */
+		if (clock_mono_us() >= deadline_us) {
+			log_info("account %u: runner_max_seconds (%d s) reached: stopping; "
+				 "the next wake or sweep carries on", account, c->runner_max_seconds);
+			break;
+		}
 		se = store_job_lease(st, account, now, (int64_t)c->job_lease_seconds * 1000,
 				     &job, &due);
 		if (se == STORE_OK) {
@@ -269,7 +275,11 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			break;
 		}
 		if (due != INT64_MAX && due - now <= QUEUE_LINGER_MS) {
-			sleep_ms(due - now + 1);
+			int64_t ms = due - now + 1, left = (deadline_us - clock_mono_us()) / 1000 + 1;
+
+			if (ms > left)   /* not past the deadline */
+				ms = left > 0 ? left : 0;
+			sleep_ms(ms);
 			continue;
 		}
 		if (recheck) {
@@ -285,7 +295,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			continue;
 		}
 		if (!idle_until)   /* a woken runner lingers; a whole sweep does not */
-			idle_until = now + (linger ? QUEUE_IDLE_MS : 0);
+			idle_until = now + (linger ? c->runner_linger_ms : 0);
 		if (now < idle_until) {
 			sleep_ms(QUEUE_IDLE_POLL_MS);
 			continue;

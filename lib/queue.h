@@ -25,11 +25,12 @@ struct queue_stats { int done, retried, failed; };
  * within a few seconds, exits when nothing is due. With recheck (a whole
  * sweep), also sends invitations whose candidate gained an email and
  * polls results; without (a runner woken by a delivery), it first stays
- * a moment for more deliveries. Returns -1 when the
- * account cannot be loaded, 0 otherwise (also when another runner holds
- * the lock). */
+ * runner_linger_ms for more deliveries. Once deadline_us (clock_mono_us)
+ * has passed it takes no further job and returns; the jobs left wait for
+ * the next wake or sweep. Returns -1 when the account cannot be loaded,
+ * 0 otherwise (also when another runner holds the lock). */
 int queue_run(const struct conf *c, struct store *st, uint32_t account,
-	      int recheck, struct queue_stats *stats);
+	      int recheck, int64_t deadline_us, struct queue_stats *stats);
 
 /* Backoff before try n+1 (n >= 1) in ms: first_s (job_backoff_seconds),
  * doubling, capped at 1 h. */

@@ -1,5 +1,7 @@
 #!/bin/bash
 # Config errors stop every program with a message naming file, line and key.
+# The `#` rule (cglever.conf(5)): after whitespace it starts a comment, in a
+# word it is part of the value; checked by what the programs then do.
 . "$(dirname "$0")/lib.sh"
 need openssl
 mkdir -p "$T/keys"
@@ -64,4 +66,55 @@ echo short >"$T/keys/short"; chmod 600 "$T/keys/short"
 expect_error "short secret" "$(good | sed "s|keys/secret|keys/short|")" "$T/c.conf:2:" "secret_key_file" "32"
 CGLEVER_CONFIG="$T/none.conf" ctl account list >"$T/out" 2>"$T/err"
 check "a missing config file is named" grep -q "$T/none.conf" "$T/err"
+expect_error "runner_linger_ms over a minute" "$(good; echo 'runner_linger_ms = 60001')" "$T/c.conf:6:" "runner_linger_ms" "0..60000"
+expect_error "runner_max_seconds of zero" "$(good; echo 'runner_max_seconds = 0')" "$T/c.conf:6:" "runner_max_seconds" "1..86400"
+
+# --- Comments: one rule for every line and key.
+expect_error "a bad value before a trailing comment" "$(good; echo 'max_body_bytes = lots   # a comment')" \
+	"$T/c.conf:6:" "max_body_bytes" "not a number"
+expect_error "a value that is only a comment" "$(good; echo 'lever_client_id =	# none yet')" \
+	"$T/c.conf:6:" "lever_client_id" "empty value"
+expect_error "a # inside a word is part of the value" "$(good; echo 'max_body_bytes = 1000#bytes')" \
+	"$T/c.conf:6:" "max_body_bytes" "not a number"
+{ good | sed "s|^db_home = .*|db_home = $T/d#b   # a # inside a word is kept|"
+  echo 'max_body_bytes = 1000	# a tab, then a comment'
+  echo '   # an indented comment line'; } >"$T/hash.conf"
+CGLEVER_CONFIG="$T/hash.conf" ctl account list >"$T/out" 2>"$T/err"
+is "trailing comments after a space or a tab are left out" "$?" 0
+check "a # inside a word is kept: db_home $T/d#b is created" test -d "$T/d#b"
+drop_shm "$T/d#b"
+# The shipped example with every setting uncommented, as an admin would:
+# its trailing comments (log_level = info   # error, warn...) are comments.
+sed -E -e 's/^#([a-z_]+ = [^ ])/\1/' \
+	-e "s|^db_home = .*|db_home = $T/db|" -e "s|^secret_key_file = .*|secret_key_file = $T/keys/secret|" \
+	"$TOP/etc/cglever.conf.example" >"$T/example.conf"
+CGLEVER_CONFIG="$T/example.conf" ctl account list >"$T/out" 2>"$T/err"
+rc=$?
+is "the example config with every setting uncommented is accepted ($(head -c 200 "$T/err"))" "$rc" 0
+check "(and that uncommented the commented settings)" grep -q '^log_level = info  *# error' "$T/example.conf"
+
+# ctl_path, admin_users and public_url with trailing comments, live: the
+# webhook starts its runner, boss signs in, Lever got the clean URL.
+drop_shm "$T/db"
+rm -rf "$T/db"
+CTL_PATH="$PROG/bin/cglever-ctl   # the queue runner the webhook starts" NO_LIGHTTPD=1 setup
+sed -i -e 's|^admin_users = .*|&	# REMOTE_USER names allowed on the admin pages|' \
+	-e 's|^public_url = .*|&   # how Lever reaches us|' "$CGLEVER_CONFIG"
+check "(the config has the three trailing comments)" \
+	test "$(grep -cE '^(ctl_path|admin_users|public_url) = [^#]*[^ 	#][ 	]+# ' "$CGLEVER_CONFIG")" = 3
+start_lighttpd
+ACC=$(add_account acme)
+is "public_url with a trailing comment: Lever's webhook points at the URL alone" \
+	"$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["url"]')" \
+	"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC"
+ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
+is "a delivery is answered 200" "$(deliver "$ACC" "$OPP" stage-screen | jget 'd["status"]')" 200
+check "ctl_path with a trailing comment: the webhook's runner sends the test (no sweep)" wait_until 20 sends_ge 1
+check "and no 'cannot start the queue runner' in the log" sh -c "! grep -q 'cannot start the queue runner' '$T'/*.err"
+is "admin_users with a trailing comment: boss (the last name) is let in" \
+	"$(curl -s -u "boss:pw-$$" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/admin.fcgi/")" 200
+is "and mallory, not listed, is not" \
+	"$(curl -s -u "mallory:pw-$$" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/admin.fcgi/")" 403
+wait_runners
 done_testing

@@ -1,7 +1,9 @@
 #!/bin/bash
-# make install lays out the FHS tree with the right modes; Apache, pointed
-# at the installed tree with the shipped configuration, runs a stage
-# change through it; make uninstall removes the programs and keeps the data.
+# make install lays out the FHS tree with the right modes; the installed
+# config with only the edits INSTALL names (read from INSTALL itself),
+# served by Apache with the installed snippet, sends a stage change within
+# a second with no sweep, and its trailing comments are comments; make
+# uninstall removes the programs and keeps the data.
 . "$(dirname "$0")/lib.sh"
 need apache2 setpriv man
 NO_LIGHTTPD=1 setup
@@ -28,6 +30,8 @@ for f in /etc/apache2/conf-available/cglever.conf /etc/apache2/conf-available/cg
 done
 check "the cron line runs the installed sweep as www-data" grep -q "www-data .*/usr/sbin/cglever-ctl sweep" "$W/etc/cron.d/cglever"
 check "the installed config points at the FHS paths" grep -q "^db_home = /var/lib/cglever" "$W/etc/cglever/cglever.conf"
+check "the installed ctl_path line is the installed program alone" \
+	grep -qx "ctl_path = /usr/sbin/cglever-ctl" "$W/etc/cglever/cglever.conf"
 for m in man8/cglever-ctl.8 man5/cglever.conf.5; do
 	out=$(MANWIDTH=80 man -l "$W/usr/share/man/$m" 2>&1 >/dev/null)
 	is "man -l renders $m without complaint" "$out" ""
@@ -37,15 +41,45 @@ make -s -C "$TOP" install DESTDIR="$W" PREFIX=/usr >"$T/install2.out" 2>&1
 check "a second install keeps the existing config" grep -q "# local change" "$W/etc/cglever/cglever.conf"
 check "and says so" grep -q "kept, not overwritten" "$T/install2.out"
 
-# Apache with the shipped cglever.conf, paths moved under the scratch root.
+# --- The installed config, edited as INSTALL says: step 3's block of
+# edits, read from INSTALL, each line in place of its key's line.
 APORT=$(free_port)
 C="$W/etc/cglever/cglever.conf"
-sed -i -e "s|^db_home = .*|db_home = $W/var/lib/cglever|" \
-	-e "s|^secret_key_file = .*|secret_key_file = $W/etc/cglever/secret.key|" \
-	-e "s|^public_url = .*|public_url = http://127.0.0.1:$APORT/cglever|" \
-	-e "s|^lever_api_url = .*|lever_api_url = http://127.0.0.1:$LEVER_PORT/v1|" \
-	-e "s|^codingame_api_url = .*|codingame_api_url = http://127.0.0.1:$CG_PORT/assessment/api/v1.1|" \
-	-e "s|^ctl_path = .*|ctl_path = $W/usr/sbin/cglever-ctl|" "$C"
+sed -n '/^ *--- edits to \/etc\/cglever\/cglever.conf ---$/,/^ *--- end of edits ---$/p' "$TOP/INSTALL" |
+	sed -e '1d' -e '$d' -e 's/^ *//' >"$T/install-edits"
+check "INSTALL's step 3 names the edits: public_url and admin_users" \
+	sh -c "grep -q '^public_url = ' '$T/install-edits' && grep -q '^admin_users = ' '$T/install-edits'"
+check "(as written there, with trailing comments)" test "$(grep -c ' # ' "$T/install-edits")" -ge 2
+python3 - "$C" "$T/install-edits" <<'PY'
+import re, sys
+conf, edits = sys.argv[1:]
+lines = open(conf).read().splitlines()
+for e in open(edits).read().splitlines():
+    key = re.escape(e.split("=")[0].strip())
+    i = next((n for n, l in enumerate(lines) if re.match(rf"#?{key} *=", l)), None)
+    if i is None:
+        lines.append(e)
+    else:
+        lines[i] = e
+open(conf, "w").write("\n".join(lines) + "\n")
+PY
+# What this host must change, and nothing else: INSTALL's example host in
+# public_url becomes this Apache (its /cglever path and trailing comment
+# stay); the paths make install wrote gain the DESTDIR prefix; Lever and
+# CodinGame are the simulators.
+sed -i -e "s|^public_url = https://hr.example.com/|public_url = http://127.0.0.1:$APORT/|" \
+	-e "s|^db_home = /|db_home = $W/|" -e "s|^secret_key_file = /|secret_key_file = $W/|" \
+	-e "s|^ctl_path = /|ctl_path = $W/|" \
+	-e "s|^lever_api_url = https://api.lever.co/|lever_api_url = http://127.0.0.1:$LEVER_PORT/|" \
+	-e "s|^codingame_api_url = https://www.codingame.com/|codingame_api_url = http://127.0.0.1:$CG_PORT/|" "$C"
+check "(this host's values are in place)" test "$(grep -cE "^(public_url = http://127.0.0.1:$APORT/cglever |(db_home|secret_key_file|ctl_path) = $W/|(lever|codingame)_api_url = http://127.0.0.1:)" "$C")" = 6
+cp "$C" "$T/cglever.conf.as-run"
+# INSTALL step 4: the admin users' passwords.
+htpasswd -b -c "$W/etc/cglever/htpasswd" alice "pw-a-$$" 2>/dev/null
+htpasswd -b "$W/etc/cglever/htpasswd" bob "pw-b-$$" 2>/dev/null
+chgrp www-data "$W/etc/cglever/htpasswd"; chmod 640 "$W/etc/cglever/htpasswd"
+
+# --- Apache with the installed snippet, paths moved under the scratch root.
 mkdir -p "$W/run/fcgid"
 chown www-data "$W/run/fcgid"
 mods=/usr/lib/apache2/modules
@@ -84,12 +118,32 @@ cp "$T/keys/lever" "$T/keys/cg" "$W/"
 chmod 644 "$W/lever" "$W/cg"
 ACC=$(wctl account add acme --lever-api-key-file "$W/lever" --codingame-api-key-file "$W/cg")
 is "the installed cglever-ctl adds an account" "$ACC" 1
+is "public_url with INSTALL's trailing comment: Lever's webhook points at the URL alone" \
+	"$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["url"]')" \
+	"http://127.0.0.1:$APORT/cglever/webhook.fcgi/lever/$ACC"
 wctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+
+# --- A stage change is sent within a second, by the runner the webhook
+# starts (ctl_path): nothing here runs a sweep, and the installed cron
+# file is in the scratch tree, not in /etc/cron.d.
 OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
-rep=$(sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$APORT/cglever/webhook.fcgi/lever/$ACC\",\"opportunityId\":\"$OPP\",\"toStageId\":\"stage-screen\"}")
-is "a stage change through the installed webhook: 200" "$(echo "$rep" | jget 'd["status"]')" 200
-check "and the test goes out" wait_until 10 sends_ge 1
-is "the installed admin page asks for sign-in" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/cglever/admin.fcgi/")" 401
+sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$APORT/cglever/webhook.fcgi/lever/$ACC\",\"opportunityId\":\"$OPP\",\"toStageId\":\"stage-screen\"}" >"$T/delivery.json"
+is "a stage change through the installed webhook: 200" "$(jget 'd["status"]' <"$T/delivery.json")" 200
+check "and the test goes out (no sweep)" wait_until 20 sends_ge 1
+# From the webhook's answer (the simulator's triggeredAt + the delivery's
+# elapsed time) to CodinGame's record of the send; both simulators' clocks.
+sim CG GET /_sim/sends >"$T/sends.json"
+delay=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=json.load(open(sys.argv[2]))
+print(int(s["sends"][0]["time_ms"] - (d["payload"]["triggeredAt"] + d["elapsed_ms"])))' "$T/delivery.json" "$T/sends.json")
+check "sent within a second of the webhook's answer ($delay ms)" test "$delay" -lt 1000
+check "(no 'cannot start the queue runner' in Apache's log)" sh -c "! grep -q 'cannot start the queue runner' '$W/run/apache.err'"
+
+# --- The admin pages: behind Apache's sign-in; admin_users, with
+# INSTALL's trailing comment, lets in alice and bob (the last name).
+admin_status() { curl -s -o /dev/null -w '%{http_code}' ${1:+-u "$1"} "http://127.0.0.1:$APORT/cglever/admin.fcgi/"; }
+is "the installed admin page asks for sign-in" "$(admin_status)" 401
+is "alice is let in" "$(admin_status "alice:pw-a-$$")" 200
+is "bob, the last name before the comment, is let in" "$(admin_status "bob:pw-b-$$")" 200
 wait_runners
 apache2 -f "$W/apache.conf" -k stop 2>/dev/null; sleep 0.5
 make -s -C "$TOP" uninstall DESTDIR="$W" PREFIX=/usr >"$T/uninstall.out" 2>&1
