@@ -80,6 +80,31 @@ void admin_back_link(struct admin *a, struct html *h, const struct store_account
 	html_raw(h, "</a></p>\n");
 }
 
+int64_t admin_job_waiting_ms(const struct store_job *j, int64_t now)
+{
+	int64_t since = j->due > j->created_at ? j->due : j->created_at;
+
+	return j->failed || since >= now ? 0 : now - since;
+}
+
+void admin_duration(struct html *h, int64_t ms)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ 86400000, " days" }, { 3600000, " h" }, { 60000, " min" },
+	};
+	int64_t s = ms > 0 ? ms / 1000 : 0;
+
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (ms >= units[i].ms * (i == 0 ? 2 : 1)) {
+			html_int(h, ms / units[i].ms);
+			html_txt(h, units[i].unit);
+			return;
+		}
+	}
+	html_int(h, s);
+	html_txt(h, " s");
+}
+
 static const struct { const char *code, *text; } messages[] = {
 	{ "created", "Account created. Connect Lever and save the CodinGame key next." },
 	{ "keysaved", "CodinGame key checked and saved." },
@@ -90,7 +115,8 @@ static const struct { const char *code, *text; } messages[] = {
 	{ "ruledeleted", "Rule deleted." },
 	{ "retried", "The job will run again now." },
 	{ "resent", "CodinGame sent the invitation email again." },
-	{ "cancelled", "The test was cancelled in CodinGame." },
+	{ "cancelled", "The test was cancelled in CodinGame; the note on the Lever timeline "
+		       "follows in a moment." },
 	{ "backfilled", "The test is on its way to the candidates already in the stage." },
 	{ "connected", "Lever is connected and cglever's webhook registered. One step is left "
 		       "in Lever: Settings > Integrations and API > Webhooks, switch the "
