@@ -89,20 +89,17 @@ int64_t admin_job_waiting_ms(const struct store_job *j, int64_t now)
 
 void admin_duration(struct html *h, int64_t ms)
 {
-	static const struct { int64_t ms; const char *unit; } units[] = {
-		{ 86400000, " days" }, { 3600000, " h" }, { 60000, " min" },
+	/* From two days on in days, below that in the largest unit that fits. */
+	static const struct { int64_t from, unit; const char *name; } units[] = {
+		{ 2 * 86400000LL, 86400000, " days" }, { 3600000, 3600000, " h" },
+		{ 60000, 60000, " min" }, { 0, 1000, " s" },
 	};
-	int64_t s = ms > 0 ? ms / 1000 : 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (ms >= units[i].ms * (i == 0 ? 2 : 1)) {
-			html_int(h, ms / units[i].ms);
-			html_txt(h, units[i].unit);
-			return;
-		}
-	}
-	html_int(h, s);
-	html_txt(h, " s");
+	while (units[i].from > 0 && ms < units[i].from)
+		i++;
+	html_int(h, (ms > 0 ? ms : 0) / units[i].unit);
+	html_txt(h, units[i].name);
 }
 
 static const struct { const char *code, *text; } messages[] = {
