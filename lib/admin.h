@@ -61,6 +61,17 @@ void admin_audit_log(struct admin *a, uint32_t account, const char *action, cons
 void admin_button(struct admin *a, struct html *h, const char *action_path,
 		  const char *label, const char *name, const char *value);
 
+/* A job due this long without a runner taking it means nobody works the
+ * queue: a woken runner takes a due job within seconds and the sweep
+ * runs every minute. The account page then warns. */
+#define ADMIN_JOB_LATE_MS 60000
+/* How long the pending job j has been due without being taken, at now
+ * (ms epoch): 0 when it is not due yet (backoff, lease) or failed. A new
+ * job (due STORE_DUE_NOW) is due since it was created. */
+int64_t admin_job_waiting_ms(const struct store_job *j, int64_t now);
+/* A duration, rounded down: "45 s", "3 min", "5 h", "2 days". */
+void admin_duration(struct html *h, int64_t ms);
+
 /* The rule form (add or edit): drop-downs from the live lists, values
  * (may be NULL) pre-filled, an error shown next to its field. */
 struct admin_rule_errors { const char *field; const char *text; };

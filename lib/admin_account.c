@@ -9,6 +9,7 @@
 #include "codingame.h"
 #include "crypto.h"
 #include "page.h"
+#include "ratelimit.h"
 
 static void section_lever(struct admin *a, struct html *h, const struct store_account *acct)
 {
@@ -79,6 +80,51 @@ static void section_codingame(struct admin *a, struct html *h, const struct stor
 	admin_button(a, h, url, "Turn callback off", "on", "0");
 }
 
+/* Jobs due for over a minute that no runner took: the webhook answers
+ * Lever and queues, but nothing works the queue. Not said of a
+ * disconnected account, whose jobs wait by design (see section_lever). */
+static void queue_warning(struct admin *a, struct html *h, const struct store_account *acct)
+{
+	struct store_job **jobs = NULL;
+	int64_t now = clock_wall_ms(), oldest = 0;
+	size_t n = 0, late = 0;
+
+	if (acct->disconnected)
+		return;
+	if (store_job_list(a->st, acct->id, &jobs, &n) != STORE_OK) {
+		html_message(h, "error", "The job queue could not be read; reload the page.");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t w = admin_job_waiting_ms(jobs[i], now);
+
+		if (w > ADMIN_JOB_LATE_MS) {
+			late++;
+			if (w > oldest)
+				oldest = w;
+		}
+	}
+	store_jobs_free(jobs, n);
+	if (!late)
+		return;
+	html_raw(h, "<div class=\"msg error\" role=\"alert\" id=\"queue-late\"><p>");
+	html_int(h, (int64_t)late);
+	html_txt(h, late == 1 ? " job has" : " jobs have");
+	html_txt(h, " waited more than a minute for the queue runner (the oldest ");
+	admin_duration(h, oldest);
+	html_txt(h, "). Nothing is lost, but no runner is working this account's queue. Check:");
+	html_raw(h, "</p>\n<ul><li>");
+	html_txt(h, "ctl_path in the configuration names cglever-ctl, and the web server's "
+		    "user can run it (the web server's error log says \"cannot start the queue "
+		    "runner\" when it cannot);");
+	html_raw(h, "</li><li>");
+	html_txt(h, "the runner itself: run \"cglever-ctl sweep\" as the web server's user "
+		    "and read what it says;");
+	html_raw(h, "</li><li>");
+	html_txt(h, "that cron or the systemd timer runs \"cglever-ctl sweep\" every minute.");
+	html_raw(h, "</li></ul>\n</div>\n");
+}
+
 static void page(struct admin *a, struct store_account *acct, int status, const char *key_error,
 		 const struct store_rule *rule_values, const struct admin_rule_errors *rule_error)
 {
@@ -93,6 +139,7 @@ static void page(struct admin *a, struct store_account *acct, int status, const 
 	admin_url(a, url, sizeof url, "account/%u/campaigns", acct->id);
 	html_attr(&h, url);
 	html_raw(&h, "\">Campaigns</a></p>\n");
+	queue_warning(a, &h, acct);
 	section_lever(a, &h, acct);
 	section_codingame(a, &h, acct, key_error);
 	html_raw(&h, "<h2>Rules</h2>\n");

@@ -1,5 +1,5 @@
-/* admin_activity: the latest invitations and failed jobs of an account,
- * with retry, resend and cancel. */
+/* admin_activity: the failed and pending jobs and the latest invitations
+ * of an account, with retry, resend and cancel. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include "admin.h"
+#include "log.h"
 #include "page.h"
 #include "queue.h"
 #include "ratelimit.h"
 
 #define PER_PAGE 25
+#define MAX_PENDING_SHOWN 100
 
 static int newest_first(const void *x, const void *y)
 {
@@ -64,6 +66,91 @@ static long page_arg(const char *query)
 	return (end == p + 5 || (*end && *end != '&') || n < 0 || n > 100000) ? 0 : n;
 }
 
+static void failed_jobs(struct admin *a, struct html *h, struct store_job **jobs, size_t n)
+{
+	char url[1200], val[32];
+	size_t shown = 0;
+
+	html_raw(h, "<h2>Failed jobs</h2>\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!jobs[i]->failed)
+			continue;
+		if (!shown++)
+			html_raw(h, "<table>\n<tr><th>Opportunity</th><th>Error</th><th></th></tr>\n");
+		html_raw(h, "<tr><td>");
+		html_txt(h, jobs[i]->opportunity);
+		html_raw(h, "</td><td>");
+		html_txt(h, jobs[i]->last_error ? jobs[i]->last_error : "");
+		html_raw(h, "</td><td>");
+		admin_url(a, url, sizeof url, "account/%u/action", jobs[i]->account);
+		html_form_begin(h, url, "post");
+		page_csrf_field(a->conf, h, a->user);
+		html_hidden(h, "action", "retry");
+		snprintf(val, sizeof val, "%016" PRIx64, jobs[i]->id);
+		html_hidden(h, "job", val);
+		html_button(h, "Retry");
+		html_form_end(h);
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, shown ? "</table>\n" : "<p>None.</p>\n");
+}
+
+/* The queue as the runner sees it, in the store's order (due time): what
+ * waits, since when, and why, so a runner that cannot start shows. */
+static void pending_jobs(struct html *h, struct store_job **jobs, size_t n)
+{
+	int64_t now = clock_wall_ms();
+	size_t shown = 0, pending = 0;
+
+	html_raw(h, "<h2>Pending jobs</h2>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_job *j = jobs[i];
+		int64_t waiting = admin_job_waiting_ms(j, now);
+
+		if (j->failed)
+			continue;
+		if (pending++ >= MAX_PENDING_SHOWN)
+			continue;
+		if (!shown++)
+			html_raw(h, "<table>\n<tr><th>Job</th><th>Opportunity</th><th>Queued</th>"
+				    "<th>Tries</th><th>Next try</th><th>Last error</th></tr>\n");
+		html_raw(h, "<tr class=\"pending\"><td>");
+		html_txt(h, strcmp(j->kind, "stage_change") == 0 ? "stage change"
+			    : strcmp(j->kind, "check_test") == 0 ? "read test result"
+			    : strcmp(j->kind, "poll") == 0 ? "read test results" : j->kind);
+		html_raw(h, "</td><td>");
+		html_txt(h, j->opportunity);
+		html_raw(h, "</td><td class=\"age\">");
+		admin_duration(h, now - j->created_at);
+		html_txt(h, " ago");
+		html_raw(h, "</td><td>");
+		html_int(h, j->attempts);
+		html_raw(h, "</td><td>");
+		if (waiting > 0) {
+			html_txt(h, "due, waiting for a runner for ");
+			admin_duration(h, waiting);
+		} else if (j->due > now) {
+			html_txt(h, "in ");
+			admin_duration(h, j->due - now);
+		} else {
+			html_txt(h, "due now");
+		}
+		html_raw(h, "</td><td>");
+		html_txt(h, j->last_error ? j->last_error : "");
+		html_raw(h, "</td></tr>\n");
+	}
+	if (shown)
+		html_raw(h, "</table>\n");
+	if (pending > shown) {
+		html_raw(h, "<p>");
+		html_int(h, (int64_t)(pending - shown));
+		html_txt(h, " more pending.");
+		html_raw(h, "</p>\n");
+	}
+	if (!pending)
+		html_raw(h, "<p>None.</p>\n");
+}
+
 void admin_activity(struct admin *a, uint32_t id)
 {
 	struct store_account *acct = NULL;
@@ -86,33 +173,9 @@ void admin_activity(struct admin *a, uint32_t id)
 	qsort(inv, n_inv, sizeof *inv, newest_first);
 	admin_begin(a, &h, "Activity");
 	admin_back_link(a, &h, acct);
-	html_raw(&h, "<h2>Failed jobs</h2>\n");
+	failed_jobs(a, &h, jobs, n_jobs);
+	pending_jobs(&h, jobs, n_jobs);
 	snprintf(path, sizeof path, "account/%u/action", id);
-	{
-		size_t shown = 0;
-
-		for (size_t i = 0; i < n_jobs; i++) {
-			if (!jobs[i]->failed)
-				continue;
-			if (!shown++)
-				html_raw(&h, "<table>\n<tr><th>Opportunity</th><th>Error</th><th></th></tr>\n");
-			html_raw(&h, "<tr><td>");
-			html_txt(&h, jobs[i]->opportunity);
-			html_raw(&h, "</td><td>");
-			html_txt(&h, jobs[i]->last_error ? jobs[i]->last_error : "");
-			html_raw(&h, "</td><td>");
-			admin_url(a, url, sizeof url, "%s", path);
-			html_form_begin(&h, url, "post");
-			page_csrf_field(a->conf, &h, a->user);
-			html_hidden(&h, "action", "retry");
-			snprintf(val, sizeof val, "%016" PRIx64, jobs[i]->id);
-			html_hidden(&h, "job", val);
-			html_button(&h, "Retry");
-			html_form_end(&h);
-			html_raw(&h, "</td></tr>\n");
-		}
-		html_raw(&h, shown ? "</table>\n" : "<p>None.</p>\n");
-	}
 	html_raw(&h, "<h2>Invitations</h2>\n");
 	from = (size_t)pg * PER_PAGE;
 	if (from >= n_inv) {
@@ -178,6 +241,29 @@ out:
 	store_account_free(acct);
 }
 
+/* The test is over: its note is due now, not at the next poll. The same
+ * job a CodinGame callback queues (the runner reads the test and posts
+ * the result note once, marker and all), then a runner is woken. If the
+ * job cannot be recorded, the sweep's poll still posts the note later. */
+static void note_cancelled(struct admin *a, const struct store_invitation *inv)
+{
+	struct store_job job;
+
+	memset(&job, 0, sizeof job);
+	job.account = inv->account;
+	job.kind = "check_test";
+	job.opportunity = inv->opportunity;
+	job.test_id = inv->test_id;
+	job.due = STORE_DUE_NOW;
+	job.created_at = clock_wall_ms();
+	if (store_job_add(a->st, &job) != STORE_OK) {
+		log_warn("test %lld cancelled; its note waits for the sweep: %s",
+			 (long long)inv->test_id, store_last_error(a->st));
+		return;
+	}
+	queue_wake(a->conf, inv->account);
+}
+
 static const struct form_field action_fields[] = {
 	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
 	{ "action", FORM_STRING, 10, 1, 0, 0, "abcdefghijklmnopqrstuvwxyz" },
@@ -230,6 +316,8 @@ void admin_action(struct admin *a, uint32_t id)
 		}
 		admin_audit_log(a, id, strcmp(act, "resend") == 0 ? "invitation resent" : "test cancelled",
 				"test %lld (opportunity %s)", (long long)f->num[3], inv->opportunity);
+		if (strcmp(act, "cancel") == 0)
+			note_cancelled(a, inv);
 		admin_done(a, "account/%u/activity", id,
 			   strcmp(act, "resend") == 0 ? "resent" : "cancelled");
 	} else {

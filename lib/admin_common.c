@@ -80,6 +80,28 @@ void admin_back_link(struct admin *a, struct html *h, const struct store_account
 	html_raw(h, "</a></p>\n");
 }
 
+int64_t admin_job_waiting_ms(const struct store_job *j, int64_t now)
+{
+	int64_t since = j->due > j->created_at ? j->due : j->created_at;
+
+	return j->failed || since >= now ? 0 : now - since;
+}
+
+void admin_duration(struct html *h, int64_t ms)
+{
+	/* From two days on in days, below that in the largest unit that fits. */
+	static const struct { int64_t from, unit; const char *name; } units[] = {
+		{ 2 * 86400000LL, 86400000, " days" }, { 3600000, 3600000, " h" },
+		{ 60000, 60000, " min" }, { 0, 1000, " s" },
+	};
+	size_t i = 0;
+
+	while (units[i].from > 0 && ms < units[i].from)
+		i++;
+	html_int(h, (ms > 0 ? ms : 0) / units[i].unit);
+	html_txt(h, units[i].name);
+}
+
 static const struct { const char *code, *text; } messages[] = {
 	{ "created", "Account created. Connect Lever and save the CodinGame key next." },
 	{ "keysaved", "CodinGame key checked and saved." },
@@ -90,7 +112,8 @@ static const struct { const char *code, *text; } messages[] = {
 	{ "ruledeleted", "Rule deleted." },
 	{ "retried", "The job will run again now." },
 	{ "resent", "CodinGame sent the invitation email again." },
-	{ "cancelled", "The test was cancelled in CodinGame." },
+	{ "cancelled", "The test was cancelled in CodinGame; the note on the Lever timeline "
+		       "follows in a moment." },
 	{ "backfilled", "The test is on its way to the candidates already in the stage." },
 	{ "connected", "Lever is connected and cglever's webhook registered. One step is left "
 		       "in Lever: Settings > Integrations and API > Webhooks, switch the "

@@ -1,9 +1,14 @@
 #!/bin/bash
 # The admin pages: valid HTML, CSRF and sign-in enforced, hostile text
-# escaped and harmless, retry/resend/cancel acting once, and campaign
-# figures matching the store.
+# escaped and harmless, retry/resend/cancel acting once (a cancel's note
+# at once), campaign figures matching the store, and pending work visible
+# when no queue runner can start.
 . "$(dirname "$0")/lib.sh"
-need tidy
+need tidy gcc
+# ctl_path names a link to cglever-ctl, so that the test can take the
+# runner away (ctl_path naming a missing file) and give it back.
+ln -s "$PROG/bin/cglever-ctl" "$T/runner"
+CTL_PATH="$T/runner"
 setup
 BASE="http://127.0.0.1:$HTTP_PORT/admin.fcgi"
 AS="admin:pw-$$"
@@ -69,10 +74,17 @@ is "CodinGame resent the email once" "$(sim CG GET "/_sim/tests/$T1" | jget 'd["
 check "the activity page says so" grep -q "sent the invitation email again" <(web "$BASE/account/$ACC/activity?msg=resent")
 is "cancel: 303" "$(action "action=cancel&test=$T1")" 303
 is "the test is cancelled in CodinGame" "$(sim CG GET "/_sim/tests/$T1" | jget 'd["status"]')" cancelled
+# The timeline says so at once: no sweep runs before this check (a sweep
+# would only poll tests whose next poll is due, and a cancel moves none).
+cancel_notes() { sim LEVER GET "/_sim/notes?opportunity=$O1" |
+	jget 'len([n for n in d["notes"] if n["value"].startswith("CodinGame test cancelled")])'; }
+has_cancel_note() { [ "$(cancel_notes)" -ge 1 ]; }
+check "the cancelled test gets its note without a sweep" wait_until 20 has_cancel_note
 is "cancelling again: refused by CodinGame (400)" "$(action "action=cancel&test=$T1")" 400
 is "a test of another account: 400" "$(action "action=resend&test=999999")" 400
+wait_runners
 ctl sweep
-check "the cancelled test gets its note" grep -q "CodinGame test cancelled" <(sim LEVER GET "/_sim/notes?opportunity=$O1")
+is "the cancel note is posted once (a sweep adds none)" "$(cancel_notes)" 1
 ctl rule add "$ACC" --tag ruby --stage stage-screen --campaign 999 >/dev/null
 O2=$(opportunity '{"name":"Rb","emails":["rb@example.com"],"tags":["ruby"],"stage":"stage-screen"}')
 deliver "$ACC" "$O2" stage-screen >/dev/null
@@ -128,4 +140,76 @@ web -o /dev/null --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/backfill"
 sleep 0.5; wait_runners
 is "a second confirmation sends nothing more" "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='old@example.com'])")" 1
 check "the page now lists nobody" grep -q "Nobody" <(web "$BASE/rule/$RULE/backfill")
+
+# A runner that cannot start (ctl_path names a missing file): Lever is
+# answered and the job queued; the Activity page lists it as pending with
+# its age, and the account page warns once it has waited over a minute.
+wait_runners
+rm "$T/runner"
+O4=$(opportunity '{"name":"Pat","emails":["pat@example.com"],"tags":["java"],"stage":"stage-screen"}')
+is "a delivery while no runner can start: 200" "$(deliver "$ACC" "$O4" stage-screen | jget 'd["status"]')" 200
+ERRLOG="$T/lighttpd.err"; [ "$HTTPD" = apache ] && ERRLOG="$T/httpd.err"
+check "the web server's log says why" wait_until 10 grep -q "cannot start the queue runner $T/runner" "$ERRLOG"
+# pending FILE OPP: the "Queued" and "Next try" cells of OPP's pending job.
+pending() { python3 - "$1" "$2" <<'PY'
+import html, re, sys
+page, opp = open(sys.argv[1]).read(), sys.argv[2]
+for row in re.findall(r'<tr class="pending">(.*?)</tr>', page, re.S):
+    cells = [html.unescape(re.sub(r'<[^>]*>', '', c)) for c in re.findall(r'<td[^>]*>(.*?)</td>', row, re.S)]
+    if cells[1] == opp:
+        print(cells[2] + " | " + cells[4])
+PY
+}
+web "$BASE/account/$ACC/activity" >"$T/pending.html"
+check "the Activity page lists the job as pending, with its age ($(pending "$T/pending.html" "$O4"))" \
+	grep -Eq '^[0-9]+ s ago \| due' <(pending "$T/pending.html" "$O4")
+no_warning() { ! grep -q 'id="queue-late"' "$1"; }
+web "$BASE/account/$ACC" >"$T/acct.html"
+check "the account page does not warn before a minute" no_warning "$T/acct.html"
+# A minute later, without waiting one: the admin program runs as plain
+# CGI with the wall clock read 2 minutes ahead (an LD_PRELOAD shim over
+# clock_gettime); the store and the job are as they were.
+cat >"$T/later.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <time.h>
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	static int (*real)(clockid_t, struct timespec *);
+	int r;
+
+	if (!real)
+		real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+	r = real(id, ts);
+	if (r == 0 && id == CLOCK_REALTIME)
+		ts->tv_sec += 120;
+	return r;
+}
+C
+gcc -shared -fPIC -o "$T/later.so" "$T/later.c" -ldl || die "cannot build the clock shim"
+own "$T/later.so"
+RUNAS=(); [ "$HTTPD" = apache ] && RUNAS=(setpriv --reuid=$WWW --regid=$WWW --clear-groups)
+later() {  # later PATH: the page at admin.fcgi/PATH two minutes from now (no headers)
+	env -i CGLEVER_CONFIG="$CGLEVER_CONFIG" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+		PATH_INFO="$1" QUERY_STRING= REMOTE_USER=admin LD_PRELOAD="$T/later.so" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"${RUNAS[@]}" "$PROG/cgi-bin/admin.fcgi" 2>>"$T/later.err" | sed '1,/^\r$/d'
+}
+later "/account/$ACC" >"$T/late.html"
+check "two minutes later the account page warns" grep -q 'id="queue-late"' "$T/late.html"
+check "and says what to check: the runner, ctl_path, the sweep from cron" \
+	sh -c "grep -q 'ctl_path' '$T/late.html' && grep -q 'cglever-ctl sweep' '$T/late.html' && grep -q 'cron' '$T/late.html'"
+later "/account/$ACC/activity" >"$T/late-act.html"
+check "and the job's age there is 2 min ($(pending "$T/late-act.html" "$O4"))" \
+	grep -Eq '^2 min ago \| due, waiting for a runner for 2 min' <(pending "$T/late-act.html" "$O4")
+tidy -q -e "$T/late.html" >"$T/tidy.txt" 2>&1
+is "the warning is valid HTML" "$(grep -c "Error:" "$T/tidy.txt")" 0
+# The runner back: the sweep works the waiting job; nothing was lost.
+ln -s "$PROG/bin/cglever-ctl" "$T/runner"
+own "$T/runner"
+ctl sweep
+pat_sent() { [ "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='pat@example.com'])")" -eq 1 ]; }
+check "the runner back, the sweep sends the waiting test" pat_sent
+later "/account/$ACC" >"$T/late.html"
+check "and the warning is gone" no_warning "$T/late.html"
 done_testing
