@@ -76,6 +76,9 @@
 #define SHM_STRIDE 256L
 #define SHM_BLOCKS 0x6FFFFFL
 
+/* Regions per environment (BDB uses key+0, key+1, ...; 3 seen). */
+#define SHM_REGIONS 8
+
 #define ENV_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | \
 		   DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_SYSTEM_MEM)
 /* Slots for processes in the environment: every FastCGI process and
@@ -106,6 +109,7 @@ struct store {
 	struct gate gate;    /* see gate.h */
 	char bdb_msg[256];   /* Berkeley DB's own last message */
 	int quiet;           /* closing a panicked environment: its complaints are expected */
+	int shmids[SHM_REGIONS];   /* the open environment's segments; -1: none */
 	char err[768];
 };
 
@@ -536,6 +540,13 @@ static int drop_stale_regions(struct store *st)
 	return 1;
 }
 
+/* Notes the segments of the environment just opened. */
+static void note_regions(struct store *st)
+{
+	for (int i = 0; i < SHM_REGIONS; i++)
+		st->shmids[i] = shmget((key_t)(st->shm_key + i), 0, 0);
+}
+
 static int env_open(struct store *st)
 {
 	int ret, stale;
@@ -561,6 +572,8 @@ static int env_open(struct store *st)
 		env_close(st, 0);
 	}
 	ret = env_make(st, ENV_FLAGS);
+	if (ret == 0)
+		note_regions(st);
 	gate_unlock(&st->gate, ret == 0 ? env_id(st) : -1);
 	return ret;
 }
@@ -710,6 +723,39 @@ static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 	return ret;
 }
 
+/* Berkeley DB cannot free a panicked environment handle: closing it
+ * leaves its regions attached, about 13 MB a recovery, for the life of
+ * the process. The handle is never used again, so its segments (found
+ * by id in /proc/self/maps, where a System V mapping's inode is its shm
+ * id) are detached here. Nothing else in the process maps them: one
+ * store handle per process. */
+static void detach_old_regions(struct store *st)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long start;
+		long inode;
+
+		if (!strstr(line, "/SYSV") ||
+		    sscanf(line, "%lx-%*x %*s %*s %*s %ld", &start, &inode) != 2)
+			continue;
+		for (int i = 0; i < SHM_REGIONS; i++)
+			if (st->shmids[i] >= 0 && inode == st->shmids[i] &&
+			    shmdt((void *)start) == 0)
+				n++;
+	}
+	fclose(f);
+	if (n)
+		log_info("store: detached %d region(s) of the replaced environment", n);
+	for (int i = 0; i < SHM_REGIONS; i++)
+		st->shmids[i] = -1;
+}
+
 static int reopen(struct store *st, const char *what, int ret)
 {
 	log_warn("store: %s: %s; reopening the environment", what, db_strerror(ret));
@@ -719,6 +765,7 @@ static int reopen(struct store *st, const char *what, int ret)
 	st->quiet = 1;
 	env_close(st, DB_NOSYNC);
 	st->quiet = 0;
+	detach_old_regions(st);
 	return env_open(st);
 }
 
@@ -883,8 +930,11 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		return STORE_ERR;
 	}
 	stall_init();
-	if ((st = calloc(1, sizeof *st)))
+	if ((st = calloc(1, sizeof *st))) {
 		st->gate.fd = -1;
+		for (int i = 0; i < SHM_REGIONS; i++)
+			st->shmids[i] = -1;
+	}
 	if (!st || !(st->secret = strdup(c->secret))) {
 		snprintf(err, errlen, "store: out of memory");
 		goto fail;

@@ -24,6 +24,7 @@ struct store;
 enum store_err store_open(const struct conf *c, struct store **out,
 			  char *err, size_t errlen);
 void store_close(struct store *st);
+
 const char *store_strerror(enum store_err e);
 /* The last error's message (Berkeley DB's text and what was being done). */
 const char *store_last_error(const struct store *st);

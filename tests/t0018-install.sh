@@ -111,7 +111,13 @@ sed -e "s|/usr/lib/cgi-bin/cglever|$W/usr/lib/cgi-bin/cglever|g" -e "s|/etc/cgle
 apache2 -f "$W/apache.conf" -t >"$T/apache-t.out" 2>&1
 is "Apache accepts the shipped configuration" "$?" 0
 apache2 -f "$W/apache.conf" -k start 2>"$T/apache-start.err" || die "apache: $(cat "$T/apache-start.err")"
-trap 'apache2 -f "$W/apache.conf" -k stop 2>/dev/null; sleep 0.5; cp "$W/run/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/var/lib/cglever"; rm -rf "$W"; cleanup' EXIT
+# stop_apache: asks Apache to stop and waits until its parent process is gone.
+stop_apache() {
+	apid=$(cat "$W/run/apache.pid" 2>/dev/null)
+	apache2 -f "$W/apache.conf" -k stop 2>/dev/null
+	[ -z "$apid" ] || wait_until 60 sh -c "! kill -0 $apid 2>/dev/null"
+}
+trap 'stop_apache; cp "$W/run/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/var/lib/cglever"; rm -rf "$W"; cleanup' EXIT
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$APORT/" || die "apache is not answering"
 wctl() { CGLEVER_CONFIG="$C" setpriv --reuid=www-data --regid=www-data --clear-groups "$W/usr/sbin/cglever-ctl" "$@"; }
 cp "$T/keys/lever" "$T/keys/cg" "$W/"
@@ -145,7 +151,30 @@ is "the installed admin page asks for sign-in" "$(admin_status)" 401
 is "alice is let in" "$(admin_status "alice:pw-a-$$")" 200
 is "bob, the last name before the comment, is let in" "$(admin_status "bob:pw-b-$$")" 200
 wait_runners
-apache2 -f "$W/apache.conf" -k stop 2>/dev/null; sleep 0.5
+
+# --- A runner that cannot be started (the program ctl_path names is gone):
+# the delivery is still answered and kept, and the Activity page shows
+# the job pending with its age; once the program is back, a sweep sends it.
+mv "$W/usr/sbin/cglever-ctl" "$W/usr/sbin/cglever-ctl.away"
+OPP2=$(opportunity '{"name":"Bea","emails":["bea@example.com"],"tags":["java"],"stage":"stage-screen"}')
+sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$APORT/cglever/webhook.fcgi/lever/$ACC\",\"opportunityId\":\"$OPP2\",\"toStageId\":\"stage-screen\"}" >"$T/delivery2.json"
+is "with no runner to start, the delivery is still answered 200" "$(jget 'd["status"]' <"$T/delivery2.json")" 200
+cant_start() { grep -q 'cannot start the queue runner' "$W/run/apache.err"; }
+check "Apache's error log says the runner cannot start" wait_until 30 cant_start
+curl -s -u "alice:pw-a-$$" "http://127.0.0.1:$APORT/cglever/admin.fcgi/account/$ACC/activity" >"$T/activity.html"
+check "the Activity page lists the waiting job as pending, with its age" python3 - "$T/activity.html" "$OPP2" <<'PY'
+import re, sys
+page, opp = open(sys.argv[1]).read(), sys.argv[2]
+rows = [r for r in re.findall(r'<tr class="pending">(.*?)</tr>', page, re.S) if opp in r]
+sys.exit(0 if rows and re.search(r'\d+ s ago', rows[0]) else 1)
+PY
+mv "$W/usr/sbin/cglever-ctl.away" "$W/usr/sbin/cglever-ctl"
+wctl sweep >/dev/null 2>&1
+check "with the program back, the sweep sends it" wait_until 30 sends_ge 2
+wait_runners
+is "each test was sent once" "$(sends)" 2
+
+stop_apache
 make -s -C "$TOP" uninstall DESTDIR="$W" PREFIX=/usr >"$T/uninstall.out" 2>&1
 is "make uninstall succeeds" "$?" 0
 check "the programs are gone" test ! -e "$W/usr/sbin/cglever-ctl" -a ! -e "$W/usr/lib/cgi-bin/cglever/webhook.fcgi"
