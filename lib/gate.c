@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gate.h"
@@ -17,9 +16,6 @@
 
 #define TURN 0
 #define ENV_BYTE(id) ((off_t)16 + (off_t)(id))
-/* Operations take milliseconds; one under way this long is stuck. */
-#define GATE_PATIENCE_MS 2000
-#define POLL_US 2000
 
 static int lock_byte(int fd, short type, off_t byte, int wait)
 {
@@ -100,37 +96,8 @@ void gate_leave(struct gate *g)
 	(void)lock_byte(g->fd, F_UNLCK, ENV_BYTE(g->env), 0);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The file's first 8 bytes name the environment in which an open last
- * gave up waiting (read and written only with the turnstile held). */
-static long stuck_env(const struct gate *g)
-{
-	long long v = -1;
-
-	if (pread(g->fd, &v, sizeof v, 0) != (ssize_t)sizeof v)
-		return -1;
-	return (long)v;
-}
-
-static void set_stuck_env(const struct gate *g, long env)
-{
-	long long v = env;
-
-	if (pwrite(g->fd, &v, sizeof v, 0) != (ssize_t)sizeof v)
-		log_warn("store: gate.lock: %s", strerror(errno));
-}
-
 void gate_lock(struct gate *g, long env)
 {
-	long long give_up;
-
 	if (g->fd < 0 || g->excl)
 		return;
 	g->excl = 1;
@@ -141,24 +108,13 @@ void gate_lock(struct gate *g, long env)
 	}
 	if (env < 0)
 		return;
-	/* ...and those under way in env finish, unless an earlier open
-	 * already found one of them stuck: it still is. */
-	give_up = mono_ms() + (stuck_env(g) == env ? 0 : GATE_PATIENCE_MS);
-	while (lock_byte(g->fd, F_WRLCK, ENV_BYTE(env), 0) != 0) {
-		if (errno != EAGAIN && errno != EACCES) {
-			lock_failed("taking it exclusively");
-			return;
-		}
-		if (mono_ms() >= give_up) {
-			if (stuck_env(g) != env) {
-				log_warn("store: an operation has been under way for %d s "
-					 "(stuck on a killed process's mutex?); opening anyway",
-					 GATE_PATIENCE_MS / 1000);
-				set_stuck_env(g, env);
-			}
-			return;
-		}
-		usleep(POLL_US);
+	/* ...and those under way in env finish. The wait ends by liveness:
+	 * the kernel drops a dead holder's lock, and a live one stuck on a
+	 * mutex a killed process left locked is ended by its own stall
+	 * watchdog (store.c). Nothing is remembered across opens. */
+	if (lock_byte(g->fd, F_WRLCK, ENV_BYTE(env), 1) != 0) {
+		lock_failed("taking it exclusively");
+		return;
 	}
 	g->held = env;
 }

@@ -41,11 +41,11 @@ void gate_enter(struct gate *g);
 void gate_leave(struct gate *g);
 
 /* Exclusive, for opening the environment whose id is env (-1: none
- * yet): new operations wait, and those under way in env finish; one
- * that takes longer than GATE_PATIENCE_MS is stuck (on a mutex of a
- * killed process) and is not waited for, by this open or the next ones
- * in env (gate.lock remembers it). Must not be called inside
- * gate_enter. gate_unlock names the environment now open (-1: none). */
+ * yet): new operations wait, and those under way in env finish, however
+ * long they take (a holder stuck on a killed process's mutex is ended by
+ * its stall watchdog, and the kernel then drops its lock). Must not be
+ * called inside gate_enter. gate_unlock names the environment now open
+ * (-1: none). */
 void gate_lock(struct gate *g, long env);
 void gate_unlock(struct gate *g, long env);
 

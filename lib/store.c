@@ -115,6 +115,9 @@ struct store {
 
 enum run_mode {
 	RUN_NOTXN,   /* checkpoint: takes no locks */
+	RUN_COPY,    /* backup: no transaction, and it writes no log: passes
+		      * the gate like reads, so a long backup never holds
+		      * an open (and its recovery) back */
 	RUN_READ,    /* reads: DB_READ_COMMITTED, read locks dropped as it goes */
 	RUN_TXN,     /* writes, and reads that must be consistent */
 	RUN_TXN_LAZY, /* a write that may be lost in a power cut (not in a
@@ -685,7 +688,7 @@ static int attempt_in(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 	u_int32_t flags = DB_TXN_NOWAIT | (mode == RUN_READ ? DB_READ_COMMITTED : 0);
 	int ret;
 
-	if (mode != RUN_NOTXN &&
+	if (mode != RUN_NOTXN && mode != RUN_COPY &&
 	    (ret = st->env->txn_begin(st->env, NULL, &txn, flags)) != 0)
 		return ret;
 	ret = fn(st, txn, arg);
@@ -705,7 +708,7 @@ static int attempt_in(struct store *st, enum run_mode mode, op_fn fn, void *arg)
  * DB_RUNRECOVERY and runs again in the new environment. */
 static int attempt(struct store *st, enum run_mode mode, op_fn fn, void *arg)
 {
-	int ret, gated = mode != RUN_READ;
+	int ret, gated = mode != RUN_READ && mode != RUN_COPY;
 
 	if (gated)
 		gate_enter(&st->gate);
@@ -836,7 +839,7 @@ static enum store_err run(struct store *st, const char *what, enum run_mode mode
 
 	/* A checkpoint or a backup of a big store may take minutes. */
 	stall_what = what;
-	stall_set(mode == RUN_NOTXN ? 15 * 60 : STALL_SECONDS);
+	stall_set(mode == RUN_NOTXN || mode == RUN_COPY ? 15 * 60 : STALL_SECONDS);
 	e = run_watched(st, what, mode, fn, arg);
 	stall_set(0);
 	return e;
@@ -2934,13 +2937,17 @@ static int op_tidy(struct store *st, DB_TXN *txn, void *p)
 	return st->env->txn_checkpoint(st->env, TIDY_LOG_KB, 0, 0);
 }
 
+static int op_force_checkpoint(struct store *st, DB_TXN *txn, void *p)
+{
+	(void)txn;
+	(void)p;
+	return st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
+}
+
 static int op_backup(struct store *st, DB_TXN *txn, void *p)
 {
 	(void)txn;
-	/* Checkpoint first so the copy needs little log to recover. */
-	int ret = st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
-
-	return ret ? ret : st->env->backup(st->env, p, DB_CREATE);
+	return st->env->backup(st->env, p, DB_CREATE);
 }
 
 enum store_err store_backup(struct store *st, const char *dir)
@@ -2965,7 +2972,11 @@ enum store_err store_backup(struct store *st, const char *dir)
 		set_err(st, "backup: cannot create %s: %s", dir, strerror(errno));
 		return STORE_ERR;
 	}
-	return run(st, "backing up", RUN_NOTXN, op_backup, (void *)dir);
+	/* A checkpoint first (it writes the log: inside the gate) so the
+	 * copy needs little log to recover; then the copy, outside it. */
+	if (run(st, "checkpointing before a backup", RUN_NOTXN, op_force_checkpoint, NULL) != STORE_OK)
+		return STORE_ERR;
+	return run(st, "backing up", RUN_COPY, op_backup, (void *)dir);
 }
 
 enum store_err store_tidy(struct store *st)
