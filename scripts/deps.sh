@@ -78,10 +78,11 @@ restore() {
 trap restore EXIT
 trap 'exit 1' HUP INT TERM
 
-# enabled: every unit link under /etc/systemd/system/*.wants (*.requires)
-# and every SysV start link, as "path -> target" lines.
+# enabled: every unit link under /etc/systemd/{system,user}/*.wants
+# (*.requires) and every SysV start link, as "path -> target" lines.
 enabled() {
-	for l in /etc/systemd/system/*.wants/* /etc/systemd/system/*.requires/* /etc/rc[0-6S].d/S*; do
+	for l in /etc/systemd/system/*.wants/* /etc/systemd/system/*.requires/* \
+		/etc/systemd/user/*.wants/* /etc/rc[0-6S].d/S*; do
 		[ -L "$l" ] && echo "$l -> $(readlink "$l")"
 	done
 	return 0
@@ -101,13 +102,15 @@ echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine may have no package lists yet.
 apt-get update -q || echo "deps: apt-get update failed; trying with the lists present" >&2
-apt-get install -y -q --no-install-recommends $missing
+# What a failed install left enabled is disabled all the same.
+rc=0
+apt-get install -y -q --no-install-recommends $missing || rc=$?
 
 # The units and init scripts of the packages this run installed.
 packages | comm -13 "$STATE/packages.before" - >"$STATE/new"
 : >"$STATE/units"
 while read -r p; do
-	dpkg-query -L "$p" 2>/dev/null | sed -n -e 's|.*/systemd/system/\([^/]*\)$|unit \1|p' \
+	dpkg-query -L "$p" 2>/dev/null | sed -n -e 's#.*/systemd/\(system\|user\)/\([^/]*\)$#unit \2#p' \
 		-e 's|^/etc/init\.d/\([^/]*\)$|sysv \1|p'
 done <"$STATE/new" >"$STATE/units"
 # Disable the links that appeared and point at one of those. Removing the
@@ -131,4 +134,4 @@ enabled | sort | comm -13 "$STATE/enabled.before" - | while read -r l arrow targ
 done
 # A running systemd rereads the links.
 [ -d /run/systemd/system ] && systemctl daemon-reload
-exit 0
+exit $rc
