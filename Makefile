@@ -35,12 +35,18 @@ LIB_OBJ := $(patsubst %.c,$(O)%.o,$(LIB_SRC))
 LIB_A   := $(O)lib/libcglever.a
 PROGS   := $(addprefix $(O),cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl)
 
-.PHONY: all progs deps check asan check-asan check-valgrind chaos run install uninstall clean
+.PHONY: all progs deps deps-check check asan check-asan check-valgrind chaos run install uninstall clean
 all: deps progs
 progs: $(PROGS)
 
+# deps: what the programs need to build and run, nothing else (no web
+# server, browser or test tool; no service enabled). deps-check: that and
+# the test bench, for check, run, bench, chaos, the sanitizer runs and fuzz.
+# As root they apt-get what is missing; otherwise they print the line and fail.
 deps:
 	@sh scripts/deps.sh
+deps-check:
+	@sh scripts/deps.sh check
 
 $(O)lib/%.o: lib/%.c lib/*.h Makefile
 	@mkdir -p $(@D)
@@ -63,7 +69,7 @@ $(O)bin/cglever-ctl: bin/cglever-ctl.c $(LIB_A)
 
 # Every test: numbered shell scripts under tests/, real lighttpd, real
 # Berkeley DB, the simulators in tests/fakes.
-check: all
+check: deps-check all
 	sh tests/run.sh
 
 # The unit and end-to-end tests (under lighttpd) with every program built
@@ -77,22 +83,22 @@ SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 asan: deps
 	$(Q)$(MAKE) --no-print-directory O=build/asan/ CFLAGS="$(SAN_CFLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" progs
-check-asan: asan
+check-asan: deps-check asan
 	CGLEVER_BUILD=$(CURDIR)/build/asan CGLEVER_SANITIZER=asan HTTPDS=lighttpd \
 		TESTS="$(SAN_TESTS)" sh tests/run.sh
-check-valgrind: all
+check-valgrind: deps-check all
 	CGLEVER_SANITIZER=valgrind HTTPDS=lighttpd TESTS="$(SAN_TESTS)" sh tests/run.sh
 
 # The chaos run alone (kills, repeats, lost replies; about a minute); the
 # whole fault suite runs in `make check`.
-chaos: all
+chaos: deps-check all
 	bash tests/faults/chaos.sh
 
 -include fuzz/fuzz.mk
 -include bench/bench.mk
 
 # The service on http://127.0.0.1:8080 with the bundled simulators.
-run: all
+run: deps-check all
 	sh scripts/run.sh
 
 SUBST = sed -e 's|@CGIDIR@|$(CGIDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

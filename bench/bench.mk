@@ -4,7 +4,7 @@
 .PHONY: bench
 BENCH_PROGS := bench/trivial.fcgi bench/commitprobe
 
-bench: all $(BENCH_PROGS)
+bench: deps-check all $(BENCH_PROGS)
 	bash bench/run.sh
 
 bench/trivial.fcgi: bench/trivial.c

@@ -23,7 +23,7 @@ FUZZ_LIB_fuzz_lever_reply     := lever apicall http jsonutil log ratelimit
 FUZZ_LIB_fuzz_codingame_reply := codingame apicall http jsonutil log ratelimit
 
 .PHONY: fuzz fuzz-short fuzz-build fuzz-clean
-fuzz: fuzz-build
+fuzz: deps-check fuzz-build
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-short: fuzz-build
