@@ -457,6 +457,7 @@ static int sweep(struct ctl *x, int argc, char **argv)
 	/* Tokens outlive the replay window by a day (see intake.h). */
 	if (store_delivery_prune(x->st, clock_wall_ms() -
 				 (x->conf->replay_window_seconds + 86400LL) * 1000) != STORE_OK ||
+	    store_oauth_state_prune(x->st, clock_wall_ms()) != STORE_OK ||
 	    store_checkpoint(x->st) != STORE_OK) {
 		fprintf(stderr, "cglever-ctl: sweep: %s\n", store_last_error(x->st));
 		rc = 1;

@@ -2729,6 +2729,46 @@ static int op_state_take(struct store *st, DB_TXN *txn, void *p)
 	return ret;
 }
 
+/* Deletes at most PRUNE_BATCH states that expired before *before (the
+ * ones never taken: an abandoned "Connect Lever"); *before becomes the
+ * count deleted. */
+static int op_state_prune(struct store *st, DB_TXN *txn, void *p)
+{
+	int64_t *arg = p, before = *arg, n = 0;
+	DBC *c = NULL;
+	DBT k = dbt(NULL, 0), v = dbt(NULL, 0);
+	int ret;
+
+	if ((ret = st->db[T_OAUTH_STATES]->cursor(st->db[T_OAUTH_STATES], txn, &c, 0)) != 0)
+		return ret;
+	while (n < PRUNE_BATCH && (ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		struct json_object *o = jparse(st, "oauth_states", &v);
+		int64_t exp = o ? jget_i64(o, "expires_at") : 0;
+
+		json_object_put(o);
+		if (exp < before) {
+			if ((ret = c->del(c, 0)) != 0)
+				break;
+			n++;
+		}
+	}
+	(void)c->close(c);
+	*arg = n;
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+enum store_err store_oauth_state_prune(struct store *st, int64_t before)
+{
+	int64_t n;
+	enum store_err e;
+
+	do {
+		n = before;
+		e = run(st, "pruning OAuth states", RUN_TXN, op_state_prune, &n);
+	} while (e == STORE_OK && n == PRUNE_BATCH);
+	return e;
+}
+
 enum store_err store_oauth_state_take(struct store *st, const char *state,
 				      struct store_oauth_state **out)
 {

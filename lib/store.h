@@ -212,6 +212,8 @@ enum store_err store_oauth_state_put(struct store *st, const struct store_oauth_
 enum store_err store_oauth_state_take(struct store *st, const char *state,
 				      struct store_oauth_state **out);
 void store_oauth_state_free(struct store_oauth_state *s);
+/* Deletes the states that expired before `before` (ms epoch). */
+enum store_err store_oauth_state_prune(struct store *st, int64_t before);
 
 /* ---- audit log: who did what, ordered by time ---- */
 struct store_audit {
