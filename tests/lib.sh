@@ -49,7 +49,7 @@ VG
 fi
 N_OK=0
 N_FAIL=0
-PIDS=""
+PIDS=""   # the stamps (see stamps) of the simulators and the web server
 
 ok()   { N_OK=$((N_OK + 1)); echo "ok - $*"; }
 nok()  { N_FAIL=$((N_FAIL + 1)); echo "not ok - $*"; }
@@ -105,7 +105,7 @@ jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); r=eval(sys.argv[1]
 # start_sim NAME SCRIPT: starts a simulator on a free port; sets ${NAME}_PORT.
 start_sim() {
 	python3 "$TOP/tests/fakes/$2" --port 0 >"$T/$1.out" 2>"$T/$1.err" &
-	PIDS="$PIDS $!"
+	PIDS="$PIDS $(stamps $!)"
 	eval "${1}_PID=$!"
 	i=0
 	while ! grep -q "listening on" "$T/$1.out" 2>/dev/null; do
@@ -155,7 +155,7 @@ start_lighttpd() {
 	AUTH_USERFILE="$T/users" sh "$TOP/scripts/lighttpd-conf.sh" "$PROG" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
 	LIGHTTPD_PID=$!
-	PIDS="$PIDS $!"
+	PIDS="$PIDS $(stamps $!)"
 	i=0
 	until curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/"; do
 		i=$((i + 1))
@@ -241,6 +241,7 @@ wait_until() {
 # This test's queue runners: their environment names this test's config
 # (they are detached, so neither the command line nor the parent tells).
 runners() {
+	[ -n "${CGLEVER_CONFIG:-}" ] || return 0
 	for pid in $(pgrep -f "cglever-ctl sweep"); do
 		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CGLEVER_CONFIG=$CGLEVER_CONFIG" &&
 			echo "$pid"
@@ -275,29 +276,61 @@ sim_holding() {
 	return 1
 }
 
-# tree PID...: the processes and all their descendants.
+# PIDs are reused (often, on a busy machine), so a process this test
+# means to stop later is named by a stamp, PID:START (its start time).
+# stamps PID...: their stamps (none for a PID already gone).
+stamps() {
+	local p s
+	for p in "$@"; do
+		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		s=${s##*) }
+		set -- $s
+		echo "$p:${20}"
+	done
+}
+# tree PID|STAMP...: the stamps of those still running and of all their
+# descendants.
 tree() {
 	local p
-	for p in "$@"; do echo "$p"; tree $(pgrep -P "$p"); done
+	for p in "$@"; do
+		alive "$p" || continue
+		case $p in *:*) echo "$p" ;; *) stamps "$p" ;; esac
+		tree $(pgrep -P "${p%%:*}")
+	done
 }
-# alive PID: running (a zombie has exited; its parent has yet to reap it).
-alive() { [ -d "/proc/$1" ] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+# alive PID|STAMP: running (a zombie has exited; its parent has yet to
+# reap it), and, for a stamp, the same process.
+alive() {
+	local pid=${1%%:*} start="" s
+	case $1 in *:*) start=${1#*:} ;; esac
+	s=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	[ "$1" != Z ] && { [ -z "$start" ] || [ "$start" = "${20}" ]; }
+}
 none_alive() {
 	local p
 	for p in "$@"; do alive "$p" && return 1; done
 	return 0
 }
+# kill_alive SIGNAL STAMP...: signals those still running.
+kill_alive() {
+	local sig=$1 p
+	shift
+	for p in "$@"; do alive "$p" && kill "-$sig" "${p%%:*}" 2>/dev/null; done
+	return 0
+}
 # stop_apache CONF: stops the Apache of CONF and waits until the process of
 # its PidFile has exited; what is left of its tree then is killed.
 stop_apache() {
-	local pidfile pid mine p
+	local pidfile pid mine
 	pidfile=$(sed -n 's/^PidFile "\(.*\)"$/\1/p' "$1")
 	pid=$(cat "$pidfile" 2>/dev/null)
 	[ -n "$pid" ] || return 0
 	mine=$(tree "$pid")
 	apache2 -f "$1" -k stop 2>/dev/null
 	wait_until 30 none_alive $mine
-	for p in $mine; do alive "$p" && kill -9 "$p" 2>/dev/null; done
+	kill_alive KILL $mine
 	wait_until 10 none_alive $mine
 }
 
@@ -333,18 +366,19 @@ stores() {
 # then drops the shared memory of every store. Says `not ok` and fails if
 # a process or a segment is left.
 cleanup() {
-	local mine left p k
+	local mine left d k
 	[ -n "${APACHE_CONF:-}" ] && stop_apache "$APACHE_CONF"
 	mine=$(tree $PIDS)
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	kill_alive TERM $PIDS    # the web server stops what it started
 	wait_until 30 none_alive $mine
-	for p in $mine; do alive "$p" && kill -9 "$p" 2>/dev/null; done
+	kill_alive KILL $mine
 	wait 2>/dev/null
 	wait_runners
-	for p in $(runners); do kill -9 "$p" 2>/dev/null; done
-	wait_until 10 no_runners
+	mine="$mine $(stamps $(runners))"
+	kill_alive KILL $mine
+	wait_until 10 none_alive $mine
 	left=""
-	for p in $mine $(runners); do alive "$p" && left="$left $p"; done
+	for k in $mine; do alive "$k" && left="$left ${k%%:*}"; done
 	[ -n "$left" ] && { echo "not ok - $NAME: cleanup: processes left:$left"; CLEANUP_FAILED=1; }
 	for d in $(stores); do
 		k=$(cat "$d/shm-key" 2>/dev/null) || continue
