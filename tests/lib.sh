@@ -15,7 +15,9 @@ BUILD=${CGLEVER_BUILD:-$TOP}
 if [ "$HTTPD" = apache ]; then
 	mkdir -p /tmp/cglever-tests-apache
 	chmod 755 /tmp/cglever-tests-apache
-	T="/tmp/cglever-tests-apache/$NAME"
+	# One folder per checkout: runs of other checkouts on this machine
+	# use the same test names.
+	T="/tmp/cglever-tests-apache/$NAME-$(printf '%s' "$TOP" | cksum | cut -d ' ' -f 1)"
 	PROG="$T/prog"
 else
 	T="$TOP/tests/tmp/$NAME"
