@@ -109,12 +109,7 @@ start_sim() {
 	python3 "$TOP/tests/fakes/$2" --port 0 >"$T/$1.out" 2>"$T/$1.err" &
 	PIDS="$PIDS $(stamps $!)"
 	eval "${1}_PID=$!"
-	i=0
-	while ! grep -q "listening on" "$T/$1.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && die "$2 did not start: $(cat "$T/$1.err")"
-		sleep 0.05
-	done
+	wait_until 30 grep -q "listening on" "$T/$1.out" || die "$2 did not start: $(cat "$T/$1.err")"
 	eval "${1}_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/$1.out" | head -1)"
 }
 
@@ -158,12 +153,8 @@ start_lighttpd() {
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
 	LIGHTTPD_PID=$!
 	PIDS="$PIDS $(stamps $!)"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && die "lighttpd did not start: $(cat "$T/lighttpd.err")"
-		sleep 0.05
-	done
+	wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" ||
+		die "lighttpd did not start: $(cat "$T/lighttpd.err")"
 }
 
 if [ "$HTTPD" = apache ]; then
@@ -188,7 +179,7 @@ start_apache() {
 	apache2 -f "$T/apache.conf" -k start 2>"$T/apache-start.err" ||
 		die "apache did not start: $(cat "$T/apache-start.err")"
 	APACHE_CONF="$T/apache.conf"
-	wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" || die "apache is not answering"
+	wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" || die "apache is not answering"
 }
 
 # setup: simulators, config, an account with keys and webhook, lighttpd.

@@ -26,7 +26,7 @@ STORES="$W/db"         # cleanup drops its shared memory
 sh "$TOP/scripts/apache-conf.sh" "$W" "$APACHE_PORT" "$CGLEVER_CONFIG" "$W/apache" "$WWW" >"$W/apache.conf"
 apache2 -f "$W/apache.conf" -k start 2>"$T/apache-start.err" || die "apache did not start: $(cat "$T/apache-start.err")"
 trap 'stop_apache "$W/apache.conf"; cp "$W/apache/apache.err" "$T/" 2>/dev/null; cleanup; rc=$?; rm -rf "$W"; [ $rc -eq 0 ] || exit 1' EXIT
-wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/" || die "apache is not answering"
+wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/" || die "apache is not answering"
 
 ACC=$(wctl account add acme --lever-api-key-file "$W/lever" --codingame-api-key-file "$W/cg")
 is "account add as the web server user" "$ACC" 1
