@@ -15,16 +15,20 @@ BUILD=${CGLEVER_BUILD:-$TOP}
 if [ "$HTTPD" = apache ]; then
 	mkdir -p /tmp/cglever-tests-apache
 	chmod 755 /tmp/cglever-tests-apache
-	T="/tmp/cglever-tests-apache/$NAME"
+	# One folder per checkout: runs of other checkouts on this machine
+	# use the same test names.
+	T="/tmp/cglever-tests-apache/$NAME-$(printf '%s' "$TOP" | cksum | cut -d ' ' -f 1)"
 	PROG="$T/prog"
 else
 	T="$TOP/tests/tmp/$NAME"
 	PROG="$BUILD"
 fi
-if [ -f "$T/db/shm-key" ]; then   # an earlier run that died before its cleanup
-	base=$(($(cat "$T/db/shm-key")))
+# An earlier run that died before its cleanup: the shared memory of its
+# stores (the folder that names it goes next).
+for k in $(find "$T" -name shm-key 2>/dev/null); do
+	base=$(($(cat "$k")))
 	for i in 0 1 2 3 4 5 6 7; do ipcrm -M $((base + i)) 2>/dev/null; done
-fi
+done
 rm -rf "$T"
 mkdir -p "$T"
 # CGLEVER_SANITIZER=valgrind: every program, the FastCGI ones and each
@@ -47,7 +51,7 @@ VG
 fi
 N_OK=0
 N_FAIL=0
-PIDS=""
+PIDS=""   # the stamps (see stamps) of the simulators and the web server
 
 ok()   { N_OK=$((N_OK + 1)); echo "ok - $*"; }
 nok()  { N_FAIL=$((N_FAIL + 1)); echo "not ok - $*"; }
@@ -103,13 +107,9 @@ jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); r=eval(sys.argv[1]
 # start_sim NAME SCRIPT: starts a simulator on a free port; sets ${NAME}_PORT.
 start_sim() {
 	python3 "$TOP/tests/fakes/$2" --port 0 >"$T/$1.out" 2>"$T/$1.err" &
-	PIDS="$PIDS $!"
-	i=0
-	while ! grep -q "listening on" "$T/$1.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && die "$2 did not start: $(cat "$T/$1.err")"
-		sleep 0.05
-	done
+	PIDS="$PIDS $(stamps $!)"
+	eval "${1}_PID=$!"
+	wait_until 30 grep -q "listening on" "$T/$1.out" || die "$2 did not start: $(cat "$T/$1.err")"
 	eval "${1}_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/$1.out" | head -1)"
 }
 
@@ -140,6 +140,7 @@ lever_client_id = cglever-test
 lever_client_secret = client-secret-$$
 admin_users = admin, boss
 oauth_state_seconds = ${STATE_SECONDS:-600}
+${CGLEVER_TEST_LINGER_MS:+runner_linger_ms = $CGLEVER_TEST_LINGER_MS}
 ${EXTRA_CONF:-}
 CONF
 	printf 'admin:pw-%s\nboss:pw-%s\nmallory:pw-%s\n' $$ $$ $$ >"$T/users"
@@ -151,13 +152,9 @@ start_lighttpd() {
 	AUTH_USERFILE="$T/users" sh "$TOP/scripts/lighttpd-conf.sh" "$PROG" "$HTTP_PORT" "$CGLEVER_CONFIG" "$T" "${FCGI_PROCS:-2}" >"$T/lighttpd.conf"
 	lighttpd -D -f "$T/lighttpd.conf" 2>>"$T/lighttpd.err" &
 	LIGHTTPD_PID=$!
-	PIDS="$PIDS $!"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && die "lighttpd did not start: $(cat "$T/lighttpd.err")"
-		sleep 0.05
-	done
+	PIDS="$PIDS $(stamps $!)"
+	wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" ||
+		die "lighttpd did not start: $(cat "$T/lighttpd.err")"
 }
 
 if [ "$HTTPD" = apache ]; then
@@ -181,8 +178,8 @@ start_apache() {
 	sed -i "s|^ErrorLog .*|ErrorLog \"$T/httpd.err\"|" "$T/apache.conf"
 	apache2 -f "$T/apache.conf" -k start 2>"$T/apache-start.err" ||
 		die "apache did not start: $(cat "$T/apache-start.err")"
-	APACHE_UP=1
-	wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" || die "apache is not answering"
+	APACHE_CONF="$T/apache.conf"
+	wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" || die "apache is not answering"
 }
 
 # setup: simulators, config, an account with keys and webhook, lighttpd.
@@ -237,17 +234,97 @@ wait_until() {
 # This test's queue runners: their environment names this test's config
 # (they are detached, so neither the command line nor the parent tells).
 runners() {
+	[ -n "${CGLEVER_CONFIG:-}" ] || return 0
 	for pid in $(pgrep -f "cglever-ctl sweep"); do
 		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CGLEVER_CONFIG=$CGLEVER_CONFIG" &&
 			echo "$pid"
 	done
 }
-# No runner outlives its test.
-wait_runners() {
-	i=0
-	while [ -n "$(runners)" ] && [ $i -lt 300 ]; do
-		sleep 0.1; i=$((i + 1))
+no_runners() { [ -z "$(runners)" ]; }
+# wait_runners: until no runner of this test is left. A woken runner stays
+# runner_linger_ms (up to 60 s; the tests run it at 0 and 10 s) once its
+# queue is empty, so the limit is generous.
+wait_runners() { wait_until 60 no_runners; }
+# pending_jobs: this test's jobs still to be worked (a failed job is done).
+pending_jobs() { ctl jobs | awk 'NR > 1 && $4 == "pending"' | wc -l; }
+worked_off() { [ "$(pending_jobs)" -eq 0 ] && no_runners; }
+# settle: until every job accepted so far has been worked and no runner is
+# left: what the deliveries answered so far started is over (the webhook
+# commits the job before it answers, so a job is never missed).
+settle() { wait_until 60 worked_off || nok "the queue settles within 60 s ($(pending_jobs) job(s) pending, runners: $(runners | tr '\n' ' '))"; }
+
+# sim_holding LEVER|CG: the simulator holds a request (a "delay" fault:
+# one of its threads sleeps, after it read the whole request and took the
+# fault; nothing else in the simulators sleeps). Seen from /proc: a thread
+# in nanosleep (the syscall numbers from this machine's headers).
+sim_holding() {
+	local pid f nr rest
+	[ -n "${SLEEP_SYSCALLS:-}" ] || SLEEP_SYSCALLS=$(printf '#include <sys/syscall.h>\nSYS_clock_nanosleep SYS_nanosleep\n' | cpp -P - | tail -n 1)
+	[ -n "$SLEEP_SYSCALLS" ] || die "sim_holding needs cpp and the kernel headers (run make deps)"
+	pid=$(eval echo "\${${1}_PID}")
+	for f in /proc/"$pid"/task/*/syscall; do
+		read -r nr rest <"$f" 2>/dev/null || continue
+		case " $SLEEP_SYSCALLS " in *" $nr "*) return 0 ;; esac
 	done
+	return 1
+}
+
+# PIDs are reused (often, on a busy machine), so a process this test
+# means to stop later is named by a stamp, PID:START (its start time).
+# stamps PID...: their stamps (none for a PID already gone).
+stamps() {
+	local p s
+	for p in "$@"; do
+		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		s=${s##*) }
+		set -- $s
+		echo "$p:${20}"
+	done
+}
+# tree PID|STAMP...: the stamps of those still running and of all their
+# descendants.
+tree() {
+	local p
+	for p in "$@"; do
+		alive "$p" || continue
+		case $p in *:*) echo "$p" ;; *) stamps "$p" ;; esac
+		tree $(pgrep -P "${p%%:*}")
+	done
+}
+# alive PID|STAMP: running (a zombie has exited; its parent has yet to
+# reap it), and, for a stamp, the same process.
+alive() {
+	local pid=${1%%:*} start="" s
+	case $1 in *:*) start=${1#*:} ;; esac
+	s=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	[ "$1" != Z ] && { [ -z "$start" ] || [ "$start" = "${20}" ]; }
+}
+none_alive() {
+	local p
+	for p in "$@"; do alive "$p" && return 1; done
+	return 0
+}
+# kill_alive SIGNAL STAMP...: signals those still running.
+kill_alive() {
+	local sig=$1 p
+	shift
+	for p in "$@"; do alive "$p" && kill "-$sig" "${p%%:*}" 2>/dev/null; done
+	return 0
+}
+# stop_apache CONF: stops the Apache of CONF and waits until the process of
+# its PidFile has exited; what is left of its tree then is killed.
+stop_apache() {
+	local pidfile pid mine
+	pidfile=$(sed -n 's/^PidFile "\(.*\)"$/\1/p' "$1")
+	pid=$(cat "$pidfile" 2>/dev/null)
+	[ -n "$pid" ] || return 0
+	mine=$(tree "$pid")
+	apache2 -f "$1" -k stop 2>/dev/null
+	wait_until 30 none_alive $mine
+	kill_alive KILL $mine
+	wait_until 10 none_alive $mine
 }
 
 # bad_databases: how many of this test's databases fail db5.3_verify
@@ -270,19 +347,46 @@ drop_shm() {
 	return 0
 }
 
+# The stores this test made: every shm-key under $T, and STORES (folders
+# elsewhere, e.g. t0010's).
+stores() {
+	for k in $(find "$T" -name shm-key 2>/dev/null); do dirname "$k"; done
+	for d in ${STORES:-}; do echo "$d"; done
+}
+
+# cleanup: stops what this test started, by PID: the web server (Apache by
+# its PidFile) and what it started, the simulators, this test's runners;
+# then drops the shared memory of every store. Says `not ok` and fails if
+# a process or a segment is left.
 cleanup() {
-	if [ -n "${APACHE_UP:-}" ]; then
-		apache2 -f "$T/apache.conf" -k stop 2>/dev/null
-		sleep 0.5
-	fi
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	pkill -f "$T/" 2>/dev/null
+	local mine left d k
+	[ -n "${APACHE_CONF:-}" ] && stop_apache "$APACHE_CONF"
+	mine=$(tree $PIDS)
+	kill_alive TERM $PIDS    # the web server stops what it started
+	wait_until 30 none_alive $mine
+	kill_alive KILL $mine
 	wait 2>/dev/null
 	wait_runners
-	for pid in $(runners); do kill -9 "$pid" 2>/dev/null; done
-	drop_shm "$T/db"
+	mine="$mine $(stamps $(runners))"
+	kill_alive KILL $mine
+	wait_until 10 none_alive $mine
+	left=""
+	for k in $mine; do alive "$k" && left="$left ${k%%:*}"; done
+	[ -n "$left" ] && { echo "not ok - $NAME: cleanup: processes left:$left"; CLEANUP_FAILED=1; }
+	for d in $(stores); do
+		k=$(cat "$d/shm-key" 2>/dev/null) || continue
+		drop_shm "$d"
+		for i in 0 1 2 3 4 5 6 7; do
+			if ipcs -m | grep -qi "^$(printf '0x%08x' $((k + i))) "; then
+				echo "not ok - $NAME: cleanup: shared memory of $d left"
+				CLEANUP_FAILED=1
+				break
+			fi
+		done
+	done
+	[ -z "${CLEANUP_FAILED:-}" ]
 }
-trap cleanup EXIT
+trap 'cleanup || exit 1' EXIT
 
 done_testing() {
 	echo "# $NAME: $N_OK passed, $N_FAIL failed"

@@ -3,6 +3,9 @@
 # lighttpd, then the end-to-end tests again
 # under Apache (mod_fcgid), and ends with one line: N passed, N failed.
 # TESTS="t0002-deliver ..." runs a subset; HTTPDS="lighttpd" one server.
+# CGLEVER_TEST_LINGER_MS=N sets runner_linger_ms = N in every test's config
+# (how long a woken queue runner stays once its queue is empty; the suite
+# must pass at 0 and at 10000).
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0

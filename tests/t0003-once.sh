@@ -16,8 +16,7 @@ for i in $(seq 2 50); do
 	codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/payload.json" "$URL")"
 done
 is "50 identical deliveries are all answered 200" "$(echo $codes | tr ' ' '\n' | sort -u)" 200
-wait_runners
-sleep 0.5; wait_runners
+settle
 is "50 identical deliveries make one send" "$(sends)" 1
 
 # 20 copies of a new delivery at once (another candidate).
@@ -43,15 +42,14 @@ ts = [threading.Thread(target=go) for _ in range(20)]
 print(" ".join(map(str, sorted(set(out)))), len(out))
 PY
 is "20 concurrent copies are all answered 200" "$(cat "$T/concurrent.txt")" "200 20"
-wait_until 10 sends_ge 2
-wait_runners; sleep 0.5; wait_runners
+settle
 is "20 concurrent copies make one send" "$(sends)" 2
 is "the second send went to Bob" "$(sim CG GET /_sim/sends | jget 'd["sends"][1]["candidate_email"]')" bob@example.com
 
 # The same stage change delivered again with a NEW token (a second event
 # for the same move) still sends nothing more.
 deliver "$ACC" "$OPP" stage-screen >/dev/null
-wait_runners; sleep 0.3; wait_runners
+settle
 is "a new delivery for an invited candidate sends nothing" "$(sends)" 2
 
 # Two rules for the same stage, two campaigns: two sends.
@@ -59,8 +57,7 @@ ctl rule add "$ACC" --tag python --stage stage-onsite --campaign 1 >/dev/null
 ctl rule add "$ACC" --tag python --stage stage-onsite --campaign 2 >/dev/null
 OPP3=$(opportunity '{"name":"Cy","emails":["cy@example.com"],"tags":["python"],"stage":"stage-onsite"}')
 deliver "$ACC" "$OPP3" stage-onsite >/dev/null
-wait_until 10 sends_ge 4
-wait_runners; sleep 0.3; wait_runners
+settle
 s=$(sim CG GET /_sim/sends)
 is "two rules make two sends" "$(echo "$s" | jget 'len([x for x in d["sends"] if x["candidate_email"]=="cy@example.com"])')" 2
 is "one per campaign" "$(echo "$s" | jget 'sorted(x["campaign_id"] for x in d["sends"] if x["candidate_email"]=="cy@example.com")')" "[1, 2]"

@@ -4,8 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 setup
 ACC=$(add_account acme)
-OLD=$(( ($(date +%s) - 60) * 1000 ))
-sleep 0.01
+OLD=$(( ($(date +%s) - 60) * 1000 ))   # a minute before the rule
 RULE=$(ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1)
 OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
 rep=$(deliver "$ACC" "$OPP" stage-screen "\"triggeredAt\":$OLD")
@@ -16,18 +15,18 @@ UNTAGGED=$(opportunity '{"name":"Nobody","emails":["no@example.com"],"tags":["co
 deliver "$ACC" "$UNTAGGED" stage-screen >/dev/null
 OTHER=$(opportunity '{"name":"Else","emails":["else@example.com"],"tags":["java"],"stage":"stage-onsite"}')
 deliver "$ACC" "$OTHER" stage-onsite >/dev/null
-sleep 0.5; wait_runners
+settle
 is "no test for an old change, an archived or untagged candidate, or another stage" "$(sends)" 0
 is "no job left behind" "$(ctl jobs | tail -n +2 | wc -l)" 0
 # Control: the same candidate, a change after the rule, does send.
 deliver "$ACC" "$OPP" stage-screen >/dev/null
-check "a change after the rule sends" wait_until 5 sends_eq 1
+check "a change after the rule sends" wait_until 60 sends_eq 1
 ctl rule delete "$RULE"
 is "rule delete" "$?" 0
 check "rule list no longer shows it" test "$(ctl rule list | tail -n +2 | wc -l)" -eq 0
 NEW=$(opportunity '{"name":"New","emails":["new@example.com"],"tags":["java"],"stage":"stage-screen"}')
 deliver "$ACC" "$NEW" stage-screen >/dev/null
-sleep 0.5; wait_runners
+settle
 is "a deleted rule sends nothing" "$(sends)" 1
 ctl rule delete "$RULE" 2>"$T/err"; rc=$?
 check "deleting it again fails clearly" test $rc -ne 0 -a -n "$(grep 'no rule' "$T/err")"

@@ -21,10 +21,12 @@ sed -e "s|^public_url = .*|public_url = http://127.0.0.1:$APACHE_PORT/cgi-bin|" 
 export CGLEVER_CONFIG="$W/cglever.conf"
 chown -R "$WWW" "$W"
 wctl() { setpriv --reuid="$WWW" --regid="$WWW" --clear-groups "$W/bin/cglever-ctl" "$@"; }
+ctl() { wctl "$@"; }   # lib.sh's helpers (settle) work this store, as $WWW
+STORES="$W/db"         # cleanup drops its shared memory
 sh "$TOP/scripts/apache-conf.sh" "$W" "$APACHE_PORT" "$CGLEVER_CONFIG" "$W/apache" "$WWW" >"$W/apache.conf"
 apache2 -f "$W/apache.conf" -k start 2>"$T/apache-start.err" || die "apache did not start: $(cat "$T/apache-start.err")"
-trap 'apache2 -f "$W/apache.conf" -k stop 2>/dev/null; sleep 0.5; cp "$W/apache/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/db"; rm -rf "$W"; cleanup' EXIT
-wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/" || die "apache is not answering"
+trap 'stop_apache "$W/apache.conf"; cp "$W/apache/apache.err" "$T/" 2>/dev/null; cleanup; rc=$?; rm -rf "$W"; [ $rc -eq 0 ] || exit 1' EXIT
+wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/" || die "apache is not answering"
 
 ACC=$(wctl account add acme --lever-api-key-file "$W/lever" --codingame-api-key-file "$W/cg")
 is "account add as the web server user" "$ACC" 1
@@ -35,14 +37,14 @@ OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"s
 URL="http://127.0.0.1:$APACHE_PORT/cgi-bin/webhook.fcgi/lever/$ACC"
 rep=$(sim LEVER POST /_sim/deliver "{\"url\":\"$URL\",\"opportunityId\":\"$OPP\",\"toStageId\":\"stage-screen\"}")
 is "Apache: the delivery is answered 200" "$(echo "$rep" | jget 'd["status"]')" 200
-check "Apache: the test goes out" wait_until 5 sends_ge 1
+check "Apache: the test goes out" wait_until 60 sends_ge 1
 echo "$rep" | jget 'd["payload"]' >"$T/payload.json"
 for i in 1 2 3 4 5; do curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$T/payload.json" "$URL"; done
 rep=$(sim LEVER POST /_sim/deliver "{\"url\":\"$URL\",\"opportunityId\":\"$OPP\",\"toStageId\":\"stage-screen\",\"badSignature\":true}")
 is "Apache: a bad signature is refused with 401" "$(echo "$rep" | jget 'd["status"]')" 401
 is "Apache: GET is refused with 405" "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 405
 is "Apache: unknown account 404" "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/payload.json" "${URL%/*}/77")" 404
-sleep 0.5; wait_runners
+settle
 is "Apache: repeats sent nothing more" "$(sends)" 1
 check "Apache: the runner ran as $WWW" test "$(stat -c %U "$W/db/runner-$ACC.lock")" = "$WWW"
 done_testing

@@ -14,7 +14,7 @@ for i in 1 2 3 4; do
 done
 O=$(opportunity '{"name":"Mute","emails":[],"tags":["java"],"stage":"stage-screen"}')
 deliver "$ACC" "$O" stage-screen >/dev/null
-wait_until 10 sends_ge 4; sleep 1; wait_runners
+settle   # every job worked (sent, or failed for good) and no runner left
 dump() {  # every record the store can list, in a stable order
 	{ ctl account list; ctl rule list; ctl invitations "$ACC"; ctl invitations "$ACC2"; ctl jobs; } 2>&1
 }

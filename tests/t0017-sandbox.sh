@@ -44,19 +44,29 @@ ours() {
 		done
 	} 2>/dev/null | sort -un | grep -vx "$$"
 }
+none_left() { [ -z "$(ours)" ]; }
 describe() { for p in "$@"; do ps -o pid=,pgid=,args= -p "$p"; done 2>/dev/null | sed 's/^/#   /'; }
 STOPPED=""
 stop_sandbox() {    # the safety net: TERM, then KILL, whatever is left
 	[ -n "$STOPPED" ] && return 0
 	STOPPED=1
 	[ -n "$PGID" ] && kill -TERM -- "-$PGID" 2>/dev/null
-	for _ in $(seq 50); do [ -z "$(ours)" ] && break; sleep 0.1; done
+	wait_until 5 none_left
 	left=$(ours)
 	[ -n "$left" ] && kill -KILL $left 2>/dev/null
+	wait_until 10 none_left
 	drop_shm "$VAR/db"
 }
-trap 'stop_sandbox; cleanup' EXIT
+trap 'stop_sandbox; cleanup || exit 1' EXIT
 
+# run_ready: make run printed its URLs (and PGID is known); dies if make
+# run exited first.
+run_ready() {
+	[ -z "$PGID" ] && [ -s "$T/run.pgid" ] && PGID=$(cat "$T/run.pgid")
+	grep -q "http://127.0.0.1:$CG_PORT/ui" "$T/run.out" 2>/dev/null && return 0
+	kill -0 "$RUN_PID" 2>/dev/null || die "make run exited before it printed its URLs: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
+	return 1
+}
 # start_run: make run, in its own session (so that its whole process group can
 # be signalled, as a terminal's Ctrl-C does); sets RUN_PID and PGID once the
 # URLs are printed. A background job of a script starts with SIGINT ignored,
@@ -70,18 +80,13 @@ start_run() {
 		setsid -w sh -c 'echo $$ >"$1"; exec make --no-print-directory -C "$2" run' sh "$T/run.pgid" "$TOP" \
 		</dev/null >"$T/run.out" 2>"$T/run.err" &
 	RUN_PID=$!
-	end=$(( $(date +%s) + 180 ))       # a build first, perhaps
-	until grep -q "http://127.0.0.1:$CG_PORT/ui" "$T/run.out" 2>/dev/null; do
-		[ -z "$PGID" ] && [ -s "$T/run.pgid" ] && PGID=$(cat "$T/run.pgid")
-		kill -0 "$RUN_PID" 2>/dev/null || die "make run exited before it printed its URLs: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
-		[ "$(date +%s)" -ge $end ] && die "make run printed no URLs in 180 s: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
-		sleep 0.2
-	done
+	wait_until 180 run_ready ||      # a build first, perhaps
+		die "make run printed no URLs in 180 s: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
 	PGID=$(cat "$T/run.pgid")
 }
 # stopped HOW: checks that all of the sandbox is gone within 10 s of the signal.
 stopped() {
-	for _ in $(seq 100); do [ -z "$(ours)" ] && break; sleep 0.1; done
+	wait_until 10 none_left
 	left=$(ours)
 	check "$1 stops it all within 10 s" test -z "$left"
 	[ -n "$left" ] && { echo "# left running:"; describe $left; }

@@ -42,6 +42,7 @@ else
 	INJECTED=30
 fi
 # Lever: a burst of ten 429s (Retry-After 1) every 5 s while it runs.
+# (The sleeps of bursts, cron and chaos pace the faults; nothing waits on them.)
 bursts() {
 	while [ ! -f "$T/chaos.done" ]; do
 		sim LEVER POST /_sim/faults '{"action":"status","status":429,"retry_after":1,"count":10}' >/dev/null
@@ -114,8 +115,8 @@ read -r deliveries accepted attempts <"$T/driver.txt"
 is "every delivery was accepted in the end (Lever's retries)" "$accepted" "$deliveries"
 # The queue drains: sweeps (as cron would) until no job is left.
 pending() { for a in $ACCS; do ctl jobs "$a" | tail -n +2; done | grep -vc failed; }
-end=$(( $(date +%s) + 120 ))
-while [ "$(pending)" -gt 0 ] && [ "$(date +%s)" -lt $end ]; do sweep_jobs; sleep 1; done
+drained() { [ "$(pending)" -eq 0 ] || { sweep_jobs; false; }; }
+wait_until 120 drained
 wait_runners; sweep_jobs
 # One whole sweep, faults off: it also checkpoints, for db_verify.
 sim CG DELETE /_sim/faults >/dev/null

@@ -8,8 +8,8 @@ N=${DISK_N:-10}
 mkdir -p "$T/db"
 mount -t tmpfs -o size=24m,mode=0700 tmpfs "$T/db" ||
 	die "cannot mount a tmpfs for the disk-full test (run as root, as make check does in CI)"
-unmount() { cleanup; umount "$T/db" 2>/dev/null; }
-trap unmount EXIT
+unmount() { cleanup; rc=$?; umount "$T/db" 2>/dev/null; return $rc; }
+trap 'unmount || exit 1' EXIT
 # No runner is woken (ctl_path is /bin/true): the jobs stay queued while
 # the disk is full, and the sweeps below work them when it is not.
 CTL_PATH=/bin/true setup
