@@ -235,7 +235,9 @@ wait_until() {
 # (they are detached, so neither the command line nor the parent tells).
 runners() {
 	[ -n "${CGLEVER_CONFIG:-}" ] || return 0
-	for pid in $(pgrep -f "cglever-ctl sweep"); do
+	# Any program run as "... sweep" (ctl_path may name a link to
+	# cglever-ctl); the environment tells whose it is.
+	for pid in $(pgrep -f "[^ ]+ sweep( |$)"); do
 		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CGLEVER_CONFIG=$CGLEVER_CONFIG" &&
 			echo "$pid"
 	done

@@ -134,10 +134,10 @@ check "and not those who did" sh -c "! grep -q 'Ada' '$T/bf.html'"
 is "nothing is sent before the confirmation" "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='old@example.com'])")" 0
 is "confirm: 303" "$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/backfill")" 303
 old_sent() { [ "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='old@example.com'])")" -ge 1 ]; }
-check "the test goes out" wait_until 10 old_sent
+check "the test goes out" wait_until 60 old_sent
 wait_runners
 web -o /dev/null --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/backfill"
-sleep 0.5; wait_runners
+settle
 is "a second confirmation sends nothing more" "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='old@example.com'])")" 1
 check "the page now lists nobody" grep -q "Nobody" <(web "$BASE/rule/$RULE/backfill")
 

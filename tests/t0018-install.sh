@@ -111,13 +111,7 @@ sed -e "s|/usr/lib/cgi-bin/cglever|$W/usr/lib/cgi-bin/cglever|g" -e "s|/etc/cgle
 apache2 -f "$W/apache.conf" -t >"$T/apache-t.out" 2>&1
 is "Apache accepts the shipped configuration" "$?" 0
 apache2 -f "$W/apache.conf" -k start 2>"$T/apache-start.err" || die "apache: $(cat "$T/apache-start.err")"
-# stop_apache: asks Apache to stop and waits until its parent process is gone.
-stop_apache() {
-	apid=$(cat "$W/run/apache.pid" 2>/dev/null)
-	apache2 -f "$W/apache.conf" -k stop 2>/dev/null
-	[ -z "$apid" ] || wait_until 60 sh -c "! kill -0 $apid 2>/dev/null"
-}
-trap 'stop_apache; cp "$W/run/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/var/lib/cglever"; rm -rf "$W"; cleanup' EXIT
+trap 'stop_apache "$W/apache.conf"; cp "$W/run/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/var/lib/cglever"; rm -rf "$W"; cleanup' EXIT
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$APORT/" || die "apache is not answering"
 wctl() { CGLEVER_CONFIG="$C" setpriv --reuid=www-data --regid=www-data --clear-groups "$W/usr/sbin/cglever-ctl" "$@"; }
 cp "$T/keys/lever" "$T/keys/cg" "$W/"
@@ -174,7 +168,7 @@ check "with the program back, the sweep sends it" wait_until 30 sends_ge 2
 wait_runners
 is "each test was sent once" "$(sends)" 2
 
-stop_apache
+stop_apache "$W/apache.conf"
 make -s -C "$TOP" uninstall DESTDIR="$W" PREFIX=/usr >"$T/uninstall.out" 2>&1
 is "make uninstall succeeds" "$?" 0
 check "the programs are gone" test ! -e "$W/usr/sbin/cglever-ctl" -a ! -e "$W/usr/lib/cgi-bin/cglever/webhook.fcgi"
