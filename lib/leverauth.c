@@ -107,14 +107,33 @@ static int apply_rotation(struct store_account *cur, void *arg)
 	return 0;
 }
 
+/* Reads the account again into *fresh (freeing what was there). */
+static enum auth_result reload(struct store *st, uint32_t id, struct store_account **fresh,
+			       char *err, size_t errlen)
+{
+	store_account_free(*fresh);
+	*fresh = NULL;
+	if (store_account_get(st, id, fresh) != STORE_OK) {
+		snprintf(err, errlen, "store: %.300s", store_last_error(st));
+		return AUTH_TEMPORARY;
+	}
+	if ((*fresh)->disconnected || !(*fresh)->refresh_token) {
+		snprintf(err, errlen, "account %u is not connected to Lever", id);
+		return AUTH_DISCONNECTED;
+	}
+	return AUTH_OK;
+}
+
 enum auth_result auth_prepare(const struct conf *c, struct store *st,
 			      struct store_account **acct, struct lever *lv, enum auth_force force,
 			      char *err, size_t errlen)
 {
 	struct store_account *a = *acct, *fresh = NULL;
 	struct lever_tokens tok;
+	struct rotation rot;
 	enum auth_result r = AUTH_TEMPORARY;
 	enum lever_err le;
+	enum store_err se;
 	char *used = NULL;
 	int fd;
 
@@ -142,22 +161,15 @@ enum auth_result auth_prepare(const struct conf *c, struct store *st,
 		goto out;
 	}
 	/* Another process may have refreshed while we waited. */
-	if (store_account_get(st, a->id, &fresh) != STORE_OK) {
-		snprintf(err, errlen, "store: %.300s", store_last_error(st));
+	if ((r = reload(st, a->id, &fresh, err, errlen)) != AUTH_OK)
 		goto unlock;
-	}
-	if (fresh->disconnected || !fresh->refresh_token) {
-		snprintf(err, errlen, "account %u is not connected to Lever", a->id);
-		r = AUTH_DISCONNECTED;
-		goto unlock;
-	}
 	if (force != AUTH_REFRESH_NOW && fresh->access_token &&
 	    (!used || strcmp(fresh->access_token, used) != 0) &&
 	    fresh->token_expires_at - AUTH_EARLY_MS > clock_wall_ms()) {
 		log_debug("account %u: token already refreshed by another process", a->id);
-		r = AUTH_OK;
 		goto unlock;
 	}
+	r = AUTH_TEMPORARY;
 	le = lever_token_refresh(c->lever_token_url, c->lever_client_id, c->lever_client_secret,
 				 fresh->refresh_token, &tok, err, errlen);
 	if (le == LEVER_REVOKED || le == LEVER_UNAUTHORIZED) {
@@ -173,46 +185,24 @@ enum auth_result auth_prepare(const struct conf *c, struct store *st,
 	}
 	if (le != LEVER_OK)
 		goto unlock;
-	/* The old refresh token is spent from now on: store the new one. */
-	{
-		struct rotation rot = { fresh->refresh_token, &tok,
-					clock_wall_ms() + tok.expires_in * 1000 };
-		enum store_err se = store_account_update(st, a->id, apply_rotation, &rot);
-
-		if (se == STORE_EXISTS) {
-			/* Disconnected or reconnected meanwhile: that change
-			 * stands; take the record as it is now. */
-			log_info("account %u changed while its token was refreshed: "
-				 "keeping the change", a->id);
-			store_account_free(fresh);
-			fresh = NULL;
-			if (store_account_get(st, a->id, &fresh) != STORE_OK) {
-				snprintf(err, errlen, "store: %.300s", store_last_error(st));
-				goto unlock;
-			}
-			if (fresh->disconnected || !fresh->refresh_token) {
-				snprintf(err, errlen, "account %u is not connected to Lever", a->id);
-				r = AUTH_DISCONNECTED;
-				goto unlock;
-			}
-			r = AUTH_OK;
-			goto unlock;
-		}
-		if (se != STORE_OK) {
-			log_err("account %u: refreshed token not stored: %s", a->id,
-				store_last_error(st));
-			snprintf(err, errlen, "store: %.300s", store_last_error(st));
-			goto unlock;
-		}
-	}
-	store_account_free(fresh);
-	fresh = NULL;
-	if (store_account_get(st, a->id, &fresh) != STORE_OK) {
+	/* The old refresh token is spent from now on: store the new one. A
+	 * Disconnect or reconnect made meanwhile stands (the swap fails);
+	 * either way the caller goes on with the record as it is now. */
+	rot.from = fresh->refresh_token;
+	rot.tok = &tok;
+	rot.expires_at = clock_wall_ms() + tok.expires_in * 1000;
+	se = store_account_update(st, a->id, apply_rotation, &rot);
+	if (se == STORE_OK) {
+		log_info("account %u: Lever access token refreshed", a->id);
+	} else if (se == STORE_EXISTS) {
+		log_info("account %u changed while its token was refreshed: keeping the change",
+			 a->id);
+	} else {
+		log_err("account %u: refreshed token not stored: %s", a->id, store_last_error(st));
 		snprintf(err, errlen, "store: %.300s", store_last_error(st));
 		goto unlock;
 	}
-	log_info("account %u: Lever access token refreshed", a->id);
-	r = AUTH_OK;
+	r = reload(st, a->id, &fresh, err, errlen);
 unlock:
 	close(fd);
 out:

@@ -340,6 +340,17 @@ bad_databases() {
 	echo "$bad"
 }
 
+# store_segments DB_HOME: how many System V segments the store's
+# environment has now (its keys are shm-key + 0..7).
+store_segments() {
+	local base n=0
+	base=$(($(cat "$1/shm-key")))
+	for i in 0 1 2 3 4 5 6 7; do
+		ipcs -m | awk '{print $1}' | grep -qix "$(printf '0x%08x' $((base + i)))" && n=$((n + 1))
+	done
+	echo $n
+}
+
 # drop_shm DB_HOME: removes the environment's System V shared memory
 # segments (they outlive processes by design).
 drop_shm() {

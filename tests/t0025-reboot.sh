@@ -25,19 +25,12 @@ stop_all() {   # clean|kill
 }
 # As a reboot does: the segments go, db_home stays.
 reboot() { drop_shm "$T/db"; }
-shm_count() {
-	base=$(($(cat "$T/db/shm-key"))); n=0
-	for i in 0 1 2 3 4 5 6 7; do
-		ipcs -m | awk '{print $1}' | grep -qix "$(printf '0x%08x' $((base + i)))" && n=$((n + 1))
-	done
-	echo $n
-}
 one_round() {   # clean|kill N
 	OPP=$(opportunity "{\"name\":\"Cand $2\",\"emails\":[\"c$2@example.com\"],\"tags\":[\"java\"],\"stage\":\"stage-screen\"}")
 	before=$(sends)
 	stop_all "$1"
 	reboot
-	is "$1 stop, then a reboot: no segment of the store is left" "$(shm_count)" 0
+	is "$1 stop, then a reboot: no segment of the store is left" "$(store_segments "$T/db")" 0
 	start_lighttpd
 	rep=$(deliver "$ACC" "$OPP" stage-screen)
 	is "$1 stop + reboot: the next delivery is accepted" "$(echo "$rep" | jget 'd["status"]')" 200

@@ -15,13 +15,6 @@ held() { [ "$(sim LEVER GET /_sim/held | jget 'd["held"]')" -ge 1 ]; }
 webhooks() { for p in $(pgrep -P "$LIGHTTPD_PID"); do grep -q webhook.fcgi "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done; }
 # The System V segments a process has attached, and those of one environment.
 attached() { grep -c 'SYSV' "/proc/$1/maps" 2>/dev/null || echo 0; }
-env_segments() {
-	base=$(($(cat "$T/db/shm-key"))); n=0
-	for i in 0 1 2 3 4 5 6 7; do
-		ipcs -m | awk '{print $1}' | grep -qix "$(printf '0x%08x' $((base + i)))" && n=$((n + 1))
-	done
-	echo $n
-}
 candidate() { opportunity "{\"name\":\"C$1\",\"emails\":[\"c$1@example.com\"],\"tags\":[\"java\"],\"stage\":\"stage-screen\"}"; }
 
 worst=0 pids="" rss0=""
@@ -45,7 +38,7 @@ for i in $(seq 1 20); do
 		[ -n "$rss0" ] || rss0=$rss
 	done
 done
-segs=$(env_segments)
+segs=$(store_segments "$T/db")
 check "no webhook process kept more than one environment's segments (worst $worst, one environment has $segs)" \
 	test "$worst" -le "$segs"
 n_pids=$(echo $pids | tr ' ' '\n' | sort -u | wc -l)

@@ -60,6 +60,27 @@ cron() {
 		sleep 2
 	done
 }
+# An admin's hot backups, one after another while the chaos runs: each
+# copy must verify, and the backups must not hold the store's opens back
+# or leave it in a state that turns its protection off.
+backups() {
+	n=0
+	while [ ! -f "$T/chaos.done" ]; do
+		n=$((n + 1))
+		d="$T/backup.$n"
+		if "$PROG/bin/cglever-ctl" backup "$d" >>"$T/backup.out" 2>>"$T/backup.err"; then
+			bad=0
+			for f in "$d"/*.db; do
+				db5.3_verify -P "$(cat "$T/keys/secret")" "$f" >>"$T/backup-verify.err" 2>&1 || bad=$((bad + 1))
+			done
+			echo "$bad" >>"$T/backups.ok"
+		else
+			echo "backup $n failed" >>"$T/backups.failed"
+		fi
+		rm -rf "$d"
+		sleep 1
+	done
+}
 sent() { sim CG GET /_sim/sends | jget 'len(set(x["candidate_email"] for x in d["sends"]))'; }
 chaos() {  # kills a webhook.fcgi (5 in 6) or a runner every 200-500 ms
 	kills=0
@@ -78,6 +99,8 @@ chaos &
 CHAOS=$!
 cron &
 CRON=$!
+backups &
+BACKUPS=$!
 [ -n "$FLAKY" ] && { bursts & BURSTS=$!; }
 python3 - "$LEVER_PORT" "$HTTP_PORT" "$N" $ACCS >"$T/driver.txt" 2>"$T/driver.err" <<'PY'
 import json, random, secrets, sys, time, urllib.request, concurrent.futures
@@ -109,7 +132,7 @@ with concurrent.futures.ThreadPoolExecutor(16) as ex:
 print(len(work), ok, tries)
 PY
 touch "$T/driver.done"
-wait $CHAOS $CRON
+wait $CHAOS $CRON $BACKUPS
 [ -n "${BURSTS:-}" ] && wait "$BURSTS"
 read -r deliveries accepted attempts <"$T/driver.txt"
 is "every delivery was accepted in the end (Lever's retries)" "$accepted" "$deliveries"
@@ -132,4 +155,10 @@ is "every invitation recorded as sent" "$(for a in $ACCS; do ctl invitations "$a
 is "Lever's rate limit never hit (429 from its bucket)" "$(sim LEVER GET /_sim/stats | jget 'd["rate_limited"]')" 0
 # Everything is quiet now: every database verifies.
 is "db_verify: every database is clean" "$(bad_databases)" 0
+nb=$(cat "$T/backups.ok" 2>/dev/null | wc -l)
+check "backups in a loop during the chaos: $nb taken, $(cat "$T/backups.failed" 2>/dev/null | wc -l) refused" test "$nb" -ge 1
+is "every backup taken verifies" "$(cat "$T/backups.ok" 2>/dev/null | awk '$1 > 0' | wc -l)" 0
+# The gate keeps nothing across opens (an old gate remembered a "stuck"
+# environment in gate.lock and stopped waiting there for good).
+is "the gate remembers nothing afterwards (gate.lock is empty)" "$(stat -c %s "$T/db/gate.lock")" 0
 done_testing
