@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gate.h"
@@ -16,6 +17,11 @@
 
 #define TURN 0
 #define ENV_BYTE(id) ((off_t)16 + (off_t)(id))
+/* How long operations may stay under way once a process died, how often
+ * to look for a dead one, and how often to try the lock. */
+#define GATE_PATIENCE_MS 2000
+#define GATE_LOOK_MS 100
+#define POLL_US 2000
 
 static int lock_byte(int fd, short type, off_t byte, int wait)
 {
@@ -96,8 +102,18 @@ void gate_leave(struct gate *g)
 	(void)lock_byte(g->fd, F_UNLCK, ENV_BYTE(g->env), 0);
 }
 
-void gate_lock(struct gate *g, long env)
+static long long mono_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gate_lock(struct gate *g, long env, int (*dead)(void *), void *arg)
+{
+	long long now, next_look = 0, dead_since = -1;
+
 	if (g->fd < 0 || g->excl)
 		return;
 	g->excl = 1;
@@ -108,13 +124,32 @@ void gate_lock(struct gate *g, long env)
 	}
 	if (env < 0)
 		return;
-	/* ...and those under way in env finish. The wait ends by liveness:
-	 * the kernel drops a dead holder's lock, and a live one stuck on a
-	 * mutex a killed process left locked is ended by its own stall
-	 * watchdog (store.c). Nothing is remembered across opens. */
-	if (lock_byte(g->fd, F_WRLCK, ENV_BYTE(env), 1) != 0) {
-		lock_failed("taking it exclusively");
-		return;
+	/* ...and those under way in env finish: as long as every process in
+	 * the environment lives, however long they take (a backup, a slow
+	 * disk). Once one is dead, the operations still under way may be
+	 * stuck on a mutex it left locked, which only recovery releases (it
+	 * panics the environment, and they give up without writing): they
+	 * get GATE_PATIENCE_MS to finish first. Nothing is remembered. */
+	while (lock_byte(g->fd, F_WRLCK, ENV_BYTE(env), 0) != 0) {
+		if (errno != EAGAIN && errno != EACCES) {
+			lock_failed("taking it exclusively");
+			return;
+		}
+		now = mono_ms();
+		if (dead_since < 0 && now >= next_look) {
+			if (next_look == 0)
+				log_debug("store: waiting for the operations under way to finish");
+			if (dead(arg))
+				dead_since = now;
+			next_look = now + GATE_LOOK_MS;
+		}
+		if (dead_since >= 0 && now - dead_since >= GATE_PATIENCE_MS) {
+			log_warn("store: operations still under way %d s after a process of the "
+				 "store died (stuck on its mutex?): recovering anyway",
+				 GATE_PATIENCE_MS / 1000);
+			return;
+		}
+		usleep(POLL_US);
 	}
 	g->held = env;
 }

@@ -42,11 +42,12 @@ void gate_leave(struct gate *g);
 
 /* Exclusive, for opening the environment whose id is env (-1: none
  * yet): new operations wait, and those under way in env finish, however
- * long they take (a holder stuck on a killed process's mutex is ended by
- * its stall watchdog, and the kernel then drops its lock). Must not be
+ * long they take while dead(arg) says no process of the environment is
+ * dead; once one is, they get GATE_PATIENCE_MS (they may be stuck on its
+ * mutex, which only the recovery this open runs releases). Must not be
  * called inside gate_enter. gate_unlock names the environment now open
  * (-1: none). */
-void gate_lock(struct gate *g, long env);
+void gate_lock(struct gate *g, long env, int (*dead)(void *), void *arg);
 void gate_unlock(struct gate *g, long env);
 
 #endif

@@ -76,6 +76,9 @@
 #define SHM_STRIDE 256L
 #define SHM_BLOCKS 0x6FFFFFL
 
+/* A slot of __db.register: a process id in 24 characters and a newline
+ * (Berkeley DB's env_register.c, PID_LEN). */
+#define REG_SLOT 25
 /* Regions per environment (BDB uses key+0, key+1, ...; 3 seen). */
 #define SHM_REGIONS 8
 
@@ -514,6 +517,36 @@ static int env_in_use(const struct store *st)
 	return r;
 }
 
+/* Whether a process registered in the environment died with it open:
+ * a slot of __db.register that names a process but whose lock (DB_REGISTER
+ * keeps an fcntl lock on its slot's first byte) nobody holds. Berkeley
+ * DB's own test, read-only. 1: yes, 0: no or unknown. Same caution as
+ * env_in_use: only while this process has no environment open. */
+static int someone_dead(void *arg)
+{
+	const struct store *st = arg;
+	char path[PATH_MAX], slot[REG_SLOT];
+	int fd, dead = 0;
+
+	snprintf(path, sizeof path, "%s/__db.register", st->home);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	for (off_t pos = 0; !dead && pread(fd, slot, REG_SLOT, pos) == REG_SLOT; pos += REG_SLOT) {
+		struct flock fl;
+
+		if (slot[0] == 'X')   /* an empty slot */
+			continue;
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = pos;
+		fl.l_len = 1;
+		dead = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK;
+	}
+	close(fd);
+	return dead;
+}
+
 /* A reboot (or ipcrm) removed the environment's System V segments but
  * left the region file that names them: every open would fail to attach
  * for good. With no live process in the environment, the region files
@@ -556,7 +589,7 @@ static int env_open(struct store *st)
 
 	/* Recovery, if it runs, runs inside env->open: no operation is
 	 * under way meanwhile. */
-	gate_lock(&st->gate, env_id(st));
+	gate_lock(&st->gate, env_id(st), someone_dead, st);
 	if ((stale = drop_stale_regions(st)) < 0) {
 		gate_unlock(&st->gate, -1);
 		return EINVAL;
