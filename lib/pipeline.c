@@ -390,6 +390,22 @@ out:
 	return r;
 }
 
+/* Lever signs only token + triggeredAt, not the data: a genuine envelope
+ * could come with another opportunity or stage. So Lever's own record
+ * must agree before anything is sent: the opportunity is in the stage
+ * now, or it has moved since the delivery (lastAdvancedAt after
+ * triggeredAt; the stage it left is not told, so the delivery is taken
+ * at its word then). A backfill job (rule_id) comes from Lever's own
+ * list, not from a delivery. */
+static int stage_confirmed(const struct lever_opportunity *o, const struct store_job *job)
+{
+	if (job->rule_id)
+		return 1;
+	if (o->stage_id && strcmp(o->stage_id, job->to_stage) == 0)
+		return 1;
+	return o->last_advanced_at > job->triggered_at;
+}
+
 /* Not retroactive: only rules that existed when the change happened,
  * except for an explicit backfill of one rule. */
 static int rule_applies(const struct store_rule *r, const struct store_job *job)
@@ -455,6 +471,12 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 	}
 	if (o->archived) {
 		log_info("opportunity %s is archived: nothing to send", job->opportunity);
+		goto out;
+	}
+	if (!stage_confirmed(o, job)) {
+		log_warn("opportunity %s: the delivery says stage %s, Lever says %s and no move "
+			 "since: nothing to send", job->opportunity, job->to_stage,
+			 o->stage_id ? o->stage_id : "none");
 		goto out;
 	}
 	for (size_t i = 0; i < n_rules; i++) {
