@@ -302,29 +302,18 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 	return results_sent_note(p, inv, err, errlen);
 }
 
+/* Once, like the other notes: a lost reply is looked up, not posted again. */
 static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invitation *inv,
 					  char *err, size_t errlen)
 {
-	char text[512];
-	enum lever_err e;
+	char text[512], marker[64];
 
+	snprintf(marker, sizeof marker, "[cglever:waiting:%lld]", (long long)inv->campaign);
 	snprintf(text, sizeof text,
 		 "cglever: the CodinGame test (campaign %lld) is waiting because this "
 		 "candidate has no email address. It will be sent automatically once an "
-		 "email is added in Lever.", (long long)inv->campaign);
-	int auth_try = 0;
-	do
-		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-	while (pipeline_reauthorize(p, e, &auth_try));
-	if (p->parked)
-		return PIPE_PARK;
-	if (e != LEVER_OK) {
-		long ra = -1;
-
-		return pipeline_from_lever(p, e, err, errlen, &ra);
-	}
-	inv->note_posted = 1;
-	return pipeline_save(p, inv, err, errlen);
+		 "email is added in Lever.\n%s", (long long)inv->campaign, marker);
+	return pipeline_note_once(p, inv, &inv->waiting_note, text, marker, err, errlen);
 }
 
 /* Moves an invitation on as far as it can go. */
@@ -343,7 +332,7 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 	}
 	if (strcmp(inv->state, "waiting_email") == 0) {
 		if (o->n_emails == 0)
-			return inv->note_posted ? PIPE_DONE : post_waiting_note(p, inv, err, errlen);
+			return post_waiting_note(p, inv, err, errlen);
 		pipeline_set_str(&inv->state, "sending");
 		pipeline_set_str(&inv->email, o->emails[0]);
 		pipeline_set_str(&inv->name, o->name);

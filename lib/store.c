@@ -2459,6 +2459,7 @@ void store_invitation_free(struct store_invitation *i)
 	free(i->name);
 	free(i->test_url);
 	free(i->error);
+	free(i->waiting_note);
 	free(i->sent_note);
 	free(i->result_note);
 	free(i->result_status);
@@ -2486,7 +2487,7 @@ static char *inv_json(const struct store_invitation *i)
 	jstr(o, "name", i->name);
 	jint(o, "test_id", i->test_id);
 	jstr(o, "test_url", i->test_url);
-	jbool(o, "note_posted", i->note_posted);
+	jstr(o, "waiting_note", i->waiting_note);
 	jstr(o, "error", i->error);
 	jint(o, "created_at", i->created_at);
 	jint(o, "updated_at", i->updated_at);
@@ -2531,12 +2532,18 @@ static int inv_decode(struct store *st, const DBT *k, const DBT *v,
 	    (ret = jdup(st, o, "invitations", "name", 0, &i->name)) ||
 	    (ret = jdup(st, o, "invitations", "test_url", 0, &i->test_url)) ||
 	    (ret = jdup(st, o, "invitations", "error", 0, &i->error)) ||
+	    (ret = jdup(st, o, "invitations", "waiting_note", 0, &i->waiting_note)) ||
 	    (ret = jdup(st, o, "invitations", "sent_note", 0, &i->sent_note)) ||
 	    (ret = jdup(st, o, "invitations", "result_note", 0, &i->result_note)) ||
 	    (ret = jdup(st, o, "invitations", "result_status", 0, &i->result_status)))
 		goto out;
 	i->test_id = jget_i64(o, "test_id");
-	i->note_posted = jget_bool(o, "note_posted");
+	/* Records written before waiting_note kept a flag, set once posted. */
+	if (!i->waiting_note && jget_bool(o, "note_posted") &&
+	    !(i->waiting_note = strdup("posted"))) {
+		ret = ENOMEM;
+		goto out;
+	}
 	i->created_at = jget_i64(o, "created_at");
 	i->updated_at = jget_i64(o, "updated_at");
 	i->sent_at = jget_i64(o, "sent_at");

@@ -180,11 +180,12 @@ struct store_invitation {
 	char *name;
 	int64_t test_id;             /* CodinGame test id once known, else 0 */
 	char *test_url;
-	int note_posted;             /* the "waiting for an email" note */
+	char *waiting_note;          /* the "waiting for an email" note */
 	char *error;
 	int64_t created_at, updated_at, sent_at;
-	/* After sending: the notes on the Lever timeline ("" none yet,
-	 * "posting" when a request may have left, "posted"), the result. */
+	/* The notes on the Lever timeline (waiting_note above too): NULL
+	 * none yet, "posting" when a request may have left, "posted"; then
+	 * the result. */
 	char *sent_note;             /* the "test sent" note */
 	char *result_note;           /* the result (or "aborted") note */
 	char *result_status;         /* final CodinGame status once seen, else NULL */
