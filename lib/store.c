@@ -2190,6 +2190,7 @@ static int job_pending(struct store *st, DB_TXN *txn, const struct store_job *j,
 struct coalesce_arg {
 	struct store_job *job;
 	int64_t now, gap_ms;
+	int64_t due;                   /* the caller's: an attempt may be run again */
 };
 
 static int op_job_add_coalesced(struct store *st, DB_TXN *txn, void *p)
@@ -2200,7 +2201,7 @@ static int op_job_add_coalesced(struct store *st, DB_TXN *txn, void *p)
 	unsigned char *key;
 	char *text = NULL;
 	size_t klen = 0;
-	int64_t last = INT64_MIN, due = a->now;
+	int64_t last = INT64_MIN, at = a->now;   /* when the job may run */
 	DBT k, v = dbt(NULL, 0);
 	int ret, found;
 
@@ -2230,12 +2231,12 @@ static int op_job_add_coalesced(struct store *st, DB_TXN *txn, void *p)
 	/* gap_ms after the previous one, but never further from now than
 	 * gap_ms (a clock set back must not push it far out). */
 	if (last != INT64_MIN && last > a->now - a->gap_ms)
-		due = last < a->now ? last + a->gap_ms : a->now + a->gap_ms;
+		at = last < a->now ? last + a->gap_ms : a->now + a->gap_ms;
 	if (!(o = json_object_new_object())) {
 		ret = ENOMEM;
 		goto out;
 	}
-	jint(o, "received_at", due);
+	jint(o, "received_at", at);
 	if (!(text = jdump_put(o))) {
 		ret = ENOMEM;
 		goto out;
@@ -2244,7 +2245,7 @@ static int op_job_add_coalesced(struct store *st, DB_TXN *txn, void *p)
 	v = dbt(text, strlen(text));
 	if ((ret = db->put(db, txn, &k, &v, 0)) != 0)
 		goto out;
-	a->job->due = due;
+	a->job->due = at > a->now ? at : a->due;
 	ret = job_insert(st, txn, a->job);
 out:
 	free(key);
@@ -2255,7 +2256,7 @@ out:
 enum store_err store_job_add_coalesced(struct store *st, struct store_job *job, int64_t now,
 				       int64_t gap_ms)
 {
-	struct coalesce_arg arg = { .job = job, .now = now, .gap_ms = gap_ms };
+	struct coalesce_arg arg = { .job = job, .now = now, .gap_ms = gap_ms, .due = job->due };
 
 	if (!job->kind || !job->opportunity || gap_ms < 0) {
 		set_err(st, "adding a job: no kind or opportunity, or a negative gap");

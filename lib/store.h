@@ -134,8 +134,9 @@ enum store_err store_job_add(struct store *st, struct store_job *job);
  * that a flood of requests makes no flood of work. One transaction:
  * STORE_EXISTS, nothing written, while the account has a pending (not
  * failed) job of the same kind and test_id; otherwise the job is added,
- * due no sooner than gap_ms after the previous one so added (job->due
- * is set; now is the current time, ms). Sets job->id. */
+ * due as given, or gap_ms after the previous one so added when that is
+ * later than now (job->due is then set to it). now: the current time
+ * (ms). Sets job->id. */
 enum store_err store_job_add_coalesced(struct store *st, struct store_job *job, int64_t now,
 				       int64_t gap_ms);
 /* Takes the account's first job with due <= now that is not failed: in one
