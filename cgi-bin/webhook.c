@@ -1,4 +1,4 @@
-/* webhook.fcgi: Lever deliveries (and, later, CodinGame callbacks).
+/* webhook.fcgi: Lever deliveries and CodinGame callbacks.
  * Verify, record durably, answer, then wake the account's runner: the
  * answer never waits on Lever or CodinGame. */
 #include <errno.h>
@@ -38,6 +38,15 @@ static uint32_t parse_account(const char *s)
 	return (uint32_t)v;
 }
 
+/* Lever and CodinGame both POST; anything else is refused before any
+ * lookup (a GET is no way to wake the queue runner). */
+static void post_only(struct req *r)
+{
+	static const char msg[] = "405 Method Not Allowed: POST only\n";
+
+	req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n", msg, sizeof msg - 1);
+}
+
 static void lever(struct ctx *x, struct req *r, const char *rest)
 {
 	struct store_account *acct = NULL;
@@ -46,10 +55,7 @@ static void lever(struct ctx *x, struct req *r, const char *rest)
 	enum store_err se;
 
 	if (strcmp(r->method, "POST") != 0) {
-		static const char msg[] = "405 Method Not Allowed: POST only\n";
-
-		req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n",
-			  msg, sizeof msg - 1);
+		post_only(r);
 		return;
 	}
 	if (!(id = parse_account(rest))) {
@@ -99,8 +105,8 @@ static void codingame(struct ctx *x, struct req *r, const char *rest)
 	uint32_t id = 0;
 	enum store_err se;
 
-	if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "GET") != 0) {
-		req_reply_text(r, 405, "POST or GET only");
+	if (strcmp(r->method, "POST") != 0) {
+		post_only(r);
 		return;
 	}
 	if (n > 0 && n < sizeof idbuf) {
@@ -122,18 +128,16 @@ static void codingame(struct ctx *x, struct req *r, const char *rest)
 		req_reply_text(r, 503, "store unavailable, retry later");
 		return;
 	}
-	if (strcmp(r->method, "POST") == 0) {
-		switch (req_read_body(r, x->conf->max_body_bytes)) {
-		case REQ_BODY_OK:
-		case REQ_BODY_BAD:     /* no body: still "look again" */
-			break;
-		case REQ_BODY_TOOBIG:
-			req_reply_text(r, 413, "body over max_body_bytes");
-			goto out;
-		default:
-			req_reply_text(r, 503, "out of memory");
-			goto out;
-		}
+	switch (req_read_body(r, x->conf->max_body_bytes)) {
+	case REQ_BODY_OK:
+	case REQ_BODY_BAD:     /* no body: still "look again" */
+		break;
+	case REQ_BODY_TOOBIG:
+		req_reply_text(r, 413, "body over max_body_bytes");
+		goto out;
+	default:
+		req_reply_text(r, 503, "out of memory");
+		goto out;
 	}
 	intake_codingame(x->st, acct, slash + 1, r->body ? r->body : "", r->body_len,
 			 clock_wall_ms(), &res);

@@ -8,6 +8,7 @@
 #include "intake.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "utf8.h"
 
 static void set(struct intake_result *res, int status, const char *reason)
 {
@@ -53,6 +54,13 @@ int intake_parse_lever(const char *body, size_t len, struct lever_delivery *out,
 	size_t n;
 
 	memset(out, 0, sizeof *out);
+	/* RFC 8259: JSON is UTF-8. json-c's own check (JSON_TOKENER_VALIDATE_UTF8)
+	 * lets overlong forms and surrogates through, so the body is checked
+	 * whole, before anything in it is used. */
+	if (!utf8_valid((const unsigned char *)body, len)) {
+		reject = "invalid UTF-8";
+		goto refused_why;
+	}
 	out->root = ju_parse(body, len, err, sizeof err);
 	if (!out->root || !json_object_is_type(out->root, json_type_object)) {
 		snprintf(why, whylen, "malformed JSON (%s)", out->root ? "not an object" : err);
@@ -97,6 +105,7 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	char why[160];
 	struct store_job job;
 	enum store_err se;
+	int use;
 
 	memset(res, 0, sizeof *res);
 	memset(&job, 0, sizeof job);
@@ -131,26 +140,23 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		set(res, 401, "stale or future triggeredAt");
 		goto out;
 	}
-	if (strcmp(d.event, "candidateStageChange") != 0) {
-		/* Lever's "send test" (candidateHired, empty data) lands here. */
-		log_info("delivery for account %u: event %s not used", acct->id, d.event);
-		set(res, 200, "event not used");
-		goto out;
+	/* Every verified token is used up, whatever the delivery says: the
+	 * signature covers only token + triggeredAt, so an envelope that is
+	 * not acted on (Lever's "send test", an event not used, unusable
+	 * data) must not come back re-aimed with another event or data. */
+	use = strcmp(d.event, "candidateStageChange") == 0 && d.data_ok;
+	if (use) {
+		/* The job only borrows the strings: the store copies what it keeps. */
+		job.opportunity = (char *)d.opportunity;
+		job.to_stage = (char *)d.to_stage;
+		job.from_stage = (char *)d.from_stage;
+		job.kind = "stage_change";
+		job.account = acct->id;
+		job.due = STORE_DUE_NOW;
+		job.triggered_at = d.triggered_at;
+		job.created_at = now;
 	}
-	if (!d.data_ok) {
-		set(res, 400, "data.opportunityId and data.toStageId are required");
-		goto out;
-	}
-	/* The job only borrows the strings: the store copies what it keeps. */
-	job.opportunity = (char *)d.opportunity;
-	job.to_stage = (char *)d.to_stage;
-	job.from_stage = (char *)d.from_stage;
-	job.kind = "stage_change";
-	job.account = acct->id;
-	job.due = STORE_DUE_NOW;
-	job.triggered_at = d.triggered_at;
-	job.created_at = now;
-	se = store_delivery_accept(st, acct->id, d.token, now, &job);
+	se = store_delivery_accept(st, acct->id, d.token, now, use ? &job : NULL);
 	if (se == STORE_EXISTS) {
 		log_info("delivery for account %u: token already seen, nothing to do", acct->id);
 		set(res, 200, "duplicate delivery");
@@ -162,6 +168,18 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		set(res, 503, "could not record the delivery, retry later");
 		goto out;
 	}
+	if (strcmp(d.event, "candidateStageChange") != 0) {
+		/* Lever's "send test" (candidateHired, empty data) lands here. */
+		log_info("delivery for account %u: event %s not used", acct->id, d.event);
+		set(res, 200, "event not used");
+		goto out;
+	}
+	if (!use) {
+		set(res, 400, "data.opportunityId and data.toStageId are required");
+		goto out;
+	}
+	/* The data is not signed: the runner checks the stage with Lever
+	 * before it acts (pipeline_work). */
 	log_info("delivery for account %u queued: opportunity %s to stage %s", acct->id,
 		 job.opportunity, job.to_stage);
 	set(res, 200, "queued");
@@ -221,6 +239,12 @@ void intake_codingame(struct store *st, const struct store_account *acct, const 
 		set(res, 404, "unknown callback");
 		return;
 	}
+	if (!utf8_valid((const unsigned char *)body, len)) {
+		log_limited(LOG_LEVEL_INFO, "CodinGame callback for account %u refused: invalid UTF-8",
+			    acct->id);
+		set(res, 400, "invalid UTF-8");
+		return;
+	}
 	job.account = acct->id;
 	job.due = STORE_DUE_NOW;
 	job.created_at = now;
@@ -235,18 +259,34 @@ void intake_codingame(struct store *st, const struct store_account *acct, const 
 		}
 		if (se != STORE_OK)
 			goto fail;
+		/* What results_poll skips: nothing is left to do for it. */
+		if (inv->result_note && strcmp(inv->result_note, "posted") == 0 &&
+		    inv->tags_done && inv->stage_done) {
+			log_info("CodinGame callback for account %u: test %lld already done",
+				 acct->id, (long long)job.test_id);
+			set(res, 200, "test already done, nothing to do");
+			goto out;
+		}
 		job.kind = "check_test";
 		job.opportunity = inv->opportunity;
 	} else {
-		job.kind = "poll";
+		job.kind = "poll";   /* re-reads every unfinished test */
 		job.opportunity = "*";
 	}
-	if (store_job_add(st, &job) != STORE_OK)
+	se = store_job_add_coalesced(st, &job, now, INTAKE_CALLBACK_GAP_MS);
+	if (se == STORE_EXISTS) {
+		log_info("CodinGame callback for account %u: a %s job is already pending (test %lld)",
+			 acct->id, job.kind, (long long)job.test_id);
+		set(res, 200, "already queued");
+		goto out;
+	}
+	if (se != STORE_OK)
 		goto fail;
-	log_info("CodinGame callback for account %u: %s queued (test %lld)", acct->id, job.kind,
-		 (long long)job.test_id);
+	log_info("CodinGame callback for account %u: %s queued (test %lld)%s", acct->id, job.kind,
+		 (long long)job.test_id, job.due > now ? ", due later: paced" : "");
 	set(res, 200, "queued");
-	res->queued = 1;
+	/* A job due later is the cron sweep's. */
+	res->queued = job.due <= now;
 	goto out;
 fail:
 	log_err("CodinGame callback for account %u not recorded: %s", acct->id,

@@ -55,16 +55,28 @@ void intake_delivery_clear(struct lever_delivery *d);
  * not JSON. The payload is undocumented, so nothing in it is required. */
 int64_t intake_parse_codingame(const char *body, size_t len);
 
-/* Verifies and records one delivery for account (already looked up). */
+/* Verifies and records one delivery for account (already looked up).
+ * Invalid UTF-8 anywhere in the body: 400. Once the signature and the
+ * time are good, the token is used up whatever the event or the data
+ * (a stage change with unusable data is then answered 400). */
 void intake_lever(struct store *st, const struct store_account *acct,
 		  const char *body, size_t len, int64_t now, int64_t max_age_ms,
 		  struct intake_result *res);
 
+/* A job a CodinGame callback asks for (a check of one test, or a poll of
+ * all the account's unfinished tests) comes at most once a minute for
+ * that test or that account: the cron sweep's own rate. */
+#define INTAKE_CALLBACK_GAP_MS (60LL * 1000)
+
 /* A CodinGame callback for acct: the secret from the URL must match
- * (constant time; 404 otherwise). The body is untrusted and only says
- * "look again": a test id found in it queues a check of that test when
- * this account sent it (otherwise it is ignored); no id queues a check of
- * all the account's unfinished tests. */
+ * (constant time; 404 otherwise), and the body must be UTF-8 (400). The
+ * body is untrusted and only says "look again": a test id found in it
+ * asks for a check of that test when this account sent it and it is not
+ * done (otherwise it is ignored); no id asks for a poll of all the
+ * account's unfinished tests. Such a job is added only when none like it
+ * is pending, and one asked for sooner than INTAKE_CALLBACK_GAP_MS after
+ * the last is due that long after it (the cron sweep works it): a flood
+ * of callbacks adds one job. */
 void intake_codingame(struct store *st, const struct store_account *acct, const char *secret,
 		      const char *body, size_t len, int64_t now, struct intake_result *res);
 

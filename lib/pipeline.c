@@ -302,29 +302,18 @@ static enum pipe_result send_invitation(struct pipeline *p, struct store_invitat
 	return results_sent_note(p, inv, err, errlen);
 }
 
+/* Once, like the other notes: a lost reply is looked up, not posted again. */
 static enum pipe_result post_waiting_note(struct pipeline *p, struct store_invitation *inv,
 					  char *err, size_t errlen)
 {
-	char text[512];
-	enum lever_err e;
+	char text[512], marker[64];
 
+	snprintf(marker, sizeof marker, "[cglever:waiting:%lld]", (long long)inv->campaign);
 	snprintf(text, sizeof text,
 		 "cglever: the CodinGame test (campaign %lld) is waiting because this "
 		 "candidate has no email address. It will be sent automatically once an "
-		 "email is added in Lever.", (long long)inv->campaign);
-	int auth_try = 0;
-	do
-		e = lever_note_add(&p->lv, inv->opportunity, text, NULL);
-	while (pipeline_reauthorize(p, e, &auth_try));
-	if (p->parked)
-		return PIPE_PARK;
-	if (e != LEVER_OK) {
-		long ra = -1;
-
-		return pipeline_from_lever(p, e, err, errlen, &ra);
-	}
-	inv->note_posted = 1;
-	return pipeline_save(p, inv, err, errlen);
+		 "email is added in Lever.\n%s", (long long)inv->campaign, marker);
+	return pipeline_note_once(p, inv, &inv->waiting_note, text, marker, err, errlen);
 }
 
 /* Moves an invitation on as far as it can go. */
@@ -343,7 +332,7 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 	}
 	if (strcmp(inv->state, "waiting_email") == 0) {
 		if (o->n_emails == 0)
-			return inv->note_posted ? PIPE_DONE : post_waiting_note(p, inv, err, errlen);
+			return post_waiting_note(p, inv, err, errlen);
 		pipeline_set_str(&inv->state, "sending");
 		pipeline_set_str(&inv->email, o->emails[0]);
 		pipeline_set_str(&inv->name, o->name);
@@ -388,6 +377,22 @@ static enum pipe_result handle_rule(struct pipeline *p, const struct store_rule 
 out:
 	store_invitation_free(inv);
 	return r;
+}
+
+/* Lever signs only token + triggeredAt, not the data: a genuine envelope
+ * could come with another opportunity or stage. So Lever's own record
+ * must agree before anything is sent: the opportunity is in the stage
+ * now, or it has moved since the delivery (lastAdvancedAt after
+ * triggeredAt; the stage it left is not told, so the delivery is taken
+ * at its word then). A backfill job (rule_id) comes from Lever's own
+ * list, not from a delivery. */
+static int stage_confirmed(const struct lever_opportunity *o, const struct store_job *job)
+{
+	if (job->rule_id)
+		return 1;
+	if (o->stage_id && strcmp(o->stage_id, job->to_stage) == 0)
+		return 1;
+	return o->last_advanced_at > job->triggered_at;
 }
 
 /* Not retroactive: only rules that existed when the change happened,
@@ -455,6 +460,12 @@ enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
 	}
 	if (o->archived) {
 		log_info("opportunity %s is archived: nothing to send", job->opportunity);
+		goto out;
+	}
+	if (!stage_confirmed(o, job)) {
+		log_warn("opportunity %s: the delivery says stage %s, Lever says %s and no move "
+			 "since: nothing to send", job->opportunity, job->to_stage,
+			 o->stage_id ? o->stage_id : "none");
 		goto out;
 	}
 	for (size_t i = 0; i < n_rules; i++) {

@@ -1864,7 +1864,7 @@ static int op_delivery_accept(struct store *st, DB_TXN *txn, void *p)
 	if ((ret = st->db[T_DELIVERIES]->put(st->db[T_DELIVERIES], txn, &k, &v,
 					      DB_NOOVERWRITE)) != 0)
 		goto out;
-	ret = job_insert(st, txn, a->job);
+	ret = a->job ? job_insert(st, txn, a->job) : 0;
 out:
 	free(key);
 	free(text);
@@ -1876,11 +1876,12 @@ enum store_err store_delivery_accept(struct store *st, uint32_t account, const c
 {
 	struct delivery_arg arg = { .account = account, .token = token, .now = now, .job = job };
 
-	if (!token || !token[0] || !job->kind || !job->opportunity) {
+	if (!token || !token[0] || (job && (!job->kind || !job->opportunity))) {
 		set_err(st, "accepting a delivery: no token, kind or opportunity");
 		return STORE_ERR;
 	}
-	job->account = account;
+	if (job)
+		job->account = account;
 	/* Durable before this returns, seen before or not. */
 	return run(st, "recording a delivery", RUN_TXN_FLUSH, op_delivery_accept, &arg);
 }
@@ -2162,6 +2163,141 @@ enum store_err store_job_lease(struct store *st, uint32_t account, int64_t now,
 	return e;
 }
 
+/* A coalesced job's pacing record lives among the delivery tokens, keyed
+ * account(4) | 0 | "kind test_id": no token holds a NUL byte (ju_parse
+ * refuses them), so the two never meet, and the tokens' pruning drops
+ * old pacing records too. */
+static unsigned char *pace_key_alloc(const struct store_job *j, size_t *len)
+{
+	char tail[80];
+	int n = snprintf(tail, sizeof tail, "%s %lld", j->kind, (long long)j->test_id);
+	unsigned char *k;
+
+	if (n < 0 || (size_t)n >= sizeof tail || !(k = malloc(5 + (size_t)n)))
+		return NULL;
+	put_be32(k, j->account);
+	k[4] = 0;
+	memcpy(k + 5, tail, (size_t)n);
+	*len = 5 + (size_t)n;
+	return k;
+}
+
+/* *found = 1 when the account has a pending (not failed) job of j's kind
+ * and test id. Failed jobs sort last (due INT64_MAX): the walk stops there. */
+static int job_pending(struct store *st, DB_TXN *txn, const struct store_job *j, int *found)
+{
+	DB *db = st->db[T_JOBS];
+	DBC *c = NULL;
+	DBT k, v = dbt(NULL, 0);
+	int64_t due;
+	int ret, t_ret;
+
+	*found = 0;
+	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
+		return ret;
+	for (ret = first_job(c, j->account, 0, &k, &v, &due); ret == 0 && due != INT64_MAX;) {
+		struct json_object *o = jparse(st, "jobs", &v);
+		const char *kind;
+
+		if (!o) {
+			ret = ERR_SET;
+			break;
+		}
+		kind = ju_str(o, "kind");
+		*found = kind && strcmp(kind, j->kind) == 0 && jget_i64(o, "test_id") == j->test_id;
+		json_object_put(o);
+		if (*found || (ret = c->get(c, &k, &v, DB_NEXT)) != 0)
+			break;
+		if (k.size != JOB_KEY_LEN || get_be32(k.data) != j->account)
+			ret = DB_NOTFOUND;
+		else
+			due = unord64(get_be64((unsigned char *)k.data + 4));
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	if ((t_ret = c->close(c)) != 0 && ret == 0)
+		ret = t_ret;
+	return ret;
+}
+
+struct coalesce_arg {
+	struct store_job *job;
+	int64_t now, gap_ms;
+	int64_t due;                   /* the caller's: an attempt may be run again */
+};
+
+static int op_job_add_coalesced(struct store *st, DB_TXN *txn, void *p)
+{
+	struct coalesce_arg *a = p;
+	DB *db = st->db[T_DELIVERIES];
+	struct json_object *o;
+	unsigned char *key;
+	char *text = NULL;
+	size_t klen = 0;
+	int64_t last = INT64_MIN, at = a->now;   /* when the job may run */
+	DBT k, v = dbt(NULL, 0);
+	int ret, found;
+
+	if (!(key = pace_key_alloc(a->job, &klen)))
+		return ENOMEM;
+	k = dbt(key, klen);
+	/* The pacing record's write lock, taken first (also when it does not
+	 * exist yet), makes concurrent requests for one job take turns. */
+	ret = db->get(db, txn, &k, &v, DB_RMW);
+	if (ret == 0) {
+		if (!(o = jparse(st, "deliveries", &v))) {
+			ret = ERR_SET;
+			goto out;
+		}
+		if (!ju_int64(o, "received_at", &last))
+			last = INT64_MIN;
+		json_object_put(o);
+	} else if (ret != DB_NOTFOUND) {
+		goto out;
+	}
+	if ((ret = job_pending(st, txn, a->job, &found)) != 0)
+		goto out;
+	if (found) {
+		ret = DB_KEYEXIST;
+		goto out;
+	}
+	/* gap_ms after the previous one, but never further from now than
+	 * gap_ms (a clock set back must not push it far out). */
+	if (last != INT64_MIN && last > a->now - a->gap_ms)
+		at = last < a->now ? last + a->gap_ms : a->now + a->gap_ms;
+	if (!(o = json_object_new_object())) {
+		ret = ENOMEM;
+		goto out;
+	}
+	jint(o, "received_at", at);
+	if (!(text = jdump_put(o))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	k = dbt(key, klen);
+	v = dbt(text, strlen(text));
+	if ((ret = db->put(db, txn, &k, &v, 0)) != 0)
+		goto out;
+	a->job->due = at > a->now ? at : a->due;
+	ret = job_insert(st, txn, a->job);
+out:
+	free(key);
+	free(text);
+	return ret;
+}
+
+enum store_err store_job_add_coalesced(struct store *st, struct store_job *job, int64_t now,
+				       int64_t gap_ms)
+{
+	struct coalesce_arg arg = { .job = job, .now = now, .gap_ms = gap_ms, .due = job->due };
+
+	if (!job->kind || !job->opportunity || gap_ms < 0) {
+		set_err(st, "adding a job: no kind or opportunity, or a negative gap");
+		return STORE_ERR;
+	}
+	return run(st, "adding a coalesced job", RUN_TXN, op_job_add_coalesced, &arg);
+}
+
 static int op_job_done(struct store *st, DB_TXN *txn, void *p)
 {
 	struct job_arg *a = p;
@@ -2357,6 +2493,7 @@ void store_invitation_free(struct store_invitation *i)
 	free(i->name);
 	free(i->test_url);
 	free(i->error);
+	free(i->waiting_note);
 	free(i->sent_note);
 	free(i->result_note);
 	free(i->result_status);
@@ -2384,7 +2521,7 @@ static char *inv_json(const struct store_invitation *i)
 	jstr(o, "name", i->name);
 	jint(o, "test_id", i->test_id);
 	jstr(o, "test_url", i->test_url);
-	jbool(o, "note_posted", i->note_posted);
+	jstr(o, "waiting_note", i->waiting_note);
 	jstr(o, "error", i->error);
 	jint(o, "created_at", i->created_at);
 	jint(o, "updated_at", i->updated_at);
@@ -2429,12 +2566,18 @@ static int inv_decode(struct store *st, const DBT *k, const DBT *v,
 	    (ret = jdup(st, o, "invitations", "name", 0, &i->name)) ||
 	    (ret = jdup(st, o, "invitations", "test_url", 0, &i->test_url)) ||
 	    (ret = jdup(st, o, "invitations", "error", 0, &i->error)) ||
+	    (ret = jdup(st, o, "invitations", "waiting_note", 0, &i->waiting_note)) ||
 	    (ret = jdup(st, o, "invitations", "sent_note", 0, &i->sent_note)) ||
 	    (ret = jdup(st, o, "invitations", "result_note", 0, &i->result_note)) ||
 	    (ret = jdup(st, o, "invitations", "result_status", 0, &i->result_status)))
 		goto out;
 	i->test_id = jget_i64(o, "test_id");
-	i->note_posted = jget_bool(o, "note_posted");
+	/* Records written before waiting_note kept a flag, set once posted. */
+	if (!i->waiting_note && jget_bool(o, "note_posted") &&
+	    !(i->waiting_note = strdup("posted"))) {
+		ret = ENOMEM;
+		goto out;
+	}
 	i->created_at = jget_i64(o, "created_at");
 	i->updated_at = jget_i64(o, "updated_at");
 	i->sent_at = jget_i64(o, "sent_at");

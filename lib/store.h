@@ -118,8 +118,9 @@ struct store_job {
 	uint32_t rule_id;            /* a backfill: this rule only, whatever its age */
 };
 /* One transaction: remember (account, token); when it is new, add job
- * (due = job->due). Durable when it returns STORE_OK or STORE_EXISTS
- * (the token was seen before: nothing written). Sets job->id. */
+ * (due = job->due; job NULL: the token only). Durable when it returns
+ * STORE_OK or STORE_EXISTS (the token was seen before: nothing written).
+ * Sets job->id. */
 enum store_err store_delivery_accept(struct store *st, uint32_t account,
 				     const char *token, int64_t now,
 				     struct store_job *job);
@@ -129,6 +130,15 @@ int store_delivery_seen(struct store *st, uint32_t account, const char *token);
 enum store_err store_delivery_prune(struct store *st, int64_t before);
 /* Adds a job outside a delivery (e.g. a manual retry). Sets job->id. */
 enum store_err store_job_add(struct store *st, struct store_job *job);
+/* Adds a job that only asks for another look (a CodinGame callback), so
+ * that a flood of requests makes no flood of work. One transaction:
+ * STORE_EXISTS, nothing written, while the account has a pending (not
+ * failed) job of the same kind and test_id; otherwise the job is added,
+ * due as given, or gap_ms after the previous one so added when that is
+ * later than now (job->due is then set to it). now: the current time
+ * (ms). Sets job->id. */
+enum store_err store_job_add_coalesced(struct store *st, struct store_job *job, int64_t now,
+				       int64_t gap_ms);
 /* Takes the account's first job with due <= now that is not failed: in one
  * transaction moves it to due = now + lease_ms and increments attempts,
  * so a runner killed mid-job leaves it for the next one after the lease.
@@ -171,11 +181,12 @@ struct store_invitation {
 	char *name;
 	int64_t test_id;             /* CodinGame test id once known, else 0 */
 	char *test_url;
-	int note_posted;             /* the "waiting for an email" note */
+	char *waiting_note;          /* the "waiting for an email" note */
 	char *error;
 	int64_t created_at, updated_at, sent_at;
-	/* After sending: the notes on the Lever timeline ("" none yet,
-	 * "posting" when a request may have left, "posted"), the result. */
+	/* The notes on the Lever timeline (waiting_note above too): NULL
+	 * none yet, "posting" when a request may have left, "posted"; then
+	 * the result. */
 	char *sent_note;             /* the "test sent" note */
 	char *result_note;           /* the result (or "aborted") note */
 	char *result_status;         /* final CodinGame status once seen, else NULL */

@@ -37,3 +37,20 @@ size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	*cp = c;
 	return len;
 }
+
+int utf8_valid(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (s[i] < 0x80) {   /* ASCII: the common case, no decoding */
+			i++;
+			continue;
+		}
+		if (!(k = utf8_seq(s + i, n - i, &cp)))
+			return 0;
+		i += k;
+	}
+	return 1;
+}

@@ -1,5 +1,5 @@
-/* utf8: strict UTF-8 decoding (RFC 3629), shared by form parsing and
- * HTML escaping. */
+/* utf8: strict UTF-8 decoding (RFC 3629), shared by form parsing, the
+ * webhook bodies (intake) and HTML escaping. */
 #ifndef CGLEVER_UTF8_H
 #define CGLEVER_UTF8_H
 
@@ -10,5 +10,8 @@
  * when malformed: overlong forms, surrogates and values past U+10FFFF
  * are refused. */
 size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+/* 1 when all n bytes are well-formed UTF-8 as utf8_seq takes it (a
+ * sequence cut short at the end is malformed), else 0. */
+int utf8_valid(const unsigned char *s, size_t n);
 
 #endif

@@ -56,7 +56,8 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
   POST /ui/move  sets the stage (and lastAdvancedAt) and delivers a signed
        candidateStageChange (fromStageId: the old stage) to every webhook registered for
        that event, as /_sim/deliver does -> 303 /ui (the page lists recent deliveries)
-  POST|DELETE /_sim/faults (see simcommon.py); GET /_sim/stats -> {"requests",
+  POST|DELETE /_sim/faults (see simcommon.py; also "status_after", "drop_after": e.g. a
+       note is posted and its reply lost); GET /_sim/stats -> {"requests",
        "by_status","rate_limited","max_1s","max_10s_avg"}; GET /_sim/requests -> [{method,
        path,query,status,auth_kind,time_ms}] (POST /oauth/token too: auth_kind "client")
 """
@@ -106,6 +107,7 @@ def str_list(v):
 
 class LeverSim(Sim):
     RATE, BURST = 10, 20
+    FAULT_ACTIONS = Sim.FAULT_ACTIONS + ("status_after", "drop_after")
 
     def reset(self):
         super().reset()

@@ -15,7 +15,7 @@ handles normally; "hold" waits (before the credentials are checked) until
 POST /_sim/release (at most 120 s), then handles normally, so a test can
 change the world while a program's request is in flight (GET /_sim/held ->
 {"held": N} says how many wait); "drop" closes the connection unanswered;
-"status_after" / "drop_after" (CodinGame only) act, then answer the status / drop.
+"status_after" / "drop_after" (the simulators that list them) act, then answer the status / drop.
 """
 import argparse, bisect, copy, http.client, json, random, re, secrets, signal, socket, string
 import sys, threading, time, traceback, urllib.parse, uuid
