@@ -98,7 +98,8 @@ is "campaign=9999999999999999999: 400" \
 	"$(web -o "$T/big.html" -w '%{http_code}' --data-urlencode "csrf=$(csrf)" --data "tag=java&stage=stage-offer&campaign=9999999999999999999" "$BASE/account/$ACC/rules")" 400
 check "the page says the campaign is out of range" grep -q "campaign.*out of range" "$T/big.html"
 is "no rule stored" "$(n_rules)" "$before"
-check "no rule with campaign 9223372036854775807" sh -c "! ctl rule list | grep -q 9223372036854775807" 
+no_clamped() { ! ctl rule list | grep -q 9223372036854775807; }
+check "no rule with campaign 9223372036854775807" no_clamped
 is "campaign=+5: 400" \
 	"$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf)" --data "tag=java&stage=stage-offer&campaign=%2B5" "$BASE/account/$ACC/rules")" 400
 is "pass=101: 400" \
