@@ -14,7 +14,7 @@
 const char *page_admin(const struct conf *c, struct req *r);
 /* 1 when the request may come from this site. A browser's request from
  * another site (Sec-Fetch-Site: cross-site, or an Origin other than
- * public_url's) is answered 403 and gives 0: an image or form on a
+ * public_url's; "null" tells nothing) is answered 403 and gives 0: an image or form on a
  * hostile page must not act, nor make cglever call Lever, with the
  * admin's credentials. Requests without those headers (curl, scripts,
  * older browsers on a GET) pass. */

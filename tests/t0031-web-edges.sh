@@ -27,6 +27,8 @@ is "a POST with another site's Origin: 403" \
 	"$(web -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/preview")" 403
 is "an Origin of this site: allowed" \
 	"$(web -o /dev/null -w '%{http_code}' -H "Origin: http://127.0.0.1:$HTTP_PORT" -H 'Sec-Fetch-Site: same-origin' --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/preview")" 200
+is "a form POST from our own page (Origin: null under no-referrer, same-origin): allowed" \
+	"$(web -o /dev/null -w '%{http_code}' -H 'Origin: null' -H 'Sec-Fetch-Site: same-origin' --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/preview")" 200
 is "no Origin and no Sec-Fetch-Site (curl): allowed" "$(web -o /dev/null -w '%{http_code}' "$BASE/account/$ACC")" 200
 
 # --- A: one limit across processes ---
