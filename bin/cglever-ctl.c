@@ -12,6 +12,7 @@
 #include "account.h"
 #include "conf.h"
 #include "log.h"
+#include "num.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -47,18 +48,11 @@ static int fail_usage(const char *fmt, const char *arg)
 }
 
 /* Bounded decimal id; 0 when not one. */
-static uint64_t parse_id(const char *s, uint64_t max)
+static int64_t parse_id(const char *s, int64_t max)
 {
-	char *end;
-	unsigned long long v;
+	int64_t v;
 
-	if (!s || *s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return 0;
-	return v;
+	return num_parse_str(s, 1, max, &v) == NUM_OK ? v : 0;
 }
 
 /* The secret is the first line of the file; a trailing newline is ignored. */
@@ -178,14 +172,9 @@ static int account_list(struct ctl *x)
 /* A score in 0..100. */
 static int parse_score(const char *s, int *out)
 {
-	char *end;
-	long v;
+	int64_t v;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v > 100)
+	if (num_parse_str(s, 0, 100, &v) != NUM_OK)
 		return -1;
 	*out = (int)v;
 	return 0;

@@ -1,6 +1,5 @@
 /* admin.fcgi: the admin pages. Argument parsing and dispatch only; the
  * pages live in lib/admin_*.c. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include "admin.h"
 #include "conf.h"
 #include "log.h"
+#include "num.h"
 #include "oauth.h"
 #include "page.h"
 #include "prog.h"
@@ -44,9 +44,8 @@ static void disconnect(struct admin *a)
 /* "/account/12/rules" -> kind "account", id 12, tail "rules". */
 static int split(const char *path, char *kind, size_t klen, uint32_t *id, const char **tail)
 {
-	const char *p = path + 1, *slash = strchr(p, '/');
-	char *end;
-	unsigned long long v;
+	const char *p = path + 1, *slash = strchr(p, '/'), *end;
+	int64_t v;
 
 	*id = 0;
 	*tail = "";
@@ -57,9 +56,8 @@ static int split(const char *path, char *kind, size_t klen, uint32_t *id, const 
 	snprintf(kind, klen, "%.*s", (int)(slash - p), p);
 	if (slash[1] < '1' || slash[1] > '9')
 		return -1;
-	errno = 0;
-	v = strtoull(slash + 1, &end, 10);
-	if (errno || v > UINT32_MAX || (*end && *end != '/'))
+	end = slash + 1 + strcspn(slash + 1, "/");
+	if (num_parse(slash + 1, (size_t)(end - slash - 1), 1, UINT32_MAX, &v) != NUM_OK)
 		return -1;
 	*id = (uint32_t)v;
 	*tail = *end ? end + 1 : "";
@@ -109,7 +107,7 @@ static void dispatch(struct admin *a)
 			{ admin_rule_edit(a, id); return; }
 		if (strcmp(tail, "delete") == 0 && post)
 			{ admin_rule_delete(a, id); return; }
-		if (strcmp(tail, "backfill") == 0 && get)
+		if (strcmp(tail, "preview") == 0 && post)
 			{ admin_backfill(a, id); return; }
 		if (strcmp(tail, "backfill") == 0 && post)
 			{ admin_backfill_confirm(a, id); return; }
@@ -135,9 +133,9 @@ int main(void)
 		return 1;
 	}
 	while (req_accept(&r)) {
-		struct admin a = { conf, st, &r, page_admin(conf, &r) };
+		struct admin a = { conf, st, &r, NULL };
 
-		if (a.user)
+		if (page_same_site(conf, &r) && (a.user = page_admin(conf, &r)))
 			dispatch(&a);
 		req_finish(&r);
 	}

@@ -17,8 +17,8 @@ FUZZ_TARGETS := fuzz_webhook fuzz_form fuzz_conf fuzz_lever_reply fuzz_codingame
 
 # The lib/ sources each target links.
 FUZZ_LIB_fuzz_webhook         := intake store gate jsonutil crypto log
-FUZZ_LIB_fuzz_form            := form utf8
-FUZZ_LIB_fuzz_conf            := conf log
+FUZZ_LIB_fuzz_form            := form num utf8
+FUZZ_LIB_fuzz_conf            := conf crypto log
 FUZZ_LIB_fuzz_lever_reply     := lever apicall http jsonutil log ratelimit
 FUZZ_LIB_fuzz_codingame_reply := codingame apicall http jsonutil log ratelimit
 

@@ -35,6 +35,8 @@ void admin_activity(struct admin *a, uint32_t id);
 void admin_action(struct admin *a, uint32_t id);
 void admin_campaigns(struct admin *a, uint32_t id);
 void admin_audit(struct admin *a);
+/* The list (POST rule/N/preview: many Lever calls, so CSRF-checked), then
+ * the confirmation (POST rule/N/backfill). */
 void admin_backfill(struct admin *a, uint32_t rule);
 void admin_backfill_confirm(struct admin *a, uint32_t rule);
 void admin_css(struct admin *a);
@@ -85,7 +87,8 @@ void admin_account_error(struct admin *a, struct store_account *acct,
 void admin_rules_table(struct admin *a, struct html *h, const struct store_account *acct);
 
 /* Live Lever stages/tags and CodinGame campaigns of an account, cached
- * for a minute; on failure the last known lists stay and *err says why. */
+ * per process and account for a minute (a failure for 10 s); on failure
+ * the last known lists stay and *err says why. */
 struct admin_lists {
 	struct lever_stage *stages; size_t n_stages;
 	struct lever_tag *tags; size_t n_tags;

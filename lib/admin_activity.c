@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "log.h"
+#include "num.h"
 #include "page.h"
 #include "queue.h"
 #include "ratelimit.h"
@@ -57,13 +58,12 @@ static void status_text(struct html *h, const struct store_invitation *v)
 static long page_arg(const char *query)
 {
 	const char *p = strstr(query, "page=");
-	char *end;
-	long n;
+	int64_t n;
 
 	if (!p || (p != query && p[-1] != '&'))
 		return 0;
-	n = strtol(p + 5, &end, 10);
-	return (end == p + 5 || (*end && *end != '&') || n < 0 || n > 100000) ? 0 : n;
+	p += 5;
+	return num_parse(p, strcspn(p, "&"), 0, 100000, &n) == NUM_OK ? (long)n : 0;
 }
 
 static void failed_jobs(struct admin *a, struct html *h, struct store_job **jobs, size_t n)

@@ -67,15 +67,20 @@ static struct store_rule *load(struct admin *a, uint32_t id)
 	return r;
 }
 
+static const struct form_field confirm_fields[] = {
+	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
+};
+
 void admin_backfill(struct admin *a, uint32_t id)
 {
-	struct store_rule *r = load(a, id);
+	struct form *f = admin_form(a, confirm_fields, 1);
+	struct store_rule *r = NULL;
 	struct lever_opportunity **o = NULL;
 	struct html h;
 	char path[64], url[1200];
 	size_t n = 0;
 
-	if (!r || candidates(a, r, &o, &n) < 0)
+	if (!f || !(r = load(a, id)) || candidates(a, r, &o, &n) < 0)
 		goto out;
 	admin_begin(a, &h, "Send to candidates already in this stage");
 	html_raw(&h, "<p><a href=\"");
@@ -106,11 +111,8 @@ void admin_backfill(struct admin *a, uint32_t id)
 out:
 	lever_opportunities_free(o, n);
 	store_rule_free(r);
+	form_free(f);
 }
-
-static const struct form_field confirm_fields[] = {
-	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
-};
 
 void admin_backfill_confirm(struct admin *a, uint32_t id)
 {

@@ -11,6 +11,9 @@
 #include "ratelimit.h"
 
 #define LISTS_TTL_MS 60000
+/* A failure is kept for less: the next page views within it do not call
+ * again a Lever or CodinGame that just failed (or answered 429). */
+#define LISTS_FAIL_TTL_MS 10000
 #define LISTS_SLOTS 8
 
 void admin_url(const struct admin *a, char *buf, size_t len, const char *fmt, ...)
@@ -246,9 +249,8 @@ const struct admin_lists *admin_lists_get(struct admin *a, const struct store_ac
 			s->account = acct->id;
 		}
 	}
-	/* Failures are not cached: the next page load tries again. */
-	if (s->at && now - s->at < LISTS_TTL_MS && s->creds == creds_print(acct) &&
-	    !s->l.lever_err[0] && !s->l.cg_err[0])
+	if (s->at && s->creds == creds_print(acct) &&
+	    now - s->at < (s->l.lever_err[0] || s->l.cg_err[0] ? LISTS_FAIL_TTL_MS : LISTS_TTL_MS))
 		return &s->l;
 	s->at = now;
 	s->creds = creds_print(acct);

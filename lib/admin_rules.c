@@ -232,10 +232,11 @@ void admin_rules_table(struct admin *a, struct html *h, const struct store_accou
 		html_raw(h, "</td><td><a href=\"");
 		admin_url(a, url, sizeof url, "rule/%u/edit", r->id);
 		html_attr(h, url);
-		html_raw(h, "\">Edit</a> <a href=\"");
-		admin_url(a, url, sizeof url, "rule/%u/backfill", r->id);
-		html_attr(h, url);
-		html_raw(h, "\">Send to candidates already in this stage</a> ");
+		html_raw(h, "\">Edit</a> ");
+		/* A POST: listing may take many Lever calls, which no link or
+		 * image on another site may start. */
+		snprintf(path, sizeof path, "rule/%u/preview", r->id);
+		admin_button(a, h, path, "Send to candidates already in this stage", NULL, NULL);
 		snprintf(path, sizeof path, "rule/%u/delete", r->id);
 		admin_button(a, h, path, "Delete", NULL, NULL);
 		html_raw(h, "</td></tr>\n");
@@ -248,9 +249,9 @@ static const struct form_field rule_fields[] = {
 	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
 	{ "tag", FORM_STRING, 200, 0, 0, 0, NULL },
 	{ "stage", FORM_STRING, 64, 0, 0, 0, NULL },
-	{ "campaign", FORM_STRING, 19, 0, 0, 0, NULL },
-	{ "pass", FORM_STRING, 3, 0, 0, 0, NULL },
-	{ "fail", FORM_STRING, 3, 0, 0, 0, NULL },
+	{ "campaign", FORM_INT, 0, 0, 1, INT64_MAX, NULL },
+	{ "pass", FORM_INT, 0, 0, 0, 100, NULL },
+	{ "fail", FORM_INT, 0, 0, 0, 100, NULL },
 	{ "pass_tag", FORM_STRING, 200, 0, 0, 0, NULL },
 	{ "fail_tag", FORM_STRING, 200, 0, 0, 0, NULL },
 	{ "review_tag", FORM_STRING, 200, 0, 0, 0, NULL },
@@ -258,20 +259,10 @@ static const struct form_field rule_fields[] = {
 };
 #define N_RULE_FIELDS (sizeof rule_fields / sizeof rule_fields[0])
 
-/* Bounded decimal in [lo, hi]; -1 when empty or invalid (*bad set). */
-static long long num(const char *s, long long lo, long long hi, int *bad)
+/* A FORM_INT value, or -1 when the field was left empty. */
+static int64_t num_or_none(const struct form *f, size_t i)
 {
-	char *end;
-	long long v;
-
-	if (!*s)
-		return -1;
-	v = strtoll(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || v < lo || v > hi) {
-		*bad = 1;
-		return -1;
-	}
-	return v;
+	return f->present[i] ? f->num[i] : -1;
 }
 
 static const char *opt(const char *s)
@@ -282,8 +273,6 @@ static const char *opt(const char *s)
 /* Fills r from the form; returns 0 or -1 with *err describing one field. */
 static int read_rule(const struct form *f, struct store_rule *r, struct admin_rule_errors *err)
 {
-	int bad = 0;
-
 	r->tag = (char *)f->str[1];
 	r->stage = (char *)f->str[2];
 	r->pass_tag = (char *)opt(f->str[6]);
@@ -298,18 +287,15 @@ static int read_rule(const struct form *f, struct store_rule *r, struct admin_ru
 		*err = (struct admin_rule_errors){ "stage", "Choose a Lever stage." };
 		return -1;
 	}
-	r->campaign = num(f->str[3], 1, INT64_MAX, &bad);
+	/* The form already refused numbers out of range (400). */
+	r->campaign = num_or_none(f, 3);
 	if (r->campaign < 1) {
 		*err = (struct admin_rule_errors){ "campaign", "Choose a CodinGame campaign." };
 		return -1;
 	}
-	r->pass_score = (int)num(f->str[4], 0, 100, &bad);
-	if (bad) {
-		*err = (struct admin_rule_errors){ "pass", "A score from 0 to 100, or empty." };
-		return -1;
-	}
-	r->fail_score = (int)num(f->str[5], 0, 100, &bad);
-	if (bad || (r->fail_score >= 0 && (r->pass_score < 0 || r->fail_score > r->pass_score))) {
+	r->pass_score = (int)num_or_none(f, 4);
+	r->fail_score = (int)num_or_none(f, 5);
+	if (r->fail_score >= 0 && (r->pass_score < 0 || r->fail_score > r->pass_score)) {
 		*err = (struct admin_rule_errors){ "fail", "A score from 0 to the pass score, "
 							   "with a pass score." };
 		return -1;

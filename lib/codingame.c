@@ -345,7 +345,10 @@ enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
 	}
 	if (!(json = ju_dump_alloc(body)))
 		goto oom;
-	log_debug("codingame: POST %s body %s", path, json);
+	/* Ids and sizes only: the body carries the candidate's email and name. */
+	log_debug("codingame: POST %s (%zu bytes, email %s, name %zu bytes)", path, strlen(json),
+		  s->candidate_email ? "given" : "none",
+		  s->candidate_name ? strlen(s->candidate_name) : (size_t)0);
 
 	if ((err = cg_call(cg, "POST", path, json, HTTP_RETRY_UNSAFE, &root)) != CG_OK)
 		goto out;

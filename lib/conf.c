@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "crypto.h"
 
 enum kind { K_STR, K_URL, K_LONG, K_LIST, K_LEVEL };
 
@@ -191,7 +192,7 @@ static int set_value(struct conf *c, const struct key *k, const char *v,
 static int read_secret(struct conf *c, char *why, size_t whylen)
 {
 	struct stat sb;
-	char line[1024];
+	char line[1024], iobuf[BUFSIZ];
 	FILE *f;
 	size_t n;
 
@@ -200,6 +201,8 @@ static int read_secret(struct conf *c, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot read %s: %s", c->secret_key_file, strerror(errno));
 		return -1;
 	}
+	/* stdio reads the whole file into its buffer: ours, wiped below. */
+	setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
 	if (fstat(fileno(f), &sb) < 0 || (sb.st_mode & 0077)) {
 		snprintf(why, whylen, "%s must be mode 0600 or 0400 (readable by its owner only)",
 			 c->secret_key_file);
@@ -209,6 +212,7 @@ static int read_secret(struct conf *c, char *why, size_t whylen)
 	if (!fgets(line, sizeof line, f))
 		line[0] = '\0';
 	fclose(f);
+	explicit_bzero(iobuf, sizeof iobuf);
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
 	if (n < 32) {
@@ -217,7 +221,7 @@ static int read_secret(struct conf *c, char *why, size_t whylen)
 		return -1;
 	}
 	c->secret = strdup(line);
-	memset(line, 0, sizeof line);
+	explicit_bzero(line, sizeof line);
 	if (!c->secret) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
@@ -229,7 +233,9 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 {
 	struct conf *c;
 	FILE *f = NULL;
-	char line[4096], why[512];
+	/* The file holds lever_client_secret: what stdio and we read of it
+	 * is wiped before the function returns. */
+	char line[4096], why[512], iobuf[BUFSIZ];
 	struct stat sb;
 	int lineno = 0, seen[sizeof keys / sizeof keys[0]] = { 0 };
 	int secret_line = 0;
@@ -251,6 +257,7 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read configuration: %s", path, strerror(errno));
 		goto out;
 	}
+	setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
 	/* It holds the OAuth client secret: owner and group (the web
 	 * server's) only, as make install leaves it (0640). */
 	if (fstat(fileno(f), &sb) < 0 || (sb.st_mode & 0007)) {
@@ -333,6 +340,8 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 out:
 	if (f)
 		fclose(f);
+	explicit_bzero(iobuf, sizeof iobuf);
+	explicit_bzero(line, sizeof line);
 	if (rc == 0)
 		*out = c;
 	else
@@ -347,17 +356,14 @@ void conf_free(struct conf *c)
 	free(c->path);
 	free(c->db_home);
 	free(c->secret_key_file);
-	if (c->secret) {
-		memset(c->secret, 0, strlen(c->secret));
-		free(c->secret);
-	}
+	crypto_free_secret(c->secret);
 	free(c->public_url);
 	free(c->lever_api_url);
 	free(c->lever_auth_url);
 	free(c->lever_token_url);
 	free(c->lever_audience);
 	free(c->lever_client_id);
-	free(c->lever_client_secret);
+	crypto_free_secret(c->lever_client_secret);
 	free(c->codingame_api_url);
 	free(c->ctl_path);
 	for (size_t i = 0; i < c->n_admin_users; i++)

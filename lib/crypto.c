@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
 
@@ -61,6 +62,33 @@ int crypto_hmac_sha256_hex(const void *key, size_t keylen,
 	if (ok)
 		to_hex(mac, maclen, out);
 	OPENSSL_cleanse(mac, sizeof mac);
+	return ok ? 0 : -1;
+}
+
+int crypto_derive_key(const void *secret, size_t secretlen, const char *label,
+		      unsigned char *out, size_t outlen)
+{
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *ctx = NULL;
+	OSSL_PARAM params[4];
+	int ok = 0;
+
+	if (!secret || !secretlen || !label)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secretlen);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)label,
+						      strlen(label));
+	params[3] = OSSL_PARAM_construct_end();
+	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL))) {
+		ctx = EVP_KDF_CTX_new(kdf);
+		EVP_KDF_free(kdf);   /* the context keeps its own reference */
+	}
+	ok = ctx && EVP_KDF_derive(ctx, out, outlen, params) == 1;
+	EVP_KDF_CTX_free(ctx);   /* frees and cleanses its copy of the key */
+out:
+	if (!ok)
+		OPENSSL_cleanse(out, outlen);
 	return ok ? 0 : -1;
 }
 

@@ -1,5 +1,4 @@
 /* csrf: HMAC-signed, timestamped tokens; see csrf.h. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,13 +7,13 @@
 
 #include "crypto.h"
 #include "csrf.h"
+#include "num.h"
 
 #define TS_MAX_DIGITS 19
 #define MAC_HEX 64
 
-/* MAC over "csrf\0" user "\0" ts: the prefix keeps these MACs apart from
- * any other use of the same secret, the NUL keeps user and ts apart. */
-static int csrf_mac(const char *secret, const char *user, const char *ts,
+/* MAC over "csrf\0" user "\0" ts: the NUL keeps user and ts apart. */
+static int csrf_mac(const unsigned char *key, size_t keylen, const char *user, const char *ts,
 		    size_t tslen, char mac[MAC_HEX + 1])
 {
 	size_t ulen = strlen(user), mlen;
@@ -30,7 +29,7 @@ static int csrf_mac(const char *secret, const char *user, const char *ts,
 	memcpy(msg, "csrf", 5); /* with its NUL */
 	memcpy(msg + 5, user, ulen + 1);
 	memcpy(msg + 5 + ulen + 1, ts, tslen);
-	if (crypto_hmac_sha256_hex(secret, strlen(secret), msg, mlen, mac) != 0)
+	if (crypto_hmac_sha256_hex(key, keylen, msg, mlen, mac) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -38,20 +37,20 @@ out:
 	return rc;
 }
 
-int csrf_make(const char *secret, const char *user, int64_t now_ms,
+int csrf_make(const unsigned char *key, size_t keylen, const char *user, int64_t now_ms,
 	      char out[CSRF_LEN])
 {
 	char ts[TS_MAX_DIGITS + 2], mac[MAC_HEX + 1];
 	int n;
 
 	out[0] = '\0';
-	/* An empty secret would make tokens anyone can compute. */
-	if (!secret || !*secret || !user || !*user || now_ms < 0)
+	/* An empty key would make tokens anyone can compute. */
+	if (!key || !keylen || !user || !*user || now_ms < 0)
 		return -1;
 	n = snprintf(ts, sizeof ts, "%" PRId64, now_ms);
 	if (n <= 0 || n > TS_MAX_DIGITS)
 		return -1;
-	if (csrf_mac(secret, user, ts, (size_t)n, mac) != 0)
+	if (csrf_mac(key, keylen, user, ts, (size_t)n, mac) != 0)
 		return -1;
 	/* n <= 19, so n + 1 + 64 + 1 <= CSRF_LEN. */
 	memcpy(out, ts, (size_t)n);
@@ -60,16 +59,15 @@ int csrf_make(const char *secret, const char *user, int64_t now_ms,
 	return 0;
 }
 
-int csrf_check(const char *secret, const char *user, const char *token,
+int csrf_check(const unsigned char *key, size_t keylen, const char *user, const char *token,
 	       int64_t now_ms, int64_t max_age_ms)
 {
 	char ts[TS_MAX_DIGITS + 1], mac[MAC_HEX + 1];
 	const char *dot, *given;
-	size_t tslen, i;
-	long long t;
-	char *end;
+	size_t tslen;
+	int64_t t;
 
-	if (!secret || !*secret || !user || !*user || !token || now_ms < 0)
+	if (!key || !keylen || !user || !*user || !token || now_ms < 0)
 		return 0;
 	if (max_age_ms <= 0)
 		max_age_ms = CSRF_MAX_AGE_MS;
@@ -83,22 +81,15 @@ int csrf_check(const char *secret, const char *user, const char *token,
 	given = dot + 1;
 	/* Canonical digits only (what csrf_make writes): no sign, space or
 	 * leading zero, so each token has exactly one spelling. */
-	if (tslen == 0 || tslen > TS_MAX_DIGITS ||
-	    (tslen > 1 && token[0] == '0'))
+	if (tslen == 0 || tslen > TS_MAX_DIGITS || (tslen > 1 && token[0] == '0') ||
+	    num_parse(token, tslen, 0, INT64_MAX, &t) != NUM_OK)
 		return 0;
-	for (i = 0; i < tslen; i++)
-		if (token[i] < '0' || token[i] > '9')
-			return 0;
 	if (strlen(given) != MAC_HEX)
 		return 0;
 	memcpy(ts, token, tslen);
 	ts[tslen] = '\0';
-	errno = 0;
-	t = strtoll(ts, &end, 10);
-	if (errno || *end)
-		return 0;
 
-	if (csrf_mac(secret, user, ts, tslen, mac) != 0)
+	if (csrf_mac(key, keylen, user, ts, tslen, mac) != 0)
 		return 0;
 	if (!crypto_ct_equal(mac, MAC_HEX, given, MAC_HEX))
 		return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "num.h"
 #include "utf8.h"
 
 /* Longest field name we decode; table names are short identifiers, so a
@@ -100,32 +101,19 @@ static const char *check_string(const struct form_field *fd, const char *v,
 	return NULL;
 }
 
-/* Bounded integer parse: -?[0-9]{1,19}, nothing else, then the range. */
+/* The house integer parser, then the field's range. */
 static const char *check_int(const struct form_field *fd, const char *v,
 			     size_t vl, int64_t *out)
 {
-	size_t i = 0, digits;
-	long long x;
-	char *end;
-
-	if (i < vl && v[i] == '-')
-		i++;
-	digits = vl - i;
-	if (digits == 0 || digits > 19)
-		return digits ? "out of range" : "not an integer";
-	for (; i < vl; i++)
-		if (v[i] < '0' || v[i] > '9')
-			return "not an integer";
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno == ERANGE)
+	switch (num_parse(v, vl, fd->min, fd->max, out)) {
+	case NUM_OK:
+		return NULL;
+	case NUM_RANGE:
 		return "out of range";
-	if (errno || end != v + vl)
-		return "not an integer";
-	if (x < fd->min || x > fd->max)
-		return "out of range";
-	*out = x;
-	return NULL;
+	case NUM_SYNTAX:
+		break;
+	}
+	return "not an integer";
 }
 
 /* Echo an unknown field name only when it is harmless to show; the error

@@ -11,7 +11,7 @@
 enum form_kind {
 	FORM_STRING = 0, /* one line: no control characters at all */
 	FORM_TEXT,       /* like FORM_STRING, but \n \r \t allowed (textarea) */
-	FORM_INT         /* -?[0-9]+ within [min, max] */
+	FORM_INT         /* decimal within [min, max] (num.h: '-' only when min < 0) */
 };
 
 /* Used when a string field declares maxlen 0, so a forgotten limit is

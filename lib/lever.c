@@ -316,7 +316,8 @@ enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
 		path = NULL;
 		goto oom;
 	}
-	log_debug("lever: POST %s body %s", path, json);
+	/* The shape, never the text: a note names the candidate. */
+	log_debug("lever: POST %s (note, %zu bytes)", path, strlen(json));
 	if ((err = lv_call(lv, "POST", path, json, HTTP_RETRY_UNSAFE, &root)) != LEVER_OK)
 		goto out;
 	nid = note_id_from(root);
@@ -355,7 +356,7 @@ static enum lever_err opp_update(struct lever *lv, const char *method, const cha
 		err = LEVER_TEMPORARY;
 		goto out;
 	}
-	log_debug("lever: %s %s body %s", method, path, json);
+	log_debug("lever: %s %s (%zu bytes)", method, path, strlen(json));
 	err = lv_call(lv, method, path, json, HTTP_RETRY_IDEMPOTENT, NULL);
 out:
 	free(json);
@@ -745,6 +746,16 @@ enum lever_err lever_note_find(struct lever *lv, const char *opp_id,
 
 /* --- webhooks ---------------------------------------------------------- */
 
+/* Wipes json-c's copy of the secret string o[key] (if any) before the
+ * tree is freed: json_object_put frees without wiping. */
+static void wipe_json_str(struct json_object *o, const char *key)
+{
+	const char *s = ju_str(o, key);
+
+	if (s)
+		explicit_bzero((char *)s, strlen(s));
+}
+
 /* POST /webhooks's reply: the id and signature token of the webhook.
  * LEVER_BAD_REPLY with *id_alloc set: the webhook exists but its token is
  * missing. */
@@ -772,7 +783,9 @@ static enum lever_err webhook_from(struct json_object *root, char **id_alloc,
 		snprintf(why, whylen, "reply has no configuration.signatureToken");
 		return LEVER_BAD_REPLY;
 	}
-	if (!(*token_alloc = strdup(s)))
+	*token_alloc = strdup(s);
+	wipe_json_str(ju_obj(inner, "configuration"), "signatureToken");
+	if (!*token_alloc)
 		goto oom;
 	return LEVER_OK;
 oom:
@@ -960,6 +973,8 @@ enum lever_err lever_parse_token_reply(long status, const char *json, size_t len
 	else
 		e = LEVER_REJECTED;
 out:
+	wipe_json_str(root, "access_token");
+	wipe_json_str(root, "refresh_token");
 	json_object_put(root);
 	return e;
 }

@@ -24,7 +24,8 @@
 /* Only the credentials: lv's rate limit bucket must carry on. */
 static void set_creds(const struct conf *c, const struct store_account *a, struct lever *lv)
 {
-	(void)c;
+	/* One rate limit per Lever account, whichever process calls. */
+	ratelimit_share(&lv->rl, c->db_home, a->id);
 	lv->api_key = a->lever_api_key;
 	lv->bearer = a->access_token;
 }

@@ -1,6 +1,7 @@
 /* page: shared by admin.fcgi and oauth.fcgi. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crypto.h"
 #include "csrf.h"
@@ -40,6 +41,37 @@ void page_error(const struct conf *c, struct req *r, int status, const char *tit
 	html_free(&h);
 }
 
+/* public_url's origin: "scheme://host[:port]", without the path. */
+static size_t origin_len(const char *url)
+{
+	const char *host = strstr(url, "://");
+
+	return host ? (size_t)(host + 3 - url) + strcspn(host + 3, "/?#") : strlen(url);
+}
+
+int page_same_site(const struct conf *c, struct req *r)
+{
+	const char *site = req_env(r, "HTTP_SEC_FETCH_SITE");
+	const char *origin = req_env(r, "HTTP_ORIGIN");
+	size_t n = origin_len(c->public_url);
+
+	/* "Origin: null" is what browsers send on our own forms' POSTs, as
+	 * our pages say Referrer-Policy: no-referrer: it tells nothing, so
+	 * Sec-Fetch-Site and the CSRF token decide. */
+	if (origin && strcmp(origin, "null") == 0)
+		origin = NULL;
+	if ((site && strcmp(site, "cross-site") == 0) ||
+	    (origin && (strlen(origin) != n || strncasecmp(origin, c->public_url, n) != 0))) {
+		log_limited(LOG_LEVEL_WARN, "admin request from another site refused");
+		page_error(c, r, 403, "Refused: request from another site",
+			   "This request came from another web site, not from cglever's own "
+			   "pages, so cglever did not act on it. Open the cglever admin page "
+			   "and use its links and buttons.");
+		return 0;
+	}
+	return 1;
+}
+
 const char *page_admin(const struct conf *c, struct req *r)
 {
 	if (!r->remote_user) {
@@ -73,11 +105,27 @@ void page_redirect(struct req *r, const char *url)
 	req_reply(r, 303, "text/plain; charset=utf-8", hdr, "See Other\n", 10);
 }
 
+/* The CSRF key, derived from the passphrase once per process: the
+ * passphrase itself only ever encrypts the store. NULL on failure. */
+static const unsigned char *csrf_key(const struct conf *c)
+{
+	static unsigned char key[CSRF_KEY_LEN];
+	static int ready;
+
+	if (!ready && c->secret &&
+	    crypto_derive_key(c->secret, strlen(c->secret), CSRF_KEY_LABEL, key, sizeof key) == 0)
+		ready = 1;
+	if (!ready)
+		log_err("cannot derive the CSRF key");
+	return ready ? key : NULL;
+}
+
 void page_csrf_field(const struct conf *c, struct html *h, const char *user)
 {
+	const unsigned char *key = csrf_key(c);
 	char tok[CSRF_LEN];
 
-	if (csrf_make(c->secret, user, clock_wall_ms(), tok) == 0)
+	if (key && csrf_make(key, CSRF_KEY_LEN, user, clock_wall_ms(), tok) == 0)
 		html_hidden(h, "csrf", tok);
 }
 
@@ -86,6 +134,7 @@ struct form *page_post_form(const struct conf *c, struct req *r, const char *use
 {
 	struct form *f = NULL;
 	const char *ct = req_env(r, "CONTENT_TYPE");
+	const unsigned char *key;
 	int i;
 
 	if (strcmp(r->method, "POST") != 0) {
@@ -115,7 +164,9 @@ struct form *page_post_form(const struct conf *c, struct req *r, const char *use
 		return NULL;
 	}
 	i = form_index(tbl, n, "csrf");
-	if (i < 0 || !csrf_check(c->secret, user, f->str[i], clock_wall_ms(), CSRF_MAX_AGE_MS)) {
+	key = csrf_key(c);
+	if (i < 0 || !key ||
+	    !csrf_check(key, CSRF_KEY_LEN, user, f->str[i], clock_wall_ms(), CSRF_MAX_AGE_MS)) {
 		log_warn("form refused for %s: bad or stale CSRF token", user);
 		page_error(c, r, 403, "Form expired",
 			   "This form is stale or was not sent from cglever's admin page. "

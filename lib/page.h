@@ -12,6 +12,13 @@
 /* The web server's authenticated user, when listed in admin_users;
  * otherwise answers 403 and returns NULL. */
 const char *page_admin(const struct conf *c, struct req *r);
+/* 1 when the request may come from this site. A browser's request from
+ * another site (Sec-Fetch-Site: cross-site, or an Origin other than
+ * public_url's; "null" tells nothing) is answered 403 and gives 0: an image or form on a
+ * hostile page must not act, nor make cglever call Lever, with the
+ * admin's credentials. Requests without those headers (curl, scripts,
+ * older browsers on a GET) pass. */
+int page_same_site(const struct conf *c, struct req *r);
 /* Sends h (or 500 when it ran out of memory). */
 void page_send(struct req *r, int status, struct html *h);
 /* An HTML error page with a link back to the admin page. */

@@ -1,5 +1,4 @@
 /* req: FastCGI (or CGI) request/response. */
-#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "num.h"
 #include "req.h"
 
 extern char **environ;
@@ -124,16 +124,19 @@ static int read_in(struct req *r, char *buf, size_t n)
 enum req_body req_read_body(struct req *r, long cap)
 {
 	const char *cl = req_env(r, "CONTENT_LENGTH");
-	char *end;
-	long long len;
+	int64_t len;
 	size_t have = 0;
 
-	if (!cl || !*cl)
+	/* Plain digits only: "+12", " 12" or "0x0c" may be read otherwise by
+	 * whatever sits in front of us, so they are refused, not guessed. */
+	switch (num_parse_str(cl, 0, INT64_MAX, &len)) {
+	case NUM_OK:
+		break;
+	case NUM_RANGE:
+		return REQ_BODY_TOOBIG;
+	case NUM_SYNTAX:
 		return REQ_BODY_BAD;
-	errno = 0;
-	len = strtoll(cl, &end, 10);
-	if (errno || *end || len < 0)
-		return REQ_BODY_BAD;
+	}
 	if (len > cap)
 		return REQ_BODY_TOOBIG;
 	r->body = malloc((size_t)len + 1);

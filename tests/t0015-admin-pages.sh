@@ -126,9 +126,9 @@ PY
 is "campaign 1 summary: sent, completed, waiting, median, pass rate, bars" "$(cat "$T/camp.txt")" \
 	"6 4 1 63.5% 50% [0, 1, 0, 0, 0, 1, 0, 1, 0, 1]"
 
-# Backfill: explicit, listed first, sent once.
+# Backfill: explicit, listed first (a POST: it calls Lever), sent once.
 OLD=$(opportunity '{"name":"Old Timer","emails":["old@example.com"],"tags":["java"],"stage":"stage-screen"}')
-web "$BASE/rule/$RULE/backfill" >"$T/bf.html"
+web --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/preview" >"$T/bf.html"
 check "the backfill page lists the candidate who never got the test" grep -q "Old Timer" "$T/bf.html"
 check "and not those who did" sh -c "! grep -q 'Ada' '$T/bf.html'"
 is "nothing is sent before the confirmation" "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='old@example.com'])")" 0
@@ -139,7 +139,7 @@ wait_runners
 web -o /dev/null --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/backfill"
 settle
 is "a second confirmation sends nothing more" "$(sim CG GET /_sim/sends | jget "len([s for s in d['sends'] if s['candidate_email']=='old@example.com'])")" 1
-check "the page now lists nobody" grep -q "Nobody" <(web "$BASE/rule/$RULE/backfill")
+check "the page now lists nobody" grep -q "Nobody" <(web --data-urlencode "csrf=$(csrf)" "$BASE/rule/$RULE/preview")
 
 # A runner that cannot start (ctl_path names a missing file): Lever is
 # answered and the job queued; the Activity page lists it as pending with
