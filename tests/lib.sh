@@ -219,6 +219,29 @@ deliver() {
 	sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$1\",\"opportunityId\":\"$2\",\"toStageId\":\"$3\",\"fromStageId\":\"stage-applied\"${4:+,$4}}"
 }
 
+# deliver_burst ACCOUNT N THREADS: N new tagged candidates (c0@... to
+# c<N-1>@..., in stage-screen), each one signed stage change, THREADS at a
+# time; prints the distinct answer statuses and the count ("200 N").
+deliver_burst() {
+	python3 - "$LEVER_PORT" "$HTTP_PORT" "$@" <<'PY'
+import json, sys, urllib.request, concurrent.futures
+lp, hp, acc, n, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+def call(path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{lp}{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=60))
+opps = [call("/_sim/opportunities", {"name": f"Cand {i}", "emails": [f"c{i}@example.com"],
+        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(n)]
+url = f"http://127.0.0.1:{hp}/webhook.fcgi/lever/{acc}"
+def deliver(o):
+    return call("/_sim/deliver", {"url": url, "opportunityId": o, "toStageId": "stage-screen",
+                                  "fromStageId": "stage-applied"})["status"]
+with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+    codes = list(ex.map(deliver, opps))
+print(" ".join(sorted(set(map(str, codes)))), len(codes))
+PY
+}
+
 sends() { sim CG GET /_sim/sends | jget 'len(d["sends"])'; }
 
 # wait_until SECONDS CMD...: polls until CMD succeeds.

@@ -8,23 +8,7 @@ N=300
 FCGI_PROCS=4 setup
 ACC=$(add_account acme)
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
-python3 - "$LEVER_PORT" "$HTTP_PORT" "$ACC" "$N" >"$T/load.txt" <<'PY'
-import json, sys, urllib.request, concurrent.futures
-lp, hp, acc, n = sys.argv[1:]
-def call(path, body):
-    req = urllib.request.Request(f"http://127.0.0.1:{lp}{path}", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req, timeout=60))
-opps = [call("/_sim/opportunities", {"name": f"Cand {i}", "emails": [f"c{i}@example.com"],
-        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(int(n))]
-url = f"http://127.0.0.1:{hp}/webhook.fcgi/lever/{acc}"
-def deliver(o):
-    return call("/_sim/deliver", {"url": url, "opportunityId": o, "toStageId": "stage-screen",
-                                  "fromStageId": "stage-applied"})["status"]
-with concurrent.futures.ThreadPoolExecutor(32) as ex:
-    codes = list(ex.map(deliver, opps))
-print(" ".join(sorted(set(map(str, codes)))), len(codes))
-PY
+deliver_burst "$ACC" "$N" 32 >"$T/load.txt"
 is "$N deliveries answered 200" "$(cat "$T/load.txt")" "200 $N"
 check "$N sends within 90 s" wait_until 90 sends_ge "$N"
 wait_runners

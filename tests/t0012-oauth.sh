@@ -70,21 +70,7 @@ is "reconnecting leaves one webhook" "$(sim LEVER GET /_sim/webhooks | jget 'len
 # 30 jobs at an expired access token: one refresh, 30 sends.
 sim LEVER POST /_sim/oauth/expire '{}' >/dev/null
 before=$(sim LEVER GET /_sim/oauth/stats | jget 'd["refreshes"]')
-python3 - "$LEVER_PORT" "$HTTP_PORT" "$ACC" >"$T/load.txt" <<'PY'
-import json, sys, urllib.request, concurrent.futures
-lp, hp, acc = sys.argv[1:]
-def call(path, body):
-    req = urllib.request.Request(f"http://127.0.0.1:{lp}{path}", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req, timeout=60))
-opps = [call("/_sim/opportunities", {"name": f"C {i}", "emails": [f"c{i}@example.com"],
-        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(30)]
-url = f"http://127.0.0.1:{hp}/webhook.fcgi/lever/{acc}"
-with concurrent.futures.ThreadPoolExecutor(30) as ex:
-    codes = list(ex.map(lambda o: call("/_sim/deliver", {"url": url, "opportunityId": o,
-        "toStageId": "stage-screen"})["status"], opps))
-print(" ".join(sorted(set(map(str, codes)))), len(codes))
-PY
+deliver_burst "$ACC" 30 30 >"$T/load.txt"
 is "30 deliveries at an expired token: all 200" "$(cat "$T/load.txt")" "200 30"
 sw=""; for i in 1 2 3; do ctl sweep & sw="$sw $!"; done; wait $sw
 check "all 30 complete" wait_until 30 sends_ge 31

@@ -35,23 +35,7 @@ is "no Origin and no Sec-Fetch-Site (curl): allowed" "$(web -o /dev/null -w '%{h
 # A backlog: 60 candidates in the stage, delivered at once; while the
 # runner works them, 4 FastCGI processes serve 40 page views that list
 # tags and stages and 30 backfill previews (each lists opportunities).
-python3 - "$LEVER_PORT" "$HTTP_PORT" "$ACC" 60 >"$T/load.txt" <<'PY'
-import json, sys, urllib.request, concurrent.futures
-lp, hp, acc, n = sys.argv[1:]
-def call(path, body):
-    req = urllib.request.Request(f"http://127.0.0.1:{lp}{path}", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req, timeout=60))
-opps = [call("/_sim/opportunities", {"name": f"Cand {i}", "emails": [f"c{i}@example.com"],
-        "tags": ["java"], "stage": "stage-screen"})["id"] for i in range(int(n))]
-url = f"http://127.0.0.1:{hp}/webhook.fcgi/lever/{acc}"
-def deliver(o):
-    return call("/_sim/deliver", {"url": url, "opportunityId": o, "toStageId": "stage-screen",
-                                  "fromStageId": "stage-applied"})["status"]
-with concurrent.futures.ThreadPoolExecutor(16) as ex:
-    codes = list(ex.map(deliver, opps))
-print(" ".join(sorted(set(map(str, codes)))), len(codes))
-PY
+deliver_burst "$ACC" 60 16 >"$T/load.txt"
 is "60 deliveries answered 200" "$(cat "$T/load.txt")" "200 60"
 TOK=$(csrf)
 pages() {
