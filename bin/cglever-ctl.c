@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "log.h"
 #include "num.h"
+#include "prog.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -481,6 +482,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(x.conf->log_level);
+	if (prog_check_owner("cglever-ctl", x.conf) < 0) {
+		rc = 1;
+		goto out;
+	}
 	if (store_open(x.conf, &x.st, err, sizeof err) != STORE_OK) {
 		fprintf(stderr, "cglever-ctl: %s\n", err);
 		rc = 1;

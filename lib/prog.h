@@ -10,5 +10,11 @@
  * and returns -1 (nothing left open). */
 int prog_open(const char *name, struct conf **c, struct store **st);
 void prog_close(struct conf *c, struct store *st);
+/* The store has one owner: 0 when db_home is missing (the store makes it,
+ * ours) or belongs to the effective user; else says on stderr whose it
+ * is and how to run the program as that user, and returns -1. A program
+ * run as another user (root, by hand) would leave files in db_home the
+ * service cannot open. */
+int prog_check_owner(const char *name, const struct conf *c);
 
 #endif

@@ -117,4 +117,16 @@ is "admin_users with a trailing comment: boss (the last name) is let in" \
 is "and mallory, not listed, is not" \
 	"$(curl -s -u "mallory:pw-$$" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/admin.fcgi/")" 403
 wait_runners
+# The store has one owner: run as another user (an admin as root by
+# hand, on a store that belongs to the web server's user), cglever-ctl
+# and the programs refuse, say whose it is, and create nothing there.
+chown -R nobody "$T/db"
+out=$(ctl account list 2>&1); rc=$?
+check "cglever-ctl run by another user than db_home's owner is refused (exit $rc)" test "$rc" -ne 0
+check "and says whose the store is and how to run it" grep -q "belongs to nobody.*sudo -u nobody" <<<"$out"
+is "no file in db_home was made by the refused user" "$(find "$T/db" ! -user nobody | wc -l)" 0
+out=$(REQUEST_METHOD=GET PATH_INFO=/ "$PROG/cgi-bin/admin.fcgi" 2>&1 </dev/null); rc=$?
+check "a FastCGI program run by another user is refused too (exit $rc)" test "$rc" -ne 0
+chown -R root "$T/db"
+check "run by the owner, it works" ctl account list
 done_testing
