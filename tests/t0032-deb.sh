@@ -1,0 +1,219 @@
+#!/bin/bash
+# The Debian package (issue 17). make deb builds cglever_<version>_<arch>.deb
+# on a clean copy of the source (what git tracks) and lintian finds no error
+# and no unexplained warning. In a throwaway Debian 12 root
+# (tests/debroot.sh) with apache2: apt installs the package, INSTALL's
+# config edits (read from INSTALL) and a2enconf make a working service: a
+# stage change is sent once and its result lands as a note, the programs
+# running as the package's user, the admin pages refused from an address
+# not allowed. An upgrade to a rebuilt higher version keeps everything; a
+# restore done with INSTALL's own commands brings back the backed-up state
+# while the timers tick; apt remove keeps data and config, apt purge leaves
+# nothing of cglever under /etc, /var or /usr.
+# The root runs no systemd: tests/deb-systemctl.sh stands in for systemctl
+# (the units run from their own files: ExecStart, User, sockets), Apache is
+# started with apachectl, and `systemctl tick` fires the active timers.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || die "run as root (chroot, mount, apt), as make check does in CI"
+need git chroot dpkg-buildpackage lintian debootstrap setsid
+umask 022   # the package build and the root's files as an admin's shell makes them
+NO_LIGHTTPD=1 setup   # the simulators, on the host's loopback (the root shares it)
+VERSION=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$TOP/debian/changelog")
+ARCH=$(dpkg --print-architecture)
+W=$(mktemp -d /var/tmp/cglever-t0032.XXXXXX)
+DEB2_PID=""
+APT_CACHE=${APT_CACHE:-/var/cache/cglever-tests/t0032-archives}
+
+# --- 1. make deb on a clean copy; a second copy, one version higher, builds
+# meanwhile for the upgrade below.
+mkdir -p "$W/src"
+(cd "$TOP" && git ls-files -z | tar --null --ignore-failed-read -T - -cf -) | tar -C "$W/src" -xf - ||
+	die "cannot copy the source"
+cp -a "$W/src" "$W/src2"
+V2="$VERSION+t0032"
+{
+	printf 'cglever (%s) bookworm; urgency=medium\n\n  * t0032: the same source, one version higher.\n\n' "$V2"
+	printf ' -- t0032 <t0032@example.com>  %s\n\n' "$(date -R)"
+	cat "$W/src/debian/changelog"
+} >"$W/src2/debian/changelog"
+make -C "$W/src" deb >"$T/deb.out" 2>&1
+is "make deb builds the package on a clean copy of the source ($T/deb.out)" "$?" 0
+DEB=$W/src/build/deb/cglever_${VERSION}_$ARCH.deb
+check "it is build/deb/cglever_${VERSION}_$ARCH.deb" test -f "$DEB"
+setsid make -C "$W/src2" deb >"$T/deb2.out" 2>&1 &
+DEB2_PID=$!
+lintian "$W/src/build/deb/"*.changes >"$T/lintian.out" 2>&1
+is "lintian: no error" "$(grep '^E: ' "$T/lintian.out")" ""
+is "lintian: no warning left (each one is overridden with its reason)" "$(grep '^W: ' "$T/lintian.out")" ""
+check "every lintian override has its reason in a comment above it" python3 - "$TOP"/debian/*lintian-overrides <<'PY'
+import sys
+for f in sys.argv[1:]:
+    prev = ""
+    for line in open(f).read().splitlines():
+        if line.strip() and not line.startswith("#") and not prev.startswith("#"):
+            sys.exit(1)
+        prev = line
+PY
+deps=$(dpkg-deb -f "$DEB" Depends)
+is "runtime dependencies only ($deps)" "$(echo "$deps" | grep -oE '[a-z0-9.+-]*-dev\b|\bgcc\b|\bmake\b|pkg-config|debhelper')" ""
+
+# --- 2. A fresh Debian 12 root with apache2, then the package.
+. "$TOP/tests/debroot.sh"
+stop_apache() {
+	[ -n "${R:-}" ] && [ -f "$R/run/apache2/apache2.pid" ] || return 0
+	apid=$(cat "$R/run/apache2/apache2.pid")
+	in_root apachectl stop >/dev/null 2>&1
+	wait_until 60 sh -c "! kill -0 $apid 2>/dev/null"
+}
+trap 'stop_apache; [ -n "$DEB2_PID" ] && kill -TERM -- "-$DEB2_PID" 2>/dev/null; debroot_cleanup; rm -rf "$W"; cleanup' EXIT
+debroot_new
+in_root() {
+	chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+# Nothing the packages install starts by itself (apache2's init script
+# would take port 80 on the host's network).
+printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
+chmod 755 "$R/usr/sbin/policy-rc.d"
+# The packages fetched by an earlier run (the lists are fetched each time).
+mkdir -p "$APT_CACHE"
+cp "$APT_CACHE"/*.deb "$R/var/cache/apt/archives/" 2>/dev/null
+in_root apt-get update -q >"$T/apt-update.out" 2>&1 || die "apt-get update failed: $(tail -n 3 "$T/apt-update.out")"
+in_root apt-get install -y -q --no-install-recommends apache2 >"$T/apt-apache.out" 2>&1 ||
+	die "apt-get install apache2 failed: $(tail -n 3 "$T/apt-apache.out")"
+install -m 755 "$TOP/tests/deb-systemctl.sh" "$R/usr/local/sbin/systemctl"
+cp "$DEB" "$R/tmp/"
+in_root apt-get install -y -q --no-install-recommends "/tmp/$(basename "$DEB")" >"$T/apt-cglever.out" 2>&1
+is "apt install ./cglever_${VERSION}_$ARCH.deb ($T/apt-cglever.out)" "$?" 0
+cp -n "$R"/var/cache/apt/archives/*.deb "$APT_CACHE/" 2>/dev/null
+
+mode() { stat -c '%a %U:%G' "$R$1"; }
+is "the programs run as a system user of their own" \
+	"$(in_root getent passwd cglever | awk -F: '{ print ($3 < 1000) ":" $7 }')" "1:/usr/sbin/nologin"
+is "cglever-ctl is in /usr/sbin and prints the package's version" "$(in_root cglever-ctl --version)" "cglever-ctl $VERSION"
+for p in webhook oauth admin; do check "$p.fcgi is in /usr/lib/cgi-bin/cglever" test -x "$R/usr/lib/cgi-bin/cglever/$p.fcgi"; done
+is "/etc/cglever/cglever.conf: 0640, the programs' group" "$(mode /etc/cglever/cglever.conf)" "640 root:cglever"
+check "and a conffile" sh -c "chroot '$R' dpkg-query -W -f='\${Conffiles}' cglever | grep -q ' /etc/cglever/cglever.conf '"
+is "the secret key: 0400, the programs' user" "$(mode /etc/cglever/secret.key)" "400 cglever:cglever"
+is "the data: /var/lib/cglever, 0700" "$(mode /var/lib/cglever)" "700 cglever:cglever"
+is "the backups: /var/backups/cglever, 0700" "$(mode /var/backups/cglever)" "700 cglever:cglever"
+check "the man pages are installed" test -f "$R/usr/share/man/man8/cglever-ctl.8.gz" -a -f "$R/usr/share/man/man5/cglever.conf.5.gz"
+check "the Apache snippet is available, not enabled" test -f "$R/etc/apache2/conf-available/cglever.conf" -a ! -e "$R/etc/apache2/conf-enabled/cglever.conf"
+check "the lighttpd snippet is available for lighty-enable-mod" test -f "$R/etc/lighttpd/conf-available/50-cglever.conf"
+for u in cglever-sweep.timer cglever-backup.timer; do
+	check "$u is enabled" test -L "$R/etc/systemd/system/timers.target.wants/$u"
+done
+for u in webhook oauth admin; do
+	check "cglever-$u.socket is enabled" test -L "$R/etc/systemd/system/sockets.target.wants/cglever-$u.socket"
+done
+is "the sweep timer fires every minute" "$(sed -n 's/^OnCalendar=//p' "$R/lib/systemd/system/cglever-sweep.timer")" minutely
+check "the cron file works only where systemd does not" sh -c \
+	"grep -v '^#' '$R/etc/cron.d/cglever' | grep cglever-ctl | grep -q '\[ -d /run/systemd/system \] ||'"
+is "no logrotate file (cglever writes no log file of its own)" "$(ls "$R/etc/logrotate.d" | grep cglever)" ""
+
+# INSTALL's edits, read from INSTALL, each line in place of its key's line.
+C=$R/etc/cglever/cglever.conf
+sed -n '/^ *--- edits to \/etc\/cglever\/cglever.conf ---$/,/^ *--- end of edits ---$/p' "$TOP/INSTALL" |
+	sed -e '1d' -e '$d' -e 's/^ *//' >"$T/install-edits"
+check "INSTALL names the edits: public_url and admin_users" \
+	sh -c "grep -q '^public_url = ' '$T/install-edits' && grep -q '^admin_users = ' '$T/install-edits'"
+python3 - "$C" "$T/install-edits" <<'PY'
+import re, sys
+conf, edits = sys.argv[1:]
+lines = open(conf).read().splitlines()
+for e in open(edits).read().splitlines():
+    key = re.escape(e.split("=")[0].strip())
+    i = next((n for n, l in enumerate(lines) if re.match(rf"#?{key} *=", l)), None)
+    if i is None:
+        lines.append(e)
+    else:
+        lines[i] = e
+open(conf, "w").write("\n".join(lines) + "\n")
+PY
+# What this host changes: INSTALL's example host becomes this Apache on
+# loopback; Lever and CodinGame are the simulators.
+APORT=$(free_port)
+sed -i -e "s|^public_url = https://hr.example.com/|public_url = http://127.0.0.1:$APORT/|" \
+	-e "s|^lever_api_url = https://api.lever.co/|lever_api_url = http://127.0.0.1:$LEVER_PORT/|" \
+	-e "s|^codingame_api_url = https://www.codingame.com/|codingame_api_url = http://127.0.0.1:$CG_PORT/|" "$C"
+check "(this host's values are in place)" test "$(grep -cE "^(public_url = http://127.0.0.1:$APORT/cglever |(lever|codingame)_api_url = http://127.0.0.1:)" "$C")" = 3
+is "(the edited config keeps its mode)" "$(mode /etc/cglever/cglever.conf)" "640 root:cglever"
+cp "$C" "$T/cglever.conf.edited"
+
+# INSTALL's Apache step: the module, the snippet, the admins' passwords.
+in_root a2enmod -q proxy_fcgi >"$T/a2enmod.out" 2>&1
+in_root a2enconf -q cglever >"$T/a2enconf.out" 2>&1
+is "a2enconf cglever" "$?" 0
+in_root htpasswd -b -c /etc/cglever/htpasswd alice "pw-$$" 2>/dev/null
+in_root chgrp www-data /etc/cglever/htpasswd
+in_root chmod 640 /etc/cglever/htpasswd
+# This Apache on a free port of loopback instead of port 80.
+sed -i "s/^Listen 80$/Listen 127.0.0.1:$APORT/" "$R/etc/apache2/ports.conf"
+echo "ServerName 127.0.0.1" >>"$R/etc/apache2/apache2.conf"
+UNITS="cglever-webhook.socket cglever-oauth.socket cglever-admin.socket cglever-sweep.timer cglever-backup.timer"
+in_root systemctl start $UNITS || die "cannot start the units: $(tail -n 3 "$R"/var/log/fake-journal/*.log)"
+in_root apachectl start >"$T/apachectl.out" 2>&1 || die "apachectl start: $(cat "$T/apachectl.out")"
+wait_until 20 curl -s -o /dev/null "http://127.0.0.1:$APORT/" || die "Apache in the root does not answer"
+
+cp "$T/keys/lever" "$T/keys/cg" "$R/tmp/"
+chmod 644 "$R/tmp/lever" "$R/tmp/cg"
+actl() { in_root runuser -u cglever -- /usr/sbin/cglever-ctl "$@"; }
+ACC=$(actl account add acme --lever-api-key-file /tmp/lever --codingame-api-key-file /tmp/cg)
+is "an account, added as INSTALL says (as the cglever user)" "$ACC" 1
+actl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
+URL="http://127.0.0.1:$APORT/cglever/webhook.fcgi/lever/$ACC"
+is "Lever's webhook points at Apache's /cglever/" \
+	"$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["url"]')" "$URL"
+notes_of() { sim LEVER GET "/_sim/notes?opportunity=$1"; }
+has_note() { [ "$(notes_of "$1" | jget "len([n for n in d['notes'] if '$2' in n['value']])")" -ge 1 ]; }
+# deliver_once NAME: a stage change for a new candidate; passes when it is
+# answered 200 and its test is sent (the 'test sent' note follows the send).
+deliver_once() {
+	OPP=$(opportunity "{\"name\":\"$1\",\"emails\":[\"$1@example.com\"],\"tags\":[\"java\"],\"stage\":\"stage-screen\"}")
+	rep=$(sim LEVER POST /_sim/deliver "{\"url\":\"$URL\",\"opportunityId\":\"$OPP\",\"toStageId\":\"stage-screen\"}")
+	[ "$(echo "$rep" | jget 'd["status"]')" = 200 ] && wait_until 30 has_note "$OPP" "CodinGame test sent"
+}
+check "a stage change through Apache: answered, and its test is sent" deliver_once ada
+is "one send" "$(sends)" 1
+# uids NAME: the users running a program in the root.
+uids() {
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] || continue
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "$1" && stat -c %U "$p"
+	done | sort -u | tr '\n' ' '
+}
+is "webhook.fcgi runs as cglever" "$(uids 'cgi-bin/cglever/webhook.fcgi')" "cglever "
+is "the database belongs to cglever" "$(find "$R/var/lib/cglever" ! -user cglever | wc -l)" 0
+TID=$(sim CG GET /_sim/sends | jget 'd["sends"][0]["test_id"]')
+sim CG POST "/_sim/tests/$TID" '{"status":"completed","score":85}' >/dev/null
+SWEEP=$(sed -n 's/^ExecStart=//p' "$R/lib/systemd/system/cglever-sweep.service")
+SWEEP_USER=$(sed -n 's/^User=//p' "$R/lib/systemd/system/cglever-sweep.service")
+is "the sweep unit runs cglever-ctl sweep as cglever" "$SWEEP_USER: $SWEEP" "cglever: /usr/sbin/cglever-ctl sweep"
+in_root systemctl tick
+check "the timers' sweep posts the result note" has_note "$OPP" "CodinGame result"
+out=$(in_root runuser -u "$SWEEP_USER" -- $SWEEP 2>&1)
+is "the sweep says nothing on stdout or stderr when nothing failed" "$out" ""
+
+# The admin pages: from the allowed address (loopback), signed in; from
+# another address, refused even with the password; the webhook is public.
+page() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+A="http://127.0.0.1:$APORT/cglever"
+is "the admin page, signed in, from 127.0.0.1" "$(page -u "alice:pw-$$" "$A/admin.fcgi/")" 200
+is "the admin page asks for the sign-in" "$(page "$A/admin.fcgi/")" 401
+is "the admin page from 127.0.0.2, signed in: refused" "$(page --interface 127.0.0.2 -u "alice:pw-$$" "$A/admin.fcgi/")" 403
+is "the OAuth pages from 127.0.0.2: refused" "$(page --interface 127.0.0.2 -u "alice:pw-$$" "$A/oauth.fcgi/callback")" 403
+code=$(page --interface 127.0.0.2 -X POST -H 'Content-Type: application/json' --data-binary '{}' "$A/webhook.fcgi/lever/$ACC")
+check "the webhook from 127.0.0.2 reaches cglever (a bad delivery: $code, not Apache's 403)" \
+	sh -c "[ '$code' = 400 ] || [ '$code' = 401 ]"
+
+# Backups: the timer's service, and its rotation (keep N; the admin's
+# other folders are left alone).
+BK=$R/var/backups/cglever
+mkdir "$BK/2020-01-01T000000Z" "$BK/2020-01-02T000000Z" "$BK/2020-01-03T000000Z" "$BK/mine"
+in_root runuser -u cglever -- env CGLEVER_BACKUP_KEEP=2 /usr/lib/cglever/cglever-backup
+is "a backup with keep 2: the new one and the newest old one stay" \
+	"$(cd "$BK" && ls | grep -v mine | grep -c .)/$(ls "$BK" | grep -c '^2020-01-03T000000Z$')" "2/1"
+check "and the admin's own folder stays" test -d "$BK/mine"
+rm -rf "$BK"/2020-* "$BK/mine"
+
+done_testing
