@@ -65,7 +65,9 @@ stop_apache() {
 	in_root apachectl stop >/dev/null 2>&1
 	wait_until 60 sh -c "! kill -0 $apid 2>/dev/null"
 }
-trap 'stop_apache; [ -n "$DEB2_PID" ] && kill -TERM -- "-$DEB2_PID" 2>/dev/null; debroot_cleanup; rm -rf "$W"; cleanup' EXIT
+# keep_logs: the root's logs (the units' stand-in journal, Apache's) into $T.
+keep_logs() { [ -n "${R:-}" ] && cp -r "$R/var/log/fake-journal" "$R/var/log/apache2" "$T/" 2>/dev/null; return 0; }
+trap 'keep_logs; stop_apache; [ -n "$DEB2_PID" ] && kill -TERM -- "-$DEB2_PID" 2>/dev/null; debroot_cleanup; rm -rf "$W"; cleanup' EXIT
 debroot_new
 in_root() {
 	chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -87,7 +89,7 @@ in_root apt-get install -y -q --no-install-recommends "/tmp/$(basename "$DEB")" 
 is "apt install ./cglever_${VERSION}_$ARCH.deb ($T/apt-cglever.out)" "$?" 0
 cp -n "$R"/var/cache/apt/archives/*.deb "$APT_CACHE/" 2>/dev/null
 
-mode() { stat -c '%a %U:%G' "$R$1"; }
+mode() { in_root stat -c '%a %U:%G' "$1"; }
 is "the programs run as a system user of their own" \
 	"$(in_root getent passwd cglever | awk -F: '{ print ($3 < 1000) ":" $7 }')" "1:/usr/sbin/nologin"
 is "cglever-ctl is in /usr/sbin and prints the package's version" "$(in_root cglever-ctl --version)" "cglever-ctl $VERSION"
@@ -179,11 +181,11 @@ is "one send" "$(sends)" 1
 uids() {
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] || continue
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "$1" && stat -c %U "$p"
-	done | sort -u | tr '\n' ' '
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "$1" && stat -c %u "$p"
+	done | sort -u | while read -r u; do in_root getent passwd "$u" | cut -d: -f1; done | tr '\n' ' '
 }
 is "webhook.fcgi runs as cglever" "$(uids 'cgi-bin/cglever/webhook.fcgi')" "cglever "
-is "the database belongs to cglever" "$(find "$R/var/lib/cglever" ! -user cglever | wc -l)" 0
+is "the database belongs to cglever" "$(in_root find /var/lib/cglever ! -user cglever | wc -l)" 0
 TID=$(sim CG GET /_sim/sends | jget 'd["sends"][0]["test_id"]')
 sim CG POST "/_sim/tests/$TID" '{"status":"completed","score":85}' >/dev/null
 SWEEP=$(sed -n 's/^ExecStart=//p' "$R/lib/systemd/system/cglever-sweep.service")
@@ -206,14 +208,15 @@ code=$(page --interface 127.0.0.2 -X POST -H 'Content-Type: application/json' --
 check "the webhook from 127.0.0.2 reaches cglever (a bad delivery: $code, not Apache's 403)" \
 	sh -c "[ '$code' = 400 ] || [ '$code' = 401 ]"
 
-# Backups: the timer's service, and its rotation (keep N; the admin's
-# other folders are left alone).
+# Backups: the timer's service (the tick above ran it), and the rotation:
+# keep N, oldest out first; the admin's other folders are left alone.
 BK=$R/var/backups/cglever
-mkdir "$BK/2020-01-01T000000Z" "$BK/2020-01-02T000000Z" "$BK/2020-01-03T000000Z" "$BK/mine"
+stamps() { ls "$BK" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z$'; }
+check "the backup timer's service took a backup" test -f "$BK/$(stamps | tail -n 1)/accounts.db"
+mkdir "$BK/2020-01-01T000000Z" "$BK/2020-01-02T000000Z" "$BK/mine"
 in_root runuser -u cglever -- env CGLEVER_BACKUP_KEEP=2 /usr/lib/cglever/cglever-backup
-is "a backup with keep 2: the new one and the newest old one stay" \
-	"$(cd "$BK" && ls | grep -v mine | grep -c .)/$(ls "$BK" | grep -c '^2020-01-03T000000Z$')" "2/1"
-check "and the admin's own folder stays" test -d "$BK/mine"
-rm -rf "$BK"/2020-* "$BK/mine"
+is "with keep 2, a backup leaves the newest two" "$(stamps | wc -l)/$(stamps | grep -c '^2020')" "2/0"
+check "and the admin's own folder" test -d "$BK/mine"
+rmdir "$BK/mine"
 
 done_testing
