@@ -219,4 +219,86 @@ is "with keep 2, a backup leaves the newest two" "$(stamps | wc -l)/$(stamps | g
 check "and the admin's own folder" test -d "$BK/mine"
 rmdir "$BK/mine"
 
+# --- 3. Upgrade in place to the same source one version higher.
+wait "$DEB2_PID"
+is "the same source one version higher ($V2) builds ($T/deb2.out)" "$?" 0
+DEB2_PID=""
+DEB2=$W/src2/build/deb/cglever_${V2}_$ARCH.deb
+actl account list >"$T/accounts.before"
+actl rule list >"$T/rules.before"
+actl invitations "$ACC" >"$T/invitations.before"
+cp "$R/etc/cglever/secret.key" "$T/secret.key.before"
+cp "$DEB2" "$R/tmp/"
+in_root apt-get install -y -q --no-install-recommends "/tmp/$(basename "$DEB2")" >"$T/apt-upgrade.out" 2>&1
+is "apt install of the higher version, in place ($T/apt-upgrade.out)" "$?" 0
+is "cglever-ctl is the new version" "$(in_root cglever-ctl --version)" "cglever-ctl $V2"
+check "postinst opened the store with the new version without complaint" sh -c "! grep -q 'cannot open the store' '$T/apt-upgrade.out'"
+is "the account is still there" "$(actl account list)" "$(cat "$T/accounts.before")"
+is "the rules are still there" "$(actl rule list)" "$(cat "$T/rules.before")"
+is "the invitations are still there" "$(actl invitations "$ACC")" "$(cat "$T/invitations.before")"
+check "the edited config is kept as edited" cmp -s "$T/cglever.conf.edited" "$C"
+is "with its mode and group" "$(mode /etc/cglever/cglever.conf)" "640 root:cglever"
+check "the key is kept" cmp -s "$T/secret.key.before" "$R/etc/cglever/secret.key"
+for u in $UNITS; do
+	check "$u is still installed and enabled" sh -c "test -f '$R/lib/systemd/system/$u' &&
+		ls '$R'/etc/systemd/system/*.target.wants/'$u' >/dev/null 2>&1"
+done
+is "the sweep timer still fires every minute" "$(sed -n 's/^OnCalendar=//p' "$R/lib/systemd/system/cglever-sweep.timer")" minutely
+# postinst stops the old programs where systemd runs, and the sockets
+# start the new ones at the next request; here the stand-in does both.
+in_root systemctl stop cglever-webhook.service cglever-oauth.service cglever-admin.service \
+	cglever-webhook.socket cglever-oauth.socket cglever-admin.socket
+in_root systemctl start cglever-webhook.socket cglever-oauth.socket cglever-admin.socket
+check "after the upgrade a delivery is still sent" deliver_once bea
+is "(two sends in all)" "$(sends)" 2
+n=$(stamps | wc -l)
+in_root systemctl tick
+is "the backup timer still takes a backup" "$(stamps | wc -l)" $((n + 1))
+
+# --- 4. Restore, with INSTALL's own lines, while the timers tick: a tick
+# after every line (a sweep in the gap would make an empty store).
+in_root systemctl start cglever-backup.service
+DATE=$(stamps | tail -n 1)
+actl rule list >"$T/rules.backup"
+actl account list >"$T/accounts.backup"
+actl rule add "$ACC" --tag python --stage stage-screen --campaign 1 >/dev/null
+check "(a rule added after the backup)" sh -c "[ \"\$(chroot '$R' runuser -u cglever -- cglever-ctl rule list | wc -l)\" -gt $(wc -l <"$T/rules.backup") ]"
+OLDKEY=$(($(cat "$R/var/lib/cglever/shm-key")))
+sed -n '/^ *--- restore, as root (DATE: the backup.s folder name) ---$/,/^ *--- end of restore ---$/p' "$TOP/INSTALL" |
+	sed -e '1d' -e '$d' -e 's/^ *//' -e "s/DATE/$DATE/g" >"$T/restore.sh"
+check "INSTALL has the restore's lines ($(wc -l <"$T/restore.sh"))" test "$(wc -l <"$T/restore.sh")" -ge 5
+bad=""
+while IFS= read -r line; do
+	in_root sh -c "$line" >>"$T/restore.out" 2>&1 || bad="$bad [$line]"
+	in_root systemctl tick >>"$T/restore.out" 2>&1
+done <"$T/restore.sh"
+is "each of INSTALL's restore lines succeeds" "$bad" ""
+is "the rules are the backup's" "$(actl rule list)" "$(cat "$T/rules.backup")"
+is "the account is the backup's" "$(actl account list)" "$(cat "$T/accounts.backup")"
+check "the replaced database is kept aside" sh -c "ls '$R'/var/backups/cglever/replaced-*/accounts.db >/dev/null 2>&1"
+segs() { ipcs -m | awk -v k="$1" 'NR > 3 && $1 ~ /^0x/ { v = strtonum($1); if (v >= k && v < k + 8) n++ } END { print n + 0 }'; }
+is "the old environment's shared memory is gone" "$(segs "$OLDKEY")" 0
+check "after the restore a delivery is sent" deliver_once cy
+is "(three sends in all)" "$(sends)" 3
+
+# --- 5. Remove, then purge. Where systemd runs, prerm stops the units;
+# here the stand-in does.
+KEY=$(($(cat "$R/var/lib/cglever/shm-key")))
+in_root systemctl stop cglever-sweep.timer cglever-backup.timer cglever-webhook.socket cglever-oauth.socket \
+	cglever-admin.socket cglever-webhook.service cglever-oauth.service cglever-admin.service
+in_root apt-get remove -y -q cglever >"$T/apt-remove.out" 2>&1
+is "apt remove cglever ($T/apt-remove.out)" "$?" 0
+check "the programs are gone" test ! -e "$R/usr/sbin/cglever-ctl" -a ! -e "$R/usr/lib/cgi-bin/cglever/webhook.fcgi"
+check "the config is kept, as edited" cmp -s "$T/cglever.conf.edited" "$C"
+check "the key and the data are kept" test -f "$R/etc/cglever/secret.key" -a -f "$R/var/lib/cglever/accounts.db"
+check "the backups are kept" test -d "$R/var/backups/cglever/$DATE"
+check "the user is kept" in_root getent passwd cglever
+in_root apt-get purge -y -q cglever >"$T/apt-purge.out" 2>&1
+is "apt purge cglever ($T/apt-purge.out)" "$?" 0
+is "the user and its group are gone" "$(in_root getent passwd cglever)$(in_root getent group cglever)" ""
+is "nothing of cglever is left under /etc, /var or /usr" \
+	"$(cd "$R" && find etc var usr -path var/log/fake-journal -prune -o -name '*cglever*' -print | tr '\n' ' ')" ""
+is "no stat override is left" "$(in_root dpkg-statoverride --list | grep cglever)" ""
+is "the database's shared memory is gone" "$(segs "$KEY")" 0
+
 done_testing
