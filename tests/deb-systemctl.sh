@@ -33,18 +33,26 @@ die() { echo "systemctl (fake): $*" >&2; exit 1; }
 key() { sed -n "s/^$2=//p" "$UNITS/$1" | tail -n 1; }
 unit_file() { [ -f "$UNITS/$1" ] || die "unit $1 not found in $UNITS"; }
 
-# pids UNIT: the processes of a service, in this root only.
+# pids UNIT: the processes of a service, in this root only (their root
+# is this root's /: the host's and other roots' are left alone).
 pids() {
-	uid=$(id -u "$(key "$1" User)" 2>/dev/null)
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = / ] || continue
-		mark=$(tr '\0' '\n' <"$p/environ" 2>/dev/null | sed -n 's/^FAKE_SYSTEMD_UNIT=//p')
-		if [ "$mark" = "$1" ] || { [ -z "$mark" ] && [ -n "$uid" ] && [ "$uid" != 0 ] &&
-			[ "$(stat -c %u "$p")" = "$uid" ]; }; then
-			echo "${p#/proc/}"
-		fi
-	done
-	return 0
+	python3 - "$1" "$(id -u "$(key "$1" User)" 2>/dev/null)" <<'PY'
+import os, sys
+unit, uid = sys.argv[1], sys.argv[2]
+me = os.stat("/")
+for p in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        st = os.stat(f"/proc/{p}/root")
+        if (st.st_dev, st.st_ino) != (me.st_dev, me.st_ino):
+            continue
+        env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
+        owner = os.stat(f"/proc/{p}").st_uid
+    except OSError:
+        continue
+    marks = [e[18:].decode() for e in env if e.startswith(b"FAKE_SYSTEMD_UNIT=")]
+    if marks == [unit] or (not marks and uid not in ("", "0") and owner == int(uid)):
+        print(p)
+PY
 }
 
 # command UNIT: setpriv and env lines that run ExecStart as systemd would.
