@@ -297,6 +297,8 @@ check "the programs are gone" test ! -e "$R/usr/sbin/cglever-ctl" -a ! -e "$R/us
 check "the config is kept, as edited" cmp -s "$T/cglever.conf.edited" "$C"
 check "the key and the data are kept" test -f "$R/etc/cglever/secret.key" -a -f "$R/var/lib/cglever/accounts.db"
 check "the backups are kept" test -d "$R/var/backups/cglever/$DATE"
+check "the Apache snippet is disabled, its file kept" \
+	test ! -e "$R/etc/apache2/conf-enabled/cglever.conf" -a -f "$R/etc/apache2/conf-available/cglever.conf"
 check "the user is kept" sh -c "chroot '$R' getent passwd cglever >/dev/null"
 in_root apt-get purge -y -q cglever >"$T/apt-purge.out" 2>&1
 is "apt purge cglever ($T/apt-purge.out)" "$?" 0
