@@ -174,7 +174,7 @@ deb:
 	fi | tar -C $(DEB_SRC) -xf -
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	if command -v lintian >/dev/null 2>&1; then lintian --fail-on error,warning build/deb/*.changes; fi
-	@echo "deb: $$(ls build/deb/*.deb)"
+	@echo "deb: $$(ls build/deb/cglever_*.deb)"
 
 clean:
 	rm -f lib/*.o lib/libcglever.a $(PROGS)

@@ -300,6 +300,10 @@ check "the backups are kept" test -d "$R/var/backups/cglever/$DATE"
 check "the Apache snippet is disabled, its file kept" \
 	test ! -e "$R/etc/apache2/conf-enabled/cglever.conf" -a -f "$R/etc/apache2/conf-available/cglever.conf"
 check "the user is kept" sh -c "chroot '$R' getent passwd cglever >/dev/null"
+in_root apt-get install -y -q --no-install-recommends "/tmp/$(basename "$DEB2")" >"$T/apt-reinstall.out" 2>&1
+is "installed again ($T/apt-reinstall.out)" "$?" 0
+is "the data is there again" "$(actl account list)" "$(cat "$T/accounts.backup")"
+check "and the Apache snippet is enabled again" test -L "$R/etc/apache2/conf-enabled/cglever.conf"
 in_root apt-get purge -y -q cglever >"$T/apt-purge.out" 2>&1
 is "apt purge cglever ($T/apt-purge.out)" "$?" 0
 is "the user and its group are gone" "$(in_root getent passwd cglever)$(in_root getent group cglever)" ""
