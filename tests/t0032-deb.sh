@@ -268,11 +268,16 @@ sed -n '/^ *--- restore, as root (DATE: the backup.s folder name) ---$/,/^ *--- 
 	sed -e '1d' -e '$d' -e 's/^ *//' -e "s/DATE/$DATE/g" >"$T/restore.sh"
 check "INSTALL has the restore's lines ($(wc -l <"$T/restore.sh"))" test "$(wc -l <"$T/restore.sh")" -ge 5
 bad=""
+fresh=""
 while IFS= read -r line; do
 	in_root sh -c "$line" >>"$T/restore.out" 2>&1 || bad="$bad [$line]"
 	in_root systemctl tick >>"$T/restore.out" 2>&1
+	# The new db_home, before the backup is copied in: a tick must not
+	# have made a store there.
+	case $line in install\ -d*) fresh=$(ls -A "$R/var/lib/cglever" | tr '\n' ' ') ;; esac
 done <"$T/restore.sh"
 is "each of INSTALL's restore lines succeeds" "$bad" ""
+is "the new db_home stays empty until the backup is copied in, timers ticking" "$fresh" ""
 is "the rules are the backup's" "$(actl rule list)" "$(cat "$T/rules.backup")"
 is "the account is the backup's" "$(actl account list)" "$(cat "$T/accounts.backup")"
 check "the replaced database is kept aside" sh -c "ls '$R'/var/backups/cglever/replaced-*/accounts.db >/dev/null 2>&1"
