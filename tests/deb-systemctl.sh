@@ -55,7 +55,8 @@ for p in filter(str.isdigit, os.listdir("/proc")):
 PY
 }
 
-# command UNIT: setpriv and env lines that run ExecStart as systemd would.
+# run_cmd UNIT: the words (one a line) that run its ExecStart= as systemd
+# would: as User=/Group=, with a clean environment and Environment=.
 run_cmd() {
 	u=$1
 	user=$(key "$u" User)

@@ -67,7 +67,12 @@ stop_apache() {
 }
 # keep_logs: the root's logs (the units' stand-in journal, Apache's) into $T.
 keep_logs() { [ -n "${R:-}" ] && cp -r "$R/var/log/fake-journal" "$R/var/log/apache2" "$T/" 2>/dev/null; return 0; }
-trap 'keep_logs; stop_apache; [ -n "${R:-}" ] && drop_shm "$R/var/lib/cglever"; [ -n "$DEB2_PID" ] && kill -TERM -- "-$DEB2_PID" 2>/dev/null; debroot_cleanup; rm -rf "$W"; cleanup' EXIT
+# drop_all_shm: the segments of every database the root has or set aside.
+drop_all_shm() {
+	[ -n "${R:-}" ] || return 0
+	for d in "$R/var/lib/cglever" "$R"/var/backups/cglever/replaced-*; do drop_shm "$d"; done
+}
+trap 'keep_logs; stop_apache; drop_all_shm; [ -n "$DEB2_PID" ] && kill -TERM -- "-$DEB2_PID" 2>/dev/null; debroot_cleanup; rm -rf "$W"; cleanup' EXIT
 debroot_new
 in_root() {
 	chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
