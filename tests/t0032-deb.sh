@@ -15,7 +15,7 @@
 # started with apachectl, and `systemctl tick` fires the active timers.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (chroot, mount, apt), as make check does in CI"
-need git chroot dpkg-buildpackage lintian debootstrap setsid
+need git chroot dpkg-buildpackage lintian debootstrap setsid lighttpd
 umask 022   # the package build and the root's files as an admin's shell makes them
 NO_LIGHTTPD=1 setup   # the simulators, on the host's loopback (the root shares it)
 VERSION=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$TOP/debian/changelog")
@@ -54,6 +54,11 @@ for f in sys.argv[1:]:
             sys.exit(1)
         prev = line
 PY
+dpkg-deb -x "$DEB" "$W/x"
+printf 'server.document-root = "%s"\nserver.port = %s\nserver.bind = "127.0.0.1"\ninclude "%s"\n' \
+	"$W/x" "$(free_port)" "$W/x/etc/lighttpd/conf-available/50-cglever.conf" >"$W/lighttpd.conf"
+lighttpd -tt -f "$W/lighttpd.conf" >"$T/lighttpd-tt.out" 2>&1
+is "lighttpd accepts the package's snippet ($T/lighttpd-tt.out)" "$?" 0
 deps=$(dpkg-deb -f "$DEB" Depends)
 is "runtime dependencies only ($deps)" "$(echo "$deps" | grep -oE '[a-z0-9.+-]*-dev\b|\bgcc\b|\bmake\b|pkg-config|debhelper')" ""
 
