@@ -10,6 +10,9 @@ CGIDIR     ?= $(PREFIX)/lib/cgi-bin/cglever
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(LOCALSTATEDIR)/lib/cglever
 WWW_USER   ?= www-data
+# The version, in one place: the first line of debian/changelog (the
+# Debian tools read it there). cglever-ctl --version prints it.
+VERSION    := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 -include Makefile.local
@@ -35,7 +38,7 @@ LIB_OBJ := $(patsubst %.c,$(O)%.o,$(LIB_SRC))
 LIB_A   := $(O)lib/libcglever.a
 PROGS   := $(addprefix $(O),cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl)
 
-.PHONY: all progs deps deps-check check asan check-asan check-valgrind chaos run install uninstall clean
+.PHONY: all progs deps deps-check check asan check-asan check-valgrind chaos run install uninstall deb clean
 all: deps progs
 progs: $(PROGS)
 
@@ -62,10 +65,10 @@ $(O)cgi-bin/%.fcgi: cgi-bin/%.c $(LIB_A)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIB_A) $(LIBS) $(LDFLAGS)
 
-$(O)bin/cglever-ctl: bin/cglever-ctl.c $(LIB_A)
+$(O)bin/cglever-ctl: bin/cglever-ctl.c $(LIB_A) debian/changelog
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIB_A) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -DCGLEVER_VERSION='"$(VERSION)"' $< -o $@ $(LIB_A) $(LIBS) $(LDFLAGS)
 
 # Every test: numbered shell scripts under tests/, real lighttpd, real
 # Berkeley DB, the simulators in tests/fakes.
@@ -153,6 +156,25 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever $(CONF_D)/cglever.conf.example
 	-rmdir $(DESTDIR)$(CGIDIR)
 	@echo "uninstall: kept $(CONF_D) (configuration, key) and $(DESTDIR)$(DATADIR) (data): remove them by hand to forget everything"
+
+# The Debian package (INSTALL), built by the standard tools
+# (dpkg-buildpackage -us -uc -b, debhelper) in a copy of the source under
+# build/deb/: the files git tracks plus new ones not ignored, or the whole
+# tree without build outputs where there is no git. The package lands in
+# build/deb/cglever_$(VERSION)_ARCH.deb; lintian checks it when installed.
+DEB_SRC = build/deb/cglever-$(VERSION)
+deb:
+	rm -rf build/deb
+	mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null --ignore-failed-read -T - -cf -; \
+	else \
+		tar --exclude=./build --exclude=./tests/tmp --exclude='*.o' --exclude='*.a' -cf - .; \
+	fi | tar -C $(DEB_SRC) -xf -
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	if command -v lintian >/dev/null 2>&1; then lintian --fail-on error,warning build/deb/*.changes; fi
+	@echo "deb: $$(ls build/deb/cglever_*.deb)"
 
 clean:
 	rm -f lib/*.o lib/libcglever.a $(PROGS)

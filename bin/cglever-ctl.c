@@ -33,6 +33,7 @@ static const char usage[] =
 	"  jobs [ACCOUNT]\n"
 	"  sweep [--account ID]\n"
 	"  backup DIR                (hot backup; DIR must not exist or be empty)\n"
+	"  --version\n"
 	"The configuration is $CGLEVER_CONFIG or " CGLEVER_DEFAULT_CONFIG ".\n";
 
 struct ctl {
@@ -467,6 +468,11 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		/* CGLEVER_VERSION: the Makefile's, from debian/changelog. */
+		puts("cglever-ctl " CGLEVER_VERSION);
+		return 0;
 	}
 	cmd = argv[1];
 	sub = argc > 2 ? argv[2] : "";

@@ -30,12 +30,13 @@ libssl-dev libdb5.3-dev openssl ca-certificates"
 #   db5.3-util: c s (db5.3_verify); tidy: c (t0015); man-db: c (t0018)
 #   chromium chromium-driver python3-selenium: c (t0014, t0017)
 #   clang libclang-rt-14-dev: c f (libFuzzer); valgrind: c s; wrk: c b
-#   debootstrap zstd git: c (t0024, its cached Debian root)
+#   debootstrap zstd git: c (t0024, t0032, its cached Debian root)
+#   debhelper dpkg-dev fakeroot lintian: c (t0032: make deb, lintian)
 # (gcc's ASan and UBSan come with gcc.) make bench's peer also needs
 # Node.js 20, which Debian 12 does not have (README, "Benchmark").
 CHECK="lighttpd apache2 libapache2-mod-fcgid python3 curl procps db5.3-util
 tidy man-db chromium chromium-driver python3-selenium clang libclang-rt-14-dev
-valgrind wrk debootstrap zstd git"
+valgrind wrk debootstrap zstd git debhelper dpkg-dev fakeroot lintian"
 
 case ${1:-build} in
 build) PKGS=$BUILD ;;
