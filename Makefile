@@ -111,6 +111,11 @@ CONF_D = $(DESTDIR)$(SYSCONFDIR)/cglever
 # scratch DESTDIR run by a user).
 CHOWN = if [ "$$(id -u)" = 0 ] && id $(WWW_USER) >/dev/null 2>&1; then chown
 
+WEB_FILES = etc/apache2/cglever.conf:apache2/conf-available/cglever.conf \
+	etc/apache2/cglever-proxy-fcgi.conf:apache2/conf-available/cglever-proxy-fcgi.conf \
+	etc/lighttpd/conf-available/50-cglever.conf:lighttpd/conf-available/50-cglever.conf \
+	etc/cron.d/cglever:cron.d/cglever
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CGIDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/apache2/conf-available \
@@ -119,10 +124,17 @@ install: $(PROGS)
 	install -m 0755 cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi $(DESTDIR)$(CGIDIR)/
 	install -m 0644 man/cglever-ctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/cglever.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	$(SUBST) etc/apache2/cglever.conf >$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever.conf
-	$(SUBST) etc/apache2/cglever-proxy-fcgi.conf >$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever-proxy-fcgi.conf
-	$(SUBST) etc/lighttpd/conf-available/50-cglever.conf >$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available/50-cglever.conf
-	$(SUBST) etc/cron.d/cglever >$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever
+	@# The web server and cron files: written when missing or unchanged;
+	@# one the admin edited is kept, and this version's goes beside it.
+	@for p in $(WEB_FILES); do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/$${p#*:}; \
+		$(SUBST) $${p%%:*} >$$dst.cglever-new || exit 1; \
+		if [ -e $$dst ] && ! cmp -s $$dst $$dst.cglever-new; then \
+			echo "install: $$dst differs from this version's: kept; this version's is $$dst.cglever-new"; \
+		else \
+			mv -f $$dst.cglever-new $$dst; \
+		fi; \
+	done
 	install -d -m 0750 $(CONF_D)
 	install -d -m 0700 $(DESTDIR)$(DATADIR)
 	install -m 0644 etc/cglever.conf.example $(CONF_D)/cglever.conf.example
@@ -153,7 +165,8 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever.conf \
 		$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever-proxy-fcgi.conf \
 		$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available/50-cglever.conf \
-		$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever $(CONF_D)/cglever.conf.example
+		$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever $(CONF_D)/cglever.conf.example \
+		$(foreach p,$(WEB_FILES),$(DESTDIR)$(SYSCONFDIR)/$(lastword $(subst :, ,$(p))).cglever-new)
 	-rmdir $(DESTDIR)$(CGIDIR)
 	@echo "uninstall: kept $(CONF_D) (configuration, key) and $(DESTDIR)$(DATADIR) (data): remove them by hand to forget everything"
 
