@@ -394,6 +394,16 @@ stores() {
 # its PidFile) and what it started, the simulators, this test's runners;
 # then drops the shared memory of every store. Says `not ok` and fails if
 # a process or a segment is left.
+# strays: PIDs of cglever's programs (the FastCGI ones, cglever-ctl, or a
+# link to it) run with this test's CGLEVER_CONFIG in their environment.
+strays() {
+	[ -n "${CGLEVER_CONFIG:-}" ] || return 0
+	local pid
+	for pid in $(pgrep -f '\.fcgi|cglever-ctl|[^ ]+ sweep( |$)'); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+			grep -qxF "CGLEVER_CONFIG=$CGLEVER_CONFIG" && echo "$pid"
+	done
+}
 cleanup() {
 	local mine left d k
 	[ -n "${APACHE_CONF:-}" ] && stop_apache "$APACHE_CONF"
@@ -408,6 +418,9 @@ cleanup() {
 	wait_until 10 none_alive $mine
 	left=""
 	for k in $mine; do alive "$k" && left="$left ${k%%:*}"; done
+	# Strays: a program of this test's config that no tracked process
+	# owns any more (a FastCGI child whose server was SIGKILLed).
+	for k in $(strays); do kill -KILL "$k" 2>/dev/null; left="$left $k(stray)"; done
 	[ -n "$left" ] && { echo "not ok - $NAME: cleanup: processes left:$left"; CLEANUP_FAILED=1; }
 	for d in $(stores); do
 		k=$(cat "$d/shm-key" 2>/dev/null) || continue

@@ -12,11 +12,15 @@ BASE="http://127.0.0.1:$HTTP_PORT"
 fcgi_children() { pgrep -P "$LIGHTTPD_PID" 2>/dev/null; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 stop_all() {   # clean|kill
-	kids=$(fcgi_children)
 	if [ "$1" = kill ]; then
+		# Stopped first, lighttpd cannot start a new child while its
+		# children die; SIGKILL ends it stopped.
+		kill -STOP "$LIGHTTPD_PID"
+		kids=$(fcgi_children)
 		for p in $kids $(runners); do kill -9 "$p" 2>/dev/null; done
 		kill -9 "$LIGHTTPD_PID" 2>/dev/null
 	else
+		kids=$(fcgi_children)
 		kill "$LIGHTTPD_PID"
 	fi
 	for p in $LIGHTTPD_PID $kids; do wait_until 30 gone "$p" || nok "process $p did not stop"; done
