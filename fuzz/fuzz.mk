@@ -16,7 +16,7 @@ FUZZ_B       := fuzz/build
 FUZZ_TARGETS := fuzz_webhook fuzz_form fuzz_conf fuzz_lever_reply fuzz_codingame_reply
 
 # The lib/ sources each target links.
-FUZZ_LIB_fuzz_webhook         := intake store gate jsonutil crypto log
+FUZZ_LIB_fuzz_webhook         := intake store gate jsonutil crypto log utf8
 FUZZ_LIB_fuzz_form            := form num utf8
 FUZZ_LIB_fuzz_conf            := conf crypto log
 FUZZ_LIB_fuzz_lever_reply     := lever apicall http jsonutil log ratelimit

@@ -130,8 +130,11 @@ class Browser:
 
     def button(self, text, root=None):
         t = xq(text)
+        # From the document itself, not from an <html> element found first:
+        # a handle to that element goes stale if the page is replaced between
+        # the two lookups ("Node ... does not belong to the document").
         return self.find(f".//button[normalize-space()={t}] | .//input[@type='submit' and @value={t}]",
-                         f'button "{text}"', root or self.d.find_element(By.TAG_NAME, "html"))
+                         f'button "{text}"', root)
 
     def page_ok(self, what, *how):
         """Fails (Fail) when the page loaded last is not the one wanted."""
