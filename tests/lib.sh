@@ -219,6 +219,28 @@ deliver() {
 	sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$1\",\"opportunityId\":\"$2\",\"toStageId\":\"$3\",\"fromStageId\":\"stage-applied\"${4:+,$4}}"
 }
 
+# install_edits CONF: INSTALL's block of config edits (between "--- edits
+# to /etc/cglever/cglever.conf ---" and "--- end of edits ---"), read from
+# INSTALL into $T/install-edits, each line put in CONF in place of its
+# key's line (commented out or not), or added.
+install_edits() {
+	sed -n '/^ *--- edits to \/etc\/cglever\/cglever.conf ---$/,/^ *--- end of edits ---$/p' "$TOP/INSTALL" |
+		sed -e '1d' -e '$d' -e 's/^ *//' >"$T/install-edits"
+	python3 - "$1" "$T/install-edits" <<'PY'
+import re, sys
+conf, edits = sys.argv[1:]
+lines = open(conf).read().splitlines()
+for e in open(edits).read().splitlines():
+    key = re.escape(e.split("=")[0].strip())
+    i = next((n for n, l in enumerate(lines) if re.match(rf"#?{key} *=", l)), None)
+    if i is None:
+        lines.append(e)
+    else:
+        lines[i] = e
+open(conf, "w").write("\n".join(lines) + "\n")
+PY
+}
+
 # deliver_burst ACCOUNT N THREADS: N new tagged candidates (c0@... to
 # c<N-1>@..., in stage-screen), each one signed stage change, THREADS at a
 # time; prints the distinct answer statuses and the count ("200 N").

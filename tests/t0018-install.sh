@@ -45,24 +45,10 @@ check "and says so" grep -q "kept, not overwritten" "$T/install2.out"
 # edits, read from INSTALL, each line in place of its key's line.
 APORT=$(free_port)
 C="$W/etc/cglever/cglever.conf"
-sed -n '/^ *--- edits to \/etc\/cglever\/cglever.conf ---$/,/^ *--- end of edits ---$/p' "$TOP/INSTALL" |
-	sed -e '1d' -e '$d' -e 's/^ *//' >"$T/install-edits"
+install_edits "$C"
 check "INSTALL's step 3 names the edits: public_url and admin_users" \
 	sh -c "grep -q '^public_url = ' '$T/install-edits' && grep -q '^admin_users = ' '$T/install-edits'"
 check "(as written there, with trailing comments)" test "$(grep -c ' # ' "$T/install-edits")" -ge 2
-python3 - "$C" "$T/install-edits" <<'PY'
-import re, sys
-conf, edits = sys.argv[1:]
-lines = open(conf).read().splitlines()
-for e in open(edits).read().splitlines():
-    key = re.escape(e.split("=")[0].strip())
-    i = next((n for n, l in enumerate(lines) if re.match(rf"#?{key} *=", l)), None)
-    if i is None:
-        lines.append(e)
-    else:
-        lines[i] = e
-open(conf, "w").write("\n".join(lines) + "\n")
-PY
 # What this host must change, and nothing else: INSTALL's example host in
 # public_url becomes this Apache (its /cglever path and trailing comment
 # stay); the paths make install wrote gain the DESTDIR prefix; Lever and

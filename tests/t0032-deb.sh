@@ -125,23 +125,9 @@ is "no logrotate file (cglever writes no log file of its own)" "$(ls "$R/etc/log
 
 # INSTALL's edits, read from INSTALL, each line in place of its key's line.
 C=$R/etc/cglever/cglever.conf
-sed -n '/^ *--- edits to \/etc\/cglever\/cglever.conf ---$/,/^ *--- end of edits ---$/p' "$TOP/INSTALL" |
-	sed -e '1d' -e '$d' -e 's/^ *//' >"$T/install-edits"
+install_edits "$C"
 check "INSTALL names the edits: public_url and admin_users" \
 	sh -c "grep -q '^public_url = ' '$T/install-edits' && grep -q '^admin_users = ' '$T/install-edits'"
-python3 - "$C" "$T/install-edits" <<'PY'
-import re, sys
-conf, edits = sys.argv[1:]
-lines = open(conf).read().splitlines()
-for e in open(edits).read().splitlines():
-    key = re.escape(e.split("=")[0].strip())
-    i = next((n for n, l in enumerate(lines) if re.match(rf"#?{key} *=", l)), None)
-    if i is None:
-        lines.append(e)
-    else:
-        lines[i] = e
-open(conf, "w").write("\n".join(lines) + "\n")
-PY
 # What this host changes: INSTALL's example host becomes this Apache on
 # loopback; Lever and CodinGame are the simulators.
 APORT=$(free_port)
