@@ -207,7 +207,7 @@ check "the webhook from 127.0.0.2 reaches cglever (a bad delivery: $code, not Ap
 # Backups: the timer's service (the tick above ran it), and the rotation:
 # keep N, oldest out first; the admin's other folders are left alone.
 BK=$R/var/backups/cglever
-stamps() { ls "$BK" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z$'; }
+stamps() { ls "$BK" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z(\.[2-9])?$' | sort; }
 check "the backup timer's service took a backup" test -f "$BK/$(stamps | tail -n 1)/accounts.db"
 mkdir "$BK/2020-01-01T000000Z" "$BK/2020-01-02T000000Z" "$BK/mine"
 in_root runuser -u cglever -- env CGLEVER_BACKUP_KEEP=2 /usr/lib/cglever/cglever-backup
