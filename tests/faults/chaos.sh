@@ -69,9 +69,13 @@ backups() {
 		n=$((n + 1))
 		d="$T/backup.$n"
 		if "$PROG/bin/cglever-ctl" backup "$d" >>"$T/backup.out" 2>>"$T/backup.err"; then
+			# A hot copy is made consistent by recovery from its log,
+			# as the first open of a restored store does; then verified.
 			bad=0
+			db5.3_recover -h "$d" -P "$(cat "$T/keys/secret")" >>"$T/backup-verify.err" 2>&1 || bad=1
 			for f in "$d"/*.db; do
-				db5.3_verify -P "$(cat "$T/keys/secret")" "$f" >>"$T/backup-verify.err" 2>&1 || bad=$((bad + 1))
+				db5.3_verify -h "$d" -P "$(cat "$T/keys/secret")" "$(basename "$f")" \
+					>>"$T/backup-verify.err" 2>&1 || bad=$((bad + 1))
 			done
 			echo "$bad" >>"$T/backups.ok"
 		else
@@ -157,7 +161,7 @@ is "Lever's rate limit never hit (429 from its bucket)" "$(sim LEVER GET /_sim/s
 is "db_verify: every database is clean" "$(bad_databases)" 0
 nb=$(cat "$T/backups.ok" 2>/dev/null | wc -l)
 check "backups in a loop during the chaos: $nb taken, $(cat "$T/backups.failed" 2>/dev/null | wc -l) refused" test "$nb" -ge 1
-is "every backup taken verifies" "$(cat "$T/backups.ok" 2>/dev/null | awk '$1 > 0' | wc -l)" 0
+is "every backup taken verifies (after the recovery its first open runs)" "$(cat "$T/backups.ok" 2>/dev/null | awk '$1 > 0' | wc -l)" 0
 # The gate keeps nothing across opens (an old gate remembered a "stuck"
 # environment in gate.lock and stopped waiting there for good).
 is "the gate remembers nothing afterwards (gate.lock is empty)" "$(stat -c %s "$T/db/gate.lock")" 0
