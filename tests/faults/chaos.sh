@@ -81,8 +81,7 @@ backups() {
 		else
 			echo "backup $n failed" >>"$T/backups.failed"
 		fi
-		rm -rf "$d"
-		sleep 1
+		rm -rf "$d"   # back to back: each copy, recovery and check paces the next
 	done
 }
 sent() { sim CG GET /_sim/sends | jget 'len(set(x["candidate_email"] for x in d["sends"]))'; }
