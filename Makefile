@@ -33,7 +33,7 @@ ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(PKG_CFLAGS) $(CFLAGS) \
 
 # O=DIR/ builds into DIR (the sanitizer builds); empty: in the tree.
 O       ?=
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*/*.c)
 LIB_OBJ := $(patsubst %.c,$(O)%.o,$(LIB_SRC))
 LIB_A   := $(O)lib/libcglever.a
 PROGS   := $(addprefix $(O),cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi bin/cglever-ctl)
@@ -51,7 +51,7 @@ deps:
 deps-check:
 	@sh scripts/deps.sh check
 
-$(O)lib/%.o: lib/%.c lib/*.h Makefile
+$(O)lib/%.o: lib/%.c $(wildcard lib/*/*.h) Makefile
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -190,5 +190,5 @@ deb:
 	@echo "deb: $$(ls build/deb/cglever_*.deb)"
 
 clean:
-	rm -f lib/*.o lib/libcglever.a $(PROGS)
+	rm -f lib/*/*.o lib/libcglever.a $(PROGS)
 	rm -rf tests/tmp build

@@ -2,7 +2,7 @@
  * intake in make bench.
  *
  *   commitprobe [--procs N] [--seconds S] CONFIG
- *	N processes (default 1) each open the store of CONFIG (lib/store.c:
+ *	N processes (default 1) each open the store of CONFIG (lib/store/store.c:
  *	the same transactional, encrypted environment in System V shared
  *	memory) and, for S seconds (default 3), record one delivery and its
  *	job per transaction with store_delivery_accept(), exactly what
@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "store.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "store/store.h"
 
 #define MAX_SAMPLES 400000   /* per process; more commits are counted, not timed */
 

@@ -9,14 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
-#include "conf.h"
-#include "log.h"
-#include "num.h"
-#include "prog.h"
-#include "queue.h"
-#include "ratelimit.h"
-#include "store.h"
+#include "base/clock.h"
+#include "domain/account.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/num.h"
+#include "store/prog.h"
+#include "domain/queue.h"
+#include "store/store.h"
 
 static const char usage[] =
 	"usage: cglever-ctl COMMAND ...\n"

@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
-#include "conf.h"
-#include "log.h"
-#include "num.h"
-#include "oauth.h"
-#include "page.h"
-#include "prog.h"
-#include "req.h"
-#include "store.h"
+#include "admin/admin.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/num.h"
+#include "domain/oauth.h"
+#include "web/page.h"
+#include "store/prog.h"
+#include "web/req.h"
+#include "store/store.h"
 
 static const struct form_field disconnect_fields[] = {
 	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },

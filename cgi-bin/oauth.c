@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "log.h"
-#include "oauth.h"
-#include "page.h"
-#include "prog.h"
-#include "queue.h"
-#include "req.h"
-#include "store.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "domain/oauth.h"
+#include "web/page.h"
+#include "store/prog.h"
+#include "domain/queue.h"
+#include "web/req.h"
+#include "store/store.h"
 
 #define HEX "0123456789abcdef"
 

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "intake.h"
-#include "log.h"
-#include "prog.h"
-#include "queue.h"
-#include "ratelimit.h"
-#include "req.h"
-#include "store.h"
+#include "base/clock.h"
+#include "base/conf.h"
+#include "domain/intake.h"
+#include "base/log.h"
+#include "store/prog.h"
+#include "domain/queue.h"
+#include "web/req.h"
+#include "store/store.h"
 
 struct ctx {
 	struct conf *conf;

@@ -16,11 +16,13 @@ FUZZ_B       := fuzz/build
 FUZZ_TARGETS := fuzz_webhook fuzz_form fuzz_conf fuzz_lever_reply fuzz_codingame_reply
 
 # The lib/ sources each target links.
-FUZZ_LIB_fuzz_webhook         := intake store gate jsonutil crypto log utf8
-FUZZ_LIB_fuzz_form            := form num utf8
-FUZZ_LIB_fuzz_conf            := conf crypto log
-FUZZ_LIB_fuzz_lever_reply     := lever apicall http jsonutil log ratelimit
-FUZZ_LIB_fuzz_codingame_reply := codingame apicall http jsonutil log ratelimit
+FUZZ_STORE := $(patsubst lib/%.c,%,$(wildcard lib/store/*.c))
+FUZZ_BASE  := $(patsubst lib/%.c,%,$(wildcard lib/base/*.c))
+FUZZ_LIB_fuzz_webhook         := domain/intake $(FUZZ_STORE) $(FUZZ_BASE)
+FUZZ_LIB_fuzz_form            := web/form $(FUZZ_BASE)
+FUZZ_LIB_fuzz_conf            := $(FUZZ_BASE)
+FUZZ_LIB_fuzz_lever_reply     := clients/lever clients/apicall net/http net/ratelimit $(FUZZ_BASE)
+FUZZ_LIB_fuzz_codingame_reply := clients/codingame clients/apicall net/http net/ratelimit $(FUZZ_BASE)
 
 .PHONY: fuzz fuzz-short fuzz-build fuzz-clean
 fuzz: deps-check fuzz-build
@@ -31,20 +33,20 @@ fuzz-short: fuzz-build
 
 fuzz-build: $(addprefix $(FUZZ_B)/,$(FUZZ_TARGETS))
 
-$(FUZZ_B)/lib/%.o: lib/%.c lib/*.h fuzz/fuzz.mk
+$(FUZZ_B)/lib/%.o: lib/%.c $(wildcard lib/*/*.h) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_B)/%.o: fuzz/%.c fuzz/fuzz_common.h lib/*.h fuzz/fuzz.mk
+$(FUZZ_B)/%.o: fuzz/%.c fuzz/fuzz_common.h $(wildcard lib/*/*.h) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -c $< -o $@
 
 # One link rule per target: its own object, the shared helpers, its lib/.
 define FUZZ_LINK
-$(FUZZ_B)/$(1): $(FUZZ_B)/$(1).o $(FUZZ_B)/fuzz_common.o $(FUZZ_B)/lib/jsonutil.o \
-		$(patsubst %,$(FUZZ_B)/lib/%.o,$(filter-out jsonutil,$(FUZZ_LIB_$(1))))
+$(FUZZ_B)/$(1): $(FUZZ_B)/$(1).o $(FUZZ_B)/fuzz_common.o \
+		$(patsubst %,$(FUZZ_B)/lib/%.o,$(sort base/jsonutil $(FUZZ_LIB_$(1))))
 	@$$(if $$(Q),echo "  FUZZLD  $$@")
 	$$(Q)$$(FUZZ_CC) $$(FUZZ_SAN) $$^ -o $$@ $$(LIBS)
 endef

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codingame.h"
+#include "clients/codingame.h"
 #include "fuzz_common.h"
-#include "log.h"
+#include "base/log.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "jsonutil.h"
+#include "base/jsonutil.h"
 
 void fuzz_fail(const char *file, int line, const char *what)
 {

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "form.h"
+#include "web/form.h"
 #include "fuzz_common.h"
-#include "utf8.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "lever.h"
-#include "log.h"
+#include "clients/lever.h"
+#include "base/log.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "intake.h"
-#include "log.h"
+#include "domain/intake.h"
+#include "base/log.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,0 +1,156 @@
+/* account: creation is all-or-nothing; the webhook URL needs the id, so
+ * the record is added first and removed again if Lever refuses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "domain/account.h"
+#include "clients/codingame.h"
+#include "base/crypto.h"
+#include "clients/lever.h"
+#include "base/log.h"
+
+void account_webhook_url(const struct conf *c, uint32_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/webhook.fcgi/lever/%u", c->public_url, id);
+}
+
+static int check_codingame(const struct conf *c, const char *key, char *err, size_t errlen)
+{
+	struct codingame cg;
+	struct cg_campaign *camps = NULL;
+	size_t n = 0;
+	enum cg_err e;
+
+	cg_init(&cg, c->codingame_api_url, key);
+	e = cg_campaigns_list(&cg, &camps, &n);
+	cg_campaigns_free(camps, n);
+	if (e != CG_OK) {
+		snprintf(err, errlen, "CodinGame API key check failed: %s",
+			 cg.error[0] ? cg.error : cg_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* hook: {id, signature token}. */
+static int set_webhook(struct store_account *cur, void *hook)
+{
+	char *id = strdup(((char **)hook)[0]), *token = strdup(((char **)hook)[1]);
+
+	if (!id || !token) {
+		free(id);
+		crypto_free_secret(token);
+		return 1;
+	}
+	free(cur->webhook_id);
+	crypto_free_secret(cur->webhook_token);
+	cur->webhook_id = id;
+	cur->webhook_token = token;
+	return 0;
+}
+
+int account_create(const struct conf *c, struct store *st, const struct account_new *in,
+		   uint32_t *id, char *err, size_t errlen)
+{
+	struct store_account a;
+	char secret[65], url[1024];
+	char *hook_id = NULL, *hook_token = NULL, *hook[2];
+	struct lever lv;
+	enum store_err se;
+	enum lever_err le;
+	int rc = -1;
+
+	memset(&a, 0, sizeof a);
+	if (in->codingame_api_key && check_codingame(c, in->codingame_api_key, err, errlen) < 0)
+		return -1;
+	if (crypto_random_hex(secret, 24) < 0) {
+		snprintf(err, errlen, "no random bytes for the callback secret");
+		return -1;
+	}
+	a.name = (char *)in->name;
+	a.lever_api_key = (char *)in->lever_api_key;
+	a.codingame_api_key = (char *)in->codingame_api_key;
+	a.webhook_token = (char *)in->webhook_token;
+	a.callback_secret = secret;
+	a.created_at = clock_wall_ms();
+	se = store_account_add(st, &a);
+	if (se == STORE_EXISTS) {
+		snprintf(err, errlen, "an account named '%s' already exists", in->name);
+		return -1;
+	}
+	if (se != STORE_OK) {
+		snprintf(err, errlen, "store: %.400s", store_last_error(st));
+		return -1;
+	}
+	if (in->lever_api_key && !in->webhook_token) {
+		account_webhook_url(c, a.id, url, sizeof url);
+		lever_init(&lv, c->lever_api_url, in->lever_api_key, NULL, c->lever_rate);
+		le = lever_webhook_create(&lv, url, "candidateStageChange", &hook_id, &hook_token);
+		if (le != LEVER_OK) {
+			snprintf(err, errlen, "registering the Lever webhook failed: %s",
+				 lv.error[0] ? lv.error : lever_strerror(le));
+			goto out;
+		}
+		hook[0] = hook_id;
+		hook[1] = hook_token;
+		if (store_account_update(st, a.id, set_webhook, hook) != STORE_OK) {
+			snprintf(err, errlen, "store: %.400s", store_last_error(st));
+			lever_webhook_delete(&lv, hook_id);
+			goto out;
+		}
+		log_info("account %u: Lever webhook %s registered for %s", a.id, hook_id, url);
+	}
+	*id = a.id;
+	rc = 0;
+out:
+	if (rc < 0 && store_account_delete(st, a.id) != STORE_OK)
+		log_err("account %u: could not undo: %s", a.id, store_last_error(st));
+	free(hook_id);
+	if (hook_token) {
+		memset(hook_token, 0, strlen(hook_token));
+		free(hook_token);
+	}
+	memset(secret, 0, sizeof secret);
+	return rc;
+}
+
+void account_callback_url(const struct conf *c, const struct store_account *a, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "%s/webhook.fcgi/codingame/%u/%s", c->public_url, a->id,
+		 a->callback_secret ? a->callback_secret : "");
+}
+
+int account_callback(const struct conf *c, struct store *st, uint32_t id, int on,
+		     char *err, size_t errlen)
+{
+	struct store_account *a = NULL;
+	struct codingame cg;
+	char url[1200];
+	enum cg_err e;
+	int rc = -1;
+
+	if (store_account_get(st, id, &a) != STORE_OK) {
+		snprintf(err, errlen, "no account %u", id);
+		return -1;
+	}
+	if (!a->codingame_api_key || !a->callback_secret) {
+		snprintf(err, errlen, "account %u has no CodinGame API key", id);
+		goto out;
+	}
+	cg_init(&cg, c->codingame_api_url, a->codingame_api_key);
+	account_callback_url(c, a, url, sizeof url);
+	e = on ? cg_webhook_set(&cg, url) : cg_webhook_delete(&cg);
+	if (e != CG_OK && !(e == CG_NOTFOUND && !on)) {
+		snprintf(err, errlen, "CodinGame: %.400s", cg.error[0] ? cg.error : cg_strerror(e));
+		goto out;
+	}
+	log_info("account %u: CodinGame callback %s", id, on ? "registered" : "removed");
+	rc = 0;
+out:
+	explicit_bzero(url, sizeof url);
+	store_account_free(a);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* account: setting up an account (store + Lever webhook registration). */
+#ifndef CGLEVER_ACCOUNT_H
+#define CGLEVER_ACCOUNT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "base/conf.h"
+#include "store/store.h"
+
+struct account_new {
+	const char *name;
+	const char *lever_api_key;      /* may be NULL */
+	const char *codingame_api_key;  /* may be NULL */
+	const char *webhook_token;      /* of a hand-made webhook; may be NULL */
+};
+
+/* Creates the account. With a CodinGame key, checks it by listing the
+ * campaigns. With a Lever API key and no webhook token, registers the
+ * candidateStageChange webhook at public_url and keeps its token. On any
+ * failure nothing is left behind and err says why. */
+int account_create(const struct conf *c, struct store *st, const struct account_new *in,
+		   uint32_t *id, char *err, size_t errlen);
+
+/* The URL Lever delivers to for this account. */
+void account_webhook_url(const struct conf *c, uint32_t id, char *buf, size_t len);
+
+/* The account's CodinGame callback URL (holds its secret). */
+void account_callback_url(const struct conf *c, const struct store_account *a, char *buf,
+			  size_t len);
+/* Registers (on) or removes (off) the account's callback in CodinGame.
+ * CodinGame keeps one callback per organization. */
+int account_callback(const struct conf *c, struct store *st, uint32_t id, int on,
+		     char *err, size_t errlen);
+
+#endif

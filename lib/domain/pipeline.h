@@ -1,0 +1,69 @@
+/* pipeline: stage change -> invitation. Works one job for one account,
+ * with the account's Lever and CodinGame clients. */
+#ifndef CGLEVER_PIPELINE_H
+#define CGLEVER_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "clients/codingame.h"
+#include "base/conf.h"
+#include "clients/lever.h"
+#include "clients/leverauth.h"
+#include "store/store.h"
+
+struct pipeline {
+	const struct conf *conf;          /* borrowed */
+	struct store *st;                 /* borrowed */
+	struct store_account *acct;       /* owned */
+	struct lever lv;                  /* rate limited per account */
+	struct codingame cg;
+	int parked;                       /* the account lost its Lever grant */
+	struct cg_campaign *camps;        /* owned, loaded on first use */
+	size_t n_camps;
+	int camps_loaded;
+};
+
+enum pipe_result {
+	PIPE_DONE = 0,      /* finished (including "nothing to do") */
+	PIPE_RETRY,         /* temporary failure: try again later */
+	PIPE_FAIL,          /* final failure: keep the job as failed */
+	PIPE_PARK           /* the account lost its Lever grant: keep the job
+			       for after a reconnect, stop working the account */
+};
+
+/* Shared by the domain modules (pipeline.c, results.c). */
+enum pipe_result pipeline_authorize(struct pipeline *p, enum auth_force force, char *err, size_t errlen);
+/* After a Lever call returned e: 1 when the caller should make it again
+ * with new credentials (do ... while; *auth_try starts at 0). */
+int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *auth_try);
+enum pipe_result pipeline_from_lever(struct pipeline *p, enum lever_err e, char *err,
+				     size_t errlen, long *retry_after_s);
+enum pipe_result pipeline_from_cg(struct pipeline *p, enum cg_err e, char *err, size_t errlen);
+void pipeline_set_str(char **slot, const char *v);
+/* Saves inv (updated_at set). */
+enum pipe_result pipeline_save(struct pipeline *p, struct store_invitation *inv,
+			       char *err, size_t errlen);
+/* Posts text on inv's opportunity once: *state goes "" -> "posting"
+ * (saved before the request leaves) -> "posted". After an unknown outcome
+ * the notes are searched for marker (which text must contain) instead of
+ * posting again. */
+enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation *inv,
+				    char **state, const char *text, const char *marker,
+				    char *err, size_t errlen);
+/* The campaign's name from CodinGame (cached per runner), or NULL. */
+const char *pipeline_campaign_name(struct pipeline *p, int64_t campaign);
+
+/* Loads the account; -1 when it is unknown or the store fails. */
+int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
+		  uint32_t account);
+void pipeline_close(struct pipeline *p);
+/* Works a leased job. On PIPE_RETRY *retry_after_s is a hint (-1: none).
+ * Working a job twice is safe: each invitation and note is recorded
+ * before its request leaves and looked up after an unknown outcome. */
+enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
+			       char *err, size_t errlen, long *retry_after_s);
+/* Sends invitations that waited for an email, where one has appeared.
+ * Returns the number sent, -1 on a store error. */
+int pipeline_recheck_waiting(struct pipeline *p);
+
+#endif

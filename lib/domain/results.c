@@ -1,0 +1,293 @@
+/* results: notes carry a marker "[cglever:KIND:TEST]" so that, after a
+ * request whose outcome is unknown, the note can be found instead of
+ * posted twice (pipeline_note_once). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "domain/results.h"
+
+int64_t results_poll_delay_ms(int polls)
+{
+	int64_t ms = 60000;
+
+	for (int i = 0; i < polls && ms < 6 * 3600000LL; i++)
+		ms *= 2;
+	return ms > 6 * 3600000LL ? 6 * 3600000LL : ms;
+}
+
+static void campaign_label(struct pipeline *p, int64_t campaign, char *buf, size_t len)
+{
+	const char *name = pipeline_campaign_name(p, campaign);
+
+	if (name)
+		snprintf(buf, len, "%.200s (campaign %lld)", name, (long long)campaign);
+	else
+		snprintf(buf, len, "campaign %lld", (long long)campaign);
+}
+
+enum pipe_result results_sent_note(struct pipeline *p, struct store_invitation *inv,
+				   char *err, size_t errlen)
+{
+	char label[300], marker[64], text[800];
+
+	if (inv->sent_note && strcmp(inv->sent_note, "posted") == 0)
+		return PIPE_DONE;
+	campaign_label(p, inv->campaign, label, sizeof label);
+	snprintf(marker, sizeof marker, "[cglever:sent:%lld]", (long long)inv->test_id);
+	/* Never the candidate's private test link: only CodinGame's mail has it. */
+	snprintf(text, sizeof text, "CodinGame test sent: %s, to %.200s. The result will be "
+		 "posted here when the candidate finishes.\n%s", label,
+		 inv->email ? inv->email : "the candidate", marker);
+	return pipeline_note_once(p, inv, &inv->sent_note, text, marker, err, errlen);
+}
+
+/* CodinGame's durations: milliseconds when large, else seconds (the
+ * unit is undocumented). Written as minutes. */
+static long minutes(int64_t d)
+{
+	double s = d > 100000 ? (double)d / 1000 : (double)d;
+
+	return (long)(s / 60 + 0.5);
+}
+
+static char *result_text_alloc(struct pipeline *p, const struct store_invitation *inv,
+			       const struct cg_test *t, const char *marker)
+{
+	char label[300], *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	campaign_label(p, inv->campaign, label, sizeof label);
+	if (strcmp(t->status, "completed") != 0) {
+		fprintf(f, "CodinGame test %s: %s. There is no result to report.\n%s",
+			t->status, label, marker);
+		goto out;
+	}
+	fprintf(f, "CodinGame result: %s\n", label);
+	fprintf(f, "Score: %.0f%%", t->score);
+	if (t->total_points > 0)
+		fprintf(f, " (%.0f of %.0f points)", t->points, t->total_points);
+	fputc('\n', f);
+	if (t->total_duration > 0)
+		fprintf(f, "Time used: %ld min of %ld min\n", minutes(t->duration),
+			minutes(t->total_duration));
+	for (size_t i = 0; i < t->n_technologies; i++) {
+		const struct cg_technology *tech = &t->technologies[i];
+
+		fprintf(f, "%s: %.0f%%\n", tech->name, tech->score);
+		for (size_t j = 0; j < tech->n_skills; j++)
+			fprintf(f, "  - %s: %.0f%%\n", tech->skills[j].name, tech->skills[j].score);
+	}
+	if (t->url)
+		fprintf(f, "Detailed report: %s\n", t->url);
+	fputs(marker, f);
+out:
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static const struct store_rule *find_rule(struct store_rule **rules, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rules[i]->id == id)
+			return rules[i];
+	return NULL;
+}
+
+/* Pass/fail tag and move on pass, each once. */
+static enum pipe_result thresholds(struct pipeline *p, struct store_invitation *inv,
+				   char *err, size_t errlen)
+{
+	struct store_rule **rules = NULL;
+	const struct store_rule *rule;
+	enum pipe_result r = PIPE_DONE;
+	enum lever_err e;
+	size_t n = 0;
+	long ra = -1;
+
+	if (inv->tags_done && inv->stage_done)
+		return PIPE_DONE;
+	if (store_rule_list(p->st, p->acct->id, &rules, &n) != STORE_OK) {
+		snprintf(err, errlen, "store: %.300s", store_last_error(p->st));
+		return PIPE_RETRY;
+	}
+	rule = find_rule(rules, n, inv->rule_id);
+	if (!rule || rule->pass_score < 0) {
+		inv->tags_done = inv->stage_done = 1;   /* nothing asked */
+		r = pipeline_save(p, inv, err, errlen);
+		goto out;
+	}
+	if (!inv->tags_done) {
+		int fail = rule->fail_score >= 0 ? rule->fail_score : rule->pass_score;
+		const char *tag = inv->score >= rule->pass_score ? rule->pass_tag
+				  : inv->score < fail ? rule->fail_tag : rule->review_tag;
+
+		if (!tag)
+			tag = inv->score >= rule->pass_score ? "codingame-pass"
+			      : inv->score < fail ? "codingame-fail" : "codingame-review";
+		/* Adding a tag twice is harmless: no "posting" state needed. */
+		int auth_try = 0;
+		do
+			e = lever_tags_add(&p->lv, inv->opportunity, tag);
+		while (pipeline_reauthorize(p, e, &auth_try));
+		if (p->parked) {
+			r = PIPE_PARK;
+			goto out;
+		}
+		if (e != LEVER_OK) {
+			r = pipeline_from_lever(p, e, err, errlen, &ra);
+			goto out;
+		}
+		log_info("opportunity %s: tag %s for a score of %.0f%%", inv->opportunity, tag,
+			 inv->score);
+		inv->tags_done = 1;
+		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+			goto out;
+	}
+	if (!inv->stage_done) {
+		if (rule->pass_stage && inv->score >= rule->pass_score) {
+			int auth_try = 0;
+			do
+				e = lever_stage_set(&p->lv, inv->opportunity, rule->pass_stage);
+			while (pipeline_reauthorize(p, e, &auth_try));
+			if (p->parked) {
+				r = PIPE_PARK;
+				goto out;
+			}
+			if (e != LEVER_OK) {
+				r = pipeline_from_lever(p, e, err, errlen, &ra);
+				goto out;
+			}
+			log_info("opportunity %s moved to stage %s on pass", inv->opportunity,
+				 rule->pass_stage);
+		}
+		inv->stage_done = 1;
+		r = pipeline_save(p, inv, err, errlen);
+	}
+out:
+	store_rules_free(rules, n);
+	return r;
+}
+
+static int finished(const char *status)
+{
+	return strcmp(status, "completed") == 0 || strcmp(status, "aborted") == 0 ||
+	       strcmp(status, "cancelled") == 0 || strcmp(status, "expired") == 0;
+}
+
+enum pipe_result results_check(struct pipeline *p, struct store_invitation *inv,
+			       char *err, size_t errlen)
+{
+	struct cg_test *t = NULL;
+	char marker[64], *text = NULL;
+	enum pipe_result r;
+	enum cg_err e;
+
+	if (strcmp(inv->state, "sent") != 0 || !inv->test_id)
+		return PIPE_DONE;
+	if ((r = results_sent_note(p, inv, err, errlen)) != PIPE_DONE)
+		return r;
+	if (inv->result_note && strcmp(inv->result_note, "posted") == 0)
+		return inv->result_status && strcmp(inv->result_status, "completed") == 0
+			       ? thresholds(p, inv, err, errlen) : PIPE_DONE;
+	e = cg_test_get(&p->cg, inv->test_id, &t);
+	if (e == CG_NOTFOUND) {
+		log_info("test %lld no longer exists in CodinGame", (long long)inv->test_id);
+		pipeline_set_str(&inv->result_status, "deleted");
+		pipeline_set_str(&inv->result_note, "posted");   /* nothing to say */
+		return pipeline_save(p, inv, err, errlen);
+	}
+	if (e != CG_OK)
+		return pipeline_from_cg(p, e, err, errlen);
+	if (!t->status || !finished(t->status) ||
+	    (strcmp(t->status, "completed") == 0 && !t->has_report)) {
+		inv->next_poll_at = clock_wall_ms() + results_poll_delay_ms(inv->polls);
+		inv->polls++;
+		r = pipeline_save(p, inv, err, errlen);
+		goto out;
+	}
+	pipeline_set_str(&inv->result_status, t->status);
+	inv->score = t->has_report ? t->score : 0;
+	snprintf(marker, sizeof marker, "[cglever:result:%lld]", (long long)inv->test_id);
+	if (!(text = result_text_alloc(p, inv, t, marker))) {
+		snprintf(err, errlen, "out of memory");
+		r = PIPE_RETRY;
+		goto out;
+	}
+	if ((r = pipeline_note_once(p, inv, &inv->result_note, text, marker, err, errlen)) !=
+	    PIPE_DONE)
+		goto out;
+	log_info("result of test %lld (%s) posted on opportunity %s", (long long)inv->test_id,
+		 t->status, inv->opportunity);
+	if (strcmp(t->status, "completed") == 0)
+		r = thresholds(p, inv, err, errlen);
+out:
+	free(text);
+	cg_test_free(t);
+	return r;
+}
+
+enum pipe_result results_check_test(struct pipeline *p, int64_t test_id, char *err,
+				    size_t errlen)
+{
+	struct store_invitation *inv = NULL;
+	enum store_err se = store_invitation_by_test(p->st, test_id, &inv);
+	enum pipe_result r;
+
+	if (se == STORE_NOTFOUND || (se == STORE_OK && inv->account != p->acct->id)) {
+		log_info("callback for test %lld: not sent by this account, ignored",
+			 (long long)test_id);
+		store_invitation_free(inv);
+		return PIPE_DONE;
+	}
+	if (se != STORE_OK) {
+		snprintf(err, errlen, "store: %.300s", store_last_error(p->st));
+		return PIPE_RETRY;
+	}
+	r = results_check(p, inv, err, errlen);
+	store_invitation_free(inv);
+	return r;
+}
+
+enum pipe_result results_poll(struct pipeline *p, int force, char *err, size_t errlen)
+{
+	struct store_invitation **invs = NULL;
+	enum pipe_result worst = PIPE_DONE;
+	int64_t now = clock_wall_ms();
+	size_t n = 0;
+
+	if (store_invitation_list(p->st, p->acct->id, &invs, &n) != STORE_OK) {
+		snprintf(err, errlen, "store: %.300s", store_last_error(p->st));
+		return PIPE_RETRY;
+	}
+	for (size_t i = 0; i < n && !p->parked; i++) {
+		struct store_invitation *inv = invs[i];
+		char one[512];
+		enum pipe_result r;
+
+		if (strcmp(inv->state, "sent") != 0 ||
+		    (inv->result_note && strcmp(inv->result_note, "posted") == 0 &&
+		     inv->tags_done && inv->stage_done) ||
+		    (!force && !inv->result_status && inv->next_poll_at > now))
+			continue;
+		one[0] = '\0';
+		r = results_check(p, inv, one, sizeof one);
+		if (r != PIPE_DONE) {
+			log_warn("test %lld: %s", (long long)inv->test_id, one);
+			if (worst == PIPE_DONE || r == PIPE_PARK) {
+				worst = r;
+				snprintf(err, errlen, "%s", one);
+			}
+		}
+	}
+	store_invitations_free(invs, n);
+	return worst;
+}
