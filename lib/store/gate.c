@@ -9,11 +9,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "store/gate.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "store/gate.h"
 
 #define TURN 0
 #define ENV_BYTE(id) ((off_t)16 + (off_t)(id))
@@ -21,7 +21,7 @@
  * to look for a dead one, and how often to try the lock. */
 #define GATE_PATIENCE_MS 2000
 #define GATE_LOOK_MS 100
-#define POLL_US 2000
+#define POLL_MS 2
 
 static int lock_byte(int fd, short type, off_t byte, int wait)
 {
@@ -102,17 +102,9 @@ void gate_leave(struct gate *g)
 	(void)lock_byte(g->fd, F_UNLCK, ENV_BYTE(g->env), 0);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void gate_lock(struct gate *g, long env, int (*dead)(void *), void *arg)
 {
-	long long now, next_look = 0, dead_since = -1;
+	int64_t now, next_look = 0, dead_since = -1;
 
 	if (g->fd < 0 || g->excl)
 		return;
@@ -135,7 +127,7 @@ void gate_lock(struct gate *g, long env, int (*dead)(void *), void *arg)
 			lock_failed("taking it exclusively");
 			return;
 		}
-		now = mono_ms();
+		now = clock_mono_us() / 1000;
 		if (dead_since < 0 && now >= next_look) {
 			if (next_look == 0)
 				log_debug("store: waiting for the operations under way to finish");
@@ -149,7 +141,7 @@ void gate_lock(struct gate *g, long env, int (*dead)(void *), void *arg)
 				 GATE_PATIENCE_MS / 1000);
 			return;
 		}
-		usleep(POLL_US);
+		clock_sleep_ms(POLL_MS);
 	}
 	g->held = env;
 }

@@ -1,0 +1,289 @@
+/* invitations: one per (account, opportunity, campaign), and the index
+ * from a CodinGame test id to its invitation. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+
+/* account(4) | opportunity | 0 | campaign(8) */
+static unsigned char *inv_key_alloc(uint32_t account, const char *opp, int64_t campaign,
+				    size_t *len)
+{
+	size_t ol = strlen(opp);
+	unsigned char *k = malloc(4 + ol + 1 + 8);
+
+	if (!k)
+		return NULL;
+	put_be32(k, account);
+	memcpy(k + 4, opp, ol);
+	k[4 + ol] = 0;
+	put_be64(k + 5 + ol, (uint64_t)campaign);
+	*len = 4 + ol + 1 + 8;
+	return k;
+}
+
+
+/* The opportunity is in the key, the rest in the text. */
+#define FLD(kind, m, fl) FIELD_##kind(store_invitation, m, fl)
+static const struct field inv_fields[] = {
+	FLD(STR, opportunity, F_KEY),
+	FLD(U32, rule_id, 0), FLD(STR, state, F_REQUIRED),
+	FLD(STR, email, 0), FLD(STR, name, 0),
+	FLD(I64, test_id, 0), FLD(STR, test_url, 0),
+	FLD(STR, waiting_note, 0), FLD(STR, error, 0),
+	FLD(I64, created_at, 0), FLD(I64, updated_at, 0), FLD(I64, sent_at, 0),
+	FLD(STR, sent_note, 0), FLD(STR, result_note, 0), FLD(STR, result_status, 0),
+	FLD(DBL, score, 0), FLD(BOOL, tags_done, 0), FLD(BOOL, stage_done, 0),
+	FLD(I64, next_poll_at, 0), FLD(INT, polls, 0),
+};
+#undef FLD
+static const struct rec_type inv_type = REC_TYPE("invitations", store_invitation, inv_fields);
+
+void store_invitation_free(struct store_invitation *i) { rec_free(&inv_type, i); }
+void store_invitations_free(struct store_invitation **i, size_t n)
+{
+	rec_list_free(&inv_type, i, n);
+}
+
+static int inv_decode(struct store *st, const DBT *k, const DBT *v,
+		      struct store_invitation **out)
+{
+	const unsigned char *kd = k->data, *nul;
+	struct store_invitation *i;
+	struct json_object *o = NULL;
+	void *rec = NULL;
+	int ret;
+
+	*out = NULL;
+	/* account(4) | opportunity | 0 | campaign(8) */
+	if (k->size < 4 + 1 + 8 || !(nul = memchr(kd + 4, 0, k->size - 4)) ||
+	    (size_t)(kd + k->size - nul) != 1 + 8) {
+		set_err(st, "corrupt key in invitations");
+		return ERR_SET;
+	}
+	if (!(o = jparse(st, "invitations", v)))
+		return ERR_SET;
+	if ((ret = rec_from_json(st, &inv_type, o, &rec)) != 0)
+		goto out;
+	i = rec;
+	i->account = get_be32(kd);
+	i->campaign = (int64_t)get_be64(nul + 1);
+	/* Records written before waiting_note kept a flag, set once posted. */
+	if (!(i->opportunity = strdup((const char *)kd + 4)) ||
+	    (!i->waiting_note && jget_bool(o, "note_posted") &&
+	     !(i->waiting_note = strdup("posted")))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	*out = i;
+	rec = NULL;
+out:
+	store_invitation_free(rec);
+	json_object_put(o);
+	return ret;
+}
+
+struct inv_arg {
+	const struct store_invitation *in;   /* create/put */
+	int create;
+	uint32_t account;                    /* get/list */
+	const char *opportunity;             /* get */
+	int64_t campaign;                    /* get */
+	int64_t test_id;                     /* by_test */
+	struct store_invitation *out;        /* get/by_test */
+};
+
+static int test_index_put(struct store *st, DB_TXN *txn, int64_t test_id,
+			  const unsigned char *key, size_t klen)
+{
+	unsigned char tb[8];
+	DBT k, v;
+
+	put_be64(tb, (uint64_t)test_id);
+	k = dbt(tb, 8);
+	v = dbt(key, klen);
+	return st->db[T_INV_BY_TEST]->put(st->db[T_INV_BY_TEST], txn, &k, &v, 0);
+}
+
+/* Drops test_id from the index when it points at key. */
+static int test_index_del(struct store *st, DB_TXN *txn, int64_t test_id,
+			  const unsigned char *key, size_t klen)
+{
+	DB *db = st->db[T_INV_BY_TEST];
+	unsigned char tb[8];
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	put_be64(tb, (uint64_t)test_id);
+	k = dbt(tb, 8);
+	ret = db->get(db, txn, &k, &v, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return ret;
+	if (v.size != klen || memcmp(v.data, key, klen) != 0)
+		return 0;
+	return db->del(db, txn, &k, 0);
+}
+
+static int op_inv_write(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	const struct store_invitation *in = a->in;
+	DB *db = st->db[T_INVITATIONS];
+	unsigned char *key = NULL;
+	char *text = NULL;
+	size_t klen = 0;
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	if (!(key = inv_key_alloc(in->account, in->opportunity, in->campaign, &klen)) ||
+	    !(text = rec_encode(&inv_type, in))) {
+		ret = ENOMEM;
+		goto out;
+	}
+	k = dbt(key, klen);
+	if (!a->create) {
+		/* Keep the index in step with the test id being replaced. */
+		ret = db->get(db, txn, &k, &v, DB_RMW);
+		if (ret == 0) {
+			struct json_object *o = jparse(st, "invitations", &v);
+			int64_t old = o ? jget_i64(o, "test_id") : 0;
+
+			json_object_put(o);
+			if (old && old != in->test_id &&
+			    (ret = test_index_del(st, txn, old, key, klen)) != 0)
+				goto out;
+		} else if (ret != DB_NOTFOUND)
+			goto out;
+	}
+	v = dbt(text, strlen(text));
+	if ((ret = db->put(db, txn, &k, &v, a->create ? DB_NOOVERWRITE : 0)) != 0)
+		goto out;
+	if (in->test_id)
+		ret = test_index_put(st, txn, in->test_id, key, klen);
+out:
+	free(key);
+	rec_text_free(&inv_type, text);
+	return ret;
+}
+
+static enum store_err inv_write(struct store *st, const struct store_invitation *inv,
+				int create)
+{
+	struct inv_arg arg = { .in = inv, .create = create };
+
+	if (!inv->opportunity || !inv->state) {
+		set_err(st, "writing an invitation: no opportunity or state");
+		return STORE_ERR;
+	}
+	return run(st, create ? "creating an invitation" : "saving an invitation",
+		   RUN_TXN, op_inv_write, &arg);
+}
+
+enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv)
+{
+	return inv_write(st, inv, 1);
+}
+
+enum store_err store_invitation_put(struct store *st, const struct store_invitation *inv)
+{
+	return inv_write(st, inv, 0);
+}
+
+static int op_inv_get(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	unsigned char *key;
+	size_t klen = 0;
+	DBT k, v = dbt(NULL, 0);
+	int ret;
+
+	store_invitation_free(a->out);
+	a->out = NULL;
+	if (!(key = inv_key_alloc(a->account, a->opportunity, a->campaign, &klen)))
+		return ENOMEM;
+	k = dbt(key, klen);
+	ret = st->db[T_INVITATIONS]->get(st->db[T_INVITATIONS], txn, &k, &v, 0);
+	if (ret == 0)
+		ret = inv_decode(st, &k, &v, &a->out);
+	free(key);
+	return ret;
+}
+
+static enum store_err inv_result(struct inv_arg *a, enum store_err e,
+				 struct store_invitation **out)
+{
+	if (e == STORE_OK)
+		*out = a->out;
+	else
+		store_invitation_free(a->out);
+	return e;
+}
+
+enum store_err store_invitation_get(struct store *st, uint32_t account,
+				    const char *opportunity, int64_t campaign,
+				    struct store_invitation **out)
+{
+	struct inv_arg arg = { .account = account, .opportunity = opportunity,
+			       .campaign = campaign };
+
+	*out = NULL;
+	if (!opportunity)
+		return STORE_NOTFOUND;
+	return inv_result(&arg, run(st, "reading an invitation", RUN_READ, op_inv_get, &arg),
+			  out);
+}
+
+static int op_inv_by_test(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_arg *a = p;
+	unsigned char tb[8];
+	DBT k, v = dbt(NULL, 0), iv = dbt(NULL, 0);
+	int ret;
+
+	store_invitation_free(a->out);
+	a->out = NULL;
+	put_be64(tb, (uint64_t)a->test_id);
+	k = dbt(tb, 8);
+	if ((ret = st->db[T_INV_BY_TEST]->get(st->db[T_INV_BY_TEST], txn, &k, &v, 0)) != 0)
+		return ret;
+	/* v belongs to the index handle until its next call; the second
+	 * get is on another handle. */
+	if ((ret = st->db[T_INVITATIONS]->get(st->db[T_INVITATIONS], txn, &v, &iv, 0)) != 0)
+		return ret;   /* a dangling index entry reads as not found */
+	return inv_decode(st, &v, &iv, &a->out);
+}
+
+enum store_err store_invitation_by_test(struct store *st, int64_t test_id,
+					struct store_invitation **out)
+{
+	struct inv_arg arg = { .test_id = test_id };
+
+	*out = NULL;
+	if (!test_id)
+		return STORE_NOTFOUND;
+	/* A plain transaction: both reads see one committed state. */
+	return inv_result(&arg, run(st, "finding an invitation by test", RUN_TXN,
+				    op_inv_by_test, &arg), out);
+}
+
+static int inv_take(struct store *st, const DBT *k, const DBT *v, struct walk *w, void *out)
+{
+	(void)w;
+	return inv_decode(st, k, v, out);
+}
+
+/* Keys start with the account: its invitations are one range. */
+enum store_err store_invitation_list(struct store *st, uint32_t account,
+				     struct store_invitation ***out, size_t *n)
+{
+	unsigned char prefix[4];
+	struct walk w = { .t = T_INVITATIONS, .prefix = account ? prefix : NULL,
+			  .prefix_len = 4, .take = inv_take, .type = &inv_type };
+
+	put_be32(prefix, account);
+	return run_walk(st, "listing invitations", &w, out, n);
+}
