@@ -2,7 +2,7 @@
  * intake in make bench.
  *
  *   commitprobe [--procs N] [--seconds S] CONFIG
- *	N processes (default 1) each open the store of CONFIG (lib/store/store.c:
+ *	N processes (default 1) each open the store of CONFIG (lib/store/:
  *	the same transactional, encrypted environment in System V shared
  *	memory) and, for S seconds (default 3), record one delivery and its
  *	job per transaction with store_delivery_accept(), exactly what
