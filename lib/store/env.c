@@ -11,7 +11,7 @@
  * Crash safety across processes: DB_REGISTER notices a process that died
  * with the environment open, and the next opener (DB_RECOVER) rebuilds
  * the environment from the log; the processes still running then see
- * DB_RUNRECOVERY, and run() hides that: it closes everything, reopens
+ * DB_RUNRECOVERY, and run() (run.c) hides that: it closes everything, reopens
  * and retries the operation once. Berkeley DB alone would let that
  * recovery start while another process is writing a commit, which the
  * new environment could then overwrite: the gate (gate.h) makes every
@@ -31,9 +31,10 @@
  * a registered process died, and tries for as long again.
  *
  * Every operation is an op that run() calls in a transaction (see
- * store_int.h). The files beside this one: run.c (the runner), record.c (records and
- * their field tables), one per table or table group. Keys are
- * big-endian so that byte order is numeric order. */
+ * store_int.h). The files beside this one: run.c (the runner and the
+ * list walk), record.c (records and their field tables), and one per
+ * table or table group. Keys are big-endian so that byte order is
+ * numeric order. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
