@@ -226,6 +226,17 @@ void ju_wipe_str(struct json_object *o, const char *key)
 		explicit_bzero((char *)s, strlen(s));
 }
 
+int ju_add_str(struct json_object *o, const char *key, const char *val)
+{
+	struct json_object *v = json_object_new_string(val);
+
+	if (!v || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
 char *ju_dump_alloc(struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

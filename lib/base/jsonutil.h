@@ -49,6 +49,9 @@ enum num_err ju_num(struct json_object *o, const char *key, int64_t min, int64_t
  * freed: json_object_put frees without wiping. For secrets. */
 void ju_wipe_str(struct json_object *o, const char *key);
 
+/* Adds o[key] = the string val; -1 when out of memory (o unchanged). */
+int ju_add_str(struct json_object *o, const char *key, const char *val);
+
 /* Serialized text, owned by the caller. */
 char *ju_dump_alloc(struct json_object *o);
 

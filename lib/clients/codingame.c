@@ -107,14 +107,6 @@ enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, si
 	return err;
 }
 
-const char *cg_campaign_name(const struct cg_campaign *c, size_t n, int64_t id)
-{
-	for (size_t i = 0; c && i < n; i++)
-		if (c[i].id == id)
-			return c[i].name;
-	return NULL;
-}
-
 /* --- send -------------------------------------------------------------- */
 
 /* strndup of s cut to at most max characters (code points), never in the
@@ -129,17 +121,6 @@ static char *utf8_cut_alloc(const char *s, size_t max)
 			break;
 	}
 	return strndup(s, i);
-}
-
-static int add_str(struct json_object *o, const char *key, const char *val)
-{
-	struct json_object *v = json_object_new_string(val);
-
-	if (!v || json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
 }
 
 /* Not retried once the request may have left: see outcome_unknown. */
@@ -167,14 +148,14 @@ enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
 	/* Fields left NULL are omitted: CodinGame treats all as optional. */
 	if (!(body = json_object_new_object()))
 		goto oom;
-	if (s->candidate_email && add_str(body, "candidate_email", s->candidate_email) < 0)
+	if (s->candidate_email && ju_add_str(body, "candidate_email", s->candidate_email) < 0)
 		goto oom;
 	if (s->candidate_name) {
 		if (!(name = utf8_cut_alloc(s->candidate_name, CG_NAME_MAX_CHARS)) ||
-		    add_str(body, "candidate_name", name) < 0)
+		    ju_add_str(body, "candidate_name", name) < 0)
 			goto oom;
 	}
-	if (s->tags && add_str(body, "tags", s->tags) < 0)
+	if (s->tags && ju_add_str(body, "tags", s->tags) < 0)
 		goto oom;
 	if (!(b = json_object_new_boolean(s->send_invitation_email ? 1 : 0)))
 		goto oom;

@@ -23,8 +23,6 @@ void cg_init(struct codingame *cg, const char *api_url, const char *api_key);
 const char *cg_strerror(enum cg_err e);
 
 enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, size_t *n);
-/* The name of campaign id in c[0..n), or NULL (unknown, or no name). */
-const char *cg_campaign_name(const struct cg_campaign *c, size_t n, int64_t id);
 
 struct cg_send {
 	int64_t campaign_id;

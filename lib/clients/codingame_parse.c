@@ -43,6 +43,14 @@ void cg_campaigns_free(struct cg_campaign *c, size_t n)
 	free(c);
 }
 
+const char *cg_campaign_name(const struct cg_campaign *c, size_t n, int64_t id)
+{
+	for (size_t i = 0; c && i < n; i++)
+		if (c[i].id == id)
+			return c[i].name;
+	return NULL;
+}
+
 /* GET /campaigns answers a bare array, not an envelope. */
 enum cg_err cg_campaigns_from(struct json_object *root, struct cg_campaign **out,
 			      size_t *n, char *why, size_t whylen)

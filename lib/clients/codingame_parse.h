@@ -22,6 +22,8 @@ enum cg_err {
 
 struct cg_campaign { int64_t id; char *name; int archived; };
 void cg_campaigns_free(struct cg_campaign *c, size_t n);
+/* The name of campaign id in c[0..n), or NULL (unknown, or no name). */
+const char *cg_campaign_name(const struct cg_campaign *c, size_t n, int64_t id);
 
 /* report.technologies, in the order of the reply. Numbers absent or null
  * are 0; an entry with a member of the wrong type is left out. */

@@ -84,6 +84,29 @@ static enum lever_err lv_call(struct lever *lv, const char *method, const char *
 	return err;
 }
 
+/* what: out of memory, in lv->error; LEVER_TEMPORARY. */
+static enum lever_err lv_oom(struct lever *lv, const char *what)
+{
+	snprintf(lv->error, sizeof lv->error, "%s: out of memory", what);
+	return LEVER_TEMPORARY;
+}
+
+/* {"k0":"v0",...}: n string members, serialized (json-c escapes them:
+ * never build JSON by hand); NULL when out of memory. */
+static char *strings_json(const char *const kv[][2], size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	char *json = NULL;
+	size_t i;
+
+	for (i = 0; o && i < n && ju_add_str(o, kv[i][0], kv[i][1]) == 0; i++)
+		;
+	if (o && i == n)
+		json = ju_dump_alloc(o);
+	json_object_put(o);
+	return json;
+}
+
 /* --- opportunities ----------------------------------------------------- */
 
 enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
@@ -101,8 +124,7 @@ enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
 	if (!(esc = http_escape_alloc(id)) ||
 	    asprintf(&path, "/opportunities/%s?expand=stage", esc) < 0) {
 		path = NULL;
-		snprintf(lv->error, sizeof lv->error, "GET /opportunities: out of memory");
-		err = LEVER_TEMPORARY;
+		err = lv_oom(lv, "GET /opportunities");
 		goto out;
 	}
 	if ((err = lv_call(lv, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, &root)) != LEVER_OK)
@@ -124,10 +146,11 @@ out:
 enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
 			      const char *text, char **note_id_alloc)
 {
-	struct json_object *body = NULL, *root = NULL, *s = NULL;
+	const char *const kv[][2] = { { "value", text } };
+	struct json_object *root = NULL;
 	char *esc = NULL, *path = NULL, *json = NULL;
 	const char *nid;
-	enum lever_err err = LEVER_TEMPORARY;
+	enum lever_err err;
 
 	if (note_id_alloc)
 		*note_id_alloc = NULL;
@@ -135,17 +158,11 @@ enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
 		snprintf(lv->error, sizeof lv->error, "POST notes: empty id or text");
 		return LEVER_REJECTED;
 	}
-	/* json-c escapes the text; never build JSON by hand. */
-	if (!(body = json_object_new_object()) ||
-	    !(s = json_object_new_string(text)) ||
-	    json_object_object_add(body, "value", s) != 0) {
-		json_object_put(s); /* only reached with s unowned or NULL */
-		goto oom;
-	}
-	if (!(json = ju_dump_alloc(body)) || !(esc = http_escape_alloc(opp_id)) ||
+	if (!(json = strings_json(kv, 1)) || !(esc = http_escape_alloc(opp_id)) ||
 	    asprintf(&path, "/opportunities/%s/notes", esc) < 0) {
 		path = NULL;
-		goto oom;
+		err = lv_oom(lv, "POST notes");
+		goto out;
 	}
 	/* The shape, never the text: a note names the candidate. */
 	log_debug("lever: POST %s (note, %zu bytes)", path, strlen(json));
@@ -156,13 +173,8 @@ enum lever_err lever_note_add(struct lever *lv, const char *opp_id,
 		log_warn("lever: POST %s: note created but reply has no data.noteId", path);
 	else if (note_id_alloc && !(*note_id_alloc = strdup(nid)))
 		log_warn("lever: POST %s: out of memory copying noteId", path);
-	goto out;
-oom:
-	snprintf(lv->error, sizeof lv->error, "POST notes: out of memory");
-	err = LEVER_TEMPORARY;
 out:
 	json_object_put(root);
-	json_object_put(body);
 	free(json);
 	free(path);
 	free(esc);
@@ -171,25 +183,24 @@ out:
 
 /* --- opportunity updates ----------------------------------------------- */
 
-/* METHOD /opportunities/:id<suffix> with body. Only for calls safe to
- * repeat: retried on 429/5xx/timeouts. The reply (the opportunity) is
- * not looked at. */
+/* METHOD /opportunities/:id<suffix> with the JSON text json (NULL: out of
+ * memory building it). Only for calls safe to repeat: retried on
+ * 429/5xx/timeouts. The reply (the opportunity) is not looked at. */
 static enum lever_err opp_update(struct lever *lv, const char *method, const char *opp_id,
-				 const char *suffix, struct json_object *body)
+				 const char *suffix, char *json)
 {
-	char *esc = NULL, *path = NULL, *json = NULL;
+	char *esc = NULL, *path = NULL;
 	enum lever_err err;
 
-	if (!(json = ju_dump_alloc(body)) || !(esc = http_escape_alloc(opp_id)) ||
+	if (!json || !(esc = http_escape_alloc(opp_id)) ||
 	    asprintf(&path, "/opportunities/%s%s", esc, suffix) < 0) {
 		path = NULL;
 		snprintf(lv->error, sizeof lv->error, "%s %s: out of memory", method, suffix);
 		err = LEVER_TEMPORARY;
-		goto out;
+	} else {
+		log_debug("lever: %s %s (%zu bytes)", method, path, strlen(json));
+		err = lv_call(lv, method, path, json, HTTP_RETRY_IDEMPOTENT, NULL);
 	}
-	log_debug("lever: %s %s (%zu bytes)", method, path, strlen(json));
-	err = lv_call(lv, method, path, json, HTTP_RETRY_IDEMPOTENT, NULL);
-out:
 	free(json);
 	free(path);
 	free(esc);
@@ -200,54 +211,36 @@ out:
 enum lever_err lever_tags_add(struct lever *lv, const char *opp_id, const char *tag)
 {
 	struct json_object *body = NULL, *arr = NULL, *s = NULL;
-	enum lever_err err;
+	char *json = NULL;
 
 	if (!opp_id || !*opp_id || !tag || !*tag) {
 		snprintf(lv->error, sizeof lv->error, "POST addTags: empty id or tag");
 		return LEVER_REJECTED;
 	}
-	if (!(body = json_object_new_object()))
-		goto oom;
-	if (!(arr = json_object_new_array()) || json_object_object_add(body, "tags", arr) != 0) {
+	/* {"tags":[tag]}; on a failure json stays NULL: out of memory. */
+	if ((body = json_object_new_object()) && (arr = json_object_new_array()) &&
+	    json_object_object_add(body, "tags", arr) == 0) {
+		if ((s = json_object_new_string(tag)) && json_object_array_add(arr, s) == 0)
+			json = ju_dump_alloc(body);
+		else
+			json_object_put(s);
+	} else {
 		json_object_put(arr);
-		goto oom;
 	}
-	if (!(s = json_object_new_string(tag)) || json_object_array_add(arr, s) != 0) {
-		json_object_put(s);
-		goto oom;
-	}
-	err = opp_update(lv, "POST", opp_id, "/addTags", body);
-	goto out;
-oom:
-	snprintf(lv->error, sizeof lv->error, "POST addTags: out of memory");
-	err = LEVER_TEMPORARY;
-out:
 	json_object_put(body);
-	return err;
+	return opp_update(lv, "POST", opp_id, "/addTags", json);
 }
 
 /* Setting the stage it already has changes nothing: retried. */
 enum lever_err lever_stage_set(struct lever *lv, const char *opp_id, const char *stage_id)
 {
-	struct json_object *body = NULL, *s = NULL;
-	enum lever_err err;
+	const char *const kv[][2] = { { "stage", stage_id } };
 
 	if (!opp_id || !*opp_id || !stage_id || !*stage_id) {
 		snprintf(lv->error, sizeof lv->error, "PUT stage: empty id or stage");
 		return LEVER_REJECTED;
 	}
-	if (!(body = json_object_new_object()) ||
-	    !(s = json_object_new_string(stage_id)) ||
-	    json_object_object_add(body, "stage", s) != 0) {
-		json_object_put(s); /* only reached with s unowned or NULL */
-		snprintf(lv->error, sizeof lv->error, "PUT stage: out of memory");
-		err = LEVER_TEMPORARY;
-		goto out;
-	}
-	err = opp_update(lv, "PUT", opp_id, "/stage", body);
-out:
-	json_object_put(body);
-	return err;
+	return opp_update(lv, "PUT", opp_id, "/stage", strings_json(kv, 1));
 }
 
 /* --- lists ------------------------------------------------------------- */
@@ -339,13 +332,13 @@ enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, 
 {
 	struct lever_vec vec = { &lever_kind_opportunity, NULL, 0, 0 };
 	char *s = http_escape_alloc(stage_id), *t = http_escape_alloc(tag), *base = NULL;
-	enum lever_err err = LEVER_TEMPORARY;
+	enum lever_err err;
 
 	if (s && t && asprintf(&base, "/opportunities?stage_id=%s&tag=%s", s, t) >= 0) {
 		err = lv_list_vec(lv, base, &vec, n);
 	} else {
 		base = NULL;
-		snprintf(lv->error, sizeof lv->error, "GET /opportunities: out of memory");
+		err = lv_oom(lv, "GET /opportunities");
 		*n = 0;
 	}
 	*out = vec.v;
@@ -371,8 +364,7 @@ enum lever_err lever_note_find(struct lever *lv, const char *opp_id,
 	if (!(esc = http_escape_alloc(opp_id)) ||
 	    asprintf(&base, "/opportunities/%s/notes", esc) < 0) {
 		free(esc);
-		snprintf(lv->error, sizeof lv->error, "GET notes: out of memory");
-		return LEVER_TEMPORARY;
+		return lv_oom(lv, "GET notes");
 	}
 	err = lv_list(lv, base, LEVER_NOTE_MAX_PAGES, lever_note_item, &ns);
 	if (err == LEVER_OK) {
@@ -391,9 +383,10 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 				    const char *event, char **id_alloc,
 				    char **token_alloc)
 {
-	struct json_object *body = NULL, *root = NULL, *v = NULL;
+	const char *const kv[][2] = { { "url", url }, { "event", event } };
+	struct json_object *root = NULL;
 	char *json = NULL, *id = NULL, *token = NULL, why[256];
-	enum lever_err err = LEVER_TEMPORARY;
+	enum lever_err err;
 
 	*id_alloc = NULL;
 	*token_alloc = NULL;
@@ -401,18 +394,10 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 		snprintf(lv->error, sizeof lv->error, "POST /webhooks: no url or event");
 		return LEVER_REJECTED;
 	}
-	if (!(body = json_object_new_object()))
-		goto oom;
-	if (!(v = json_object_new_string(url)) || json_object_object_add(body, "url", v)) {
-		json_object_put(v);
-		goto oom;
+	if (!(json = strings_json(kv, 2))) {
+		err = lv_oom(lv, "POST /webhooks");
+		goto out;
 	}
-	if (!(v = json_object_new_string(event)) || json_object_object_add(body, "event", v)) {
-		json_object_put(v);
-		goto oom;
-	}
-	if (!(json = ju_dump_alloc(body)))
-		goto oom;
 	/* Not idempotent: a retried create could leave a second webhook. */
 	if ((err = lv_call(lv, "POST", "/webhooks", json, HTTP_RETRY_UNSAFE, &root)) != LEVER_OK)
 		goto out;
@@ -432,13 +417,8 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 	*id_alloc = id;
 	*token_alloc = token;
 	id = token = NULL;
-	goto out;
-oom:
-	snprintf(lv->error, sizeof lv->error, "POST /webhooks: out of memory");
-	err = LEVER_TEMPORARY;
 out:
 	json_object_put(root);
-	json_object_put(body);
 	free(json);
 	free(id);
 	crypto_free_secret(token);
@@ -456,8 +436,7 @@ enum lever_err lever_webhook_delete(struct lever *lv, const char *id)
 	}
 	if (!(esc = http_escape_alloc(id)) || asprintf(&path, "/webhooks/%s", esc) < 0) {
 		free(esc);
-		snprintf(lv->error, sizeof lv->error, "DELETE /webhooks: out of memory");
-		return LEVER_TEMPORARY;
+		return lv_oom(lv, "DELETE /webhooks");
 	}
 	err = lv_call(lv, "DELETE", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL);
 	free(path);

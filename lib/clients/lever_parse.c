@@ -317,32 +317,6 @@ static const char *stage_fill(struct json_object *item, void *elem)
 	return NULL;
 }
 
-void lever_stages_free(struct lever_stage *s, size_t n)
-{
-	for (size_t i = 0; s && i < n; i++) {
-		free(s[i].id);
-		free(s[i].text);
-	}
-	free(s);
-}
-
-static void stages_free(void *v, size_t n)
-{
-	lever_stages_free(v, n);
-}
-
-const struct lever_kind lever_kind_stage = { sizeof(struct lever_stage), stage_fill, stages_free };
-
-enum lever_err lever_parse_stages_page(const char *json, size_t len, struct lever_stage **out,
-				       size_t *n, char **next_alloc, char *why, size_t whylen)
-{
-	struct lever_vec vec = { &lever_kind_stage, NULL, 0, 0 };
-	enum lever_err err = parse_vec_page(json, len, &vec, n, next_alloc, why, whylen);
-
-	*out = vec.v;
-	return err;
-}
-
 static const char *tag_fill(struct json_object *item, void *elem)
 {
 	struct lever_tag *t = elem;
@@ -358,6 +332,22 @@ static const char *tag_fill(struct json_object *item, void *elem)
 	return NULL;
 }
 
+static const char *opportunity_fill(struct json_object *item, void *elem)
+{
+	if (!json_object_is_type(item, json_type_object))
+		return "opportunity is not an object";
+	return new_opportunity(item, elem);
+}
+
+void lever_stages_free(struct lever_stage *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		free(s[i].id);
+		free(s[i].text);
+	}
+	free(s);
+}
+
 void lever_tags_free(struct lever_tag *t, size_t n)
 {
 	for (size_t i = 0; t && i < n; i++)
@@ -365,12 +355,44 @@ void lever_tags_free(struct lever_tag *t, size_t n)
 	free(t);
 }
 
+void lever_opportunities_free(struct lever_opportunity **o, size_t n)
+{
+	for (size_t i = 0; o && i < n; i++)
+		lever_opportunity_free(o[i]);
+	free(o);
+}
+
+/* The kinds' frees, typed for struct lever_kind. */
+static void stages_free(void *v, size_t n)
+{
+	lever_stages_free(v, n);
+}
+
 static void tags_free(void *v, size_t n)
 {
 	lever_tags_free(v, n);
 }
 
+static void opportunities_free(void *v, size_t n)
+{
+	lever_opportunities_free(v, n);
+}
+
+const struct lever_kind lever_kind_stage = { sizeof(struct lever_stage), stage_fill, stages_free };
 const struct lever_kind lever_kind_tag = { sizeof(struct lever_tag), tag_fill, tags_free };
+const struct lever_kind lever_kind_opportunity = {
+	sizeof(struct lever_opportunity *), opportunity_fill, opportunities_free
+};
+
+enum lever_err lever_parse_stages_page(const char *json, size_t len, struct lever_stage **out,
+				       size_t *n, char **next_alloc, char *why, size_t whylen)
+{
+	struct lever_vec vec = { &lever_kind_stage, NULL, 0, 0 };
+	enum lever_err err = parse_vec_page(json, len, &vec, n, next_alloc, why, whylen);
+
+	*out = vec.v;
+	return err;
+}
 
 enum lever_err lever_parse_tags_page(const char *json, size_t len, struct lever_tag **out,
 				     size_t *n, char **next_alloc, char *why, size_t whylen)
@@ -381,29 +403,6 @@ enum lever_err lever_parse_tags_page(const char *json, size_t len, struct lever_
 	*out = vec.v;
 	return err;
 }
-
-static const char *opportunity_fill(struct json_object *item, void *elem)
-{
-	if (!json_object_is_type(item, json_type_object))
-		return "opportunity is not an object";
-	return new_opportunity(item, elem);
-}
-
-void lever_opportunities_free(struct lever_opportunity **o, size_t n)
-{
-	for (size_t i = 0; o && i < n; i++)
-		lever_opportunity_free(o[i]);
-	free(o);
-}
-
-static void opportunities_free(void *v, size_t n)
-{
-	lever_opportunities_free(v, n);
-}
-
-const struct lever_kind lever_kind_opportunity = {
-	sizeof(struct lever_opportunity *), opportunity_fill, opportunities_free
-};
 
 enum lever_err lever_parse_opportunities_page(const char *json, size_t len,
 					      struct lever_opportunity ***out, size_t *n,

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -45,15 +44,13 @@ static int refresh_lock(const struct conf *c, uint32_t account)
 		return -1;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		struct timespec ts = { 0, 20 * 1000000L };
-
 		if (errno != EWOULDBLOCK || clock_mono_us() > until) {
 			log_err("refresh lock %s: %s", path,
 				errno == EWOULDBLOCK ? "held too long" : strerror(errno));
 			close(fd);
 			return -1;
 		}
-		nanosleep(&ts, NULL);
+		clock_sleep_ms(20);
 	}
 	return fd;
 }
