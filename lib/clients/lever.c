@@ -28,8 +28,9 @@ void lever_init(struct lever *lv, const char *api_url, const char *api_key,
 	lv->api_url = api_url;
 	lv->api_key = api_key;
 	lv->bearer = bearer;
-	/* No burst: requests evenly spaced keep any one-second window at
-	 * `rate`, leaving Lever's burst allowance to other processes. */
+	/* No burst: requests evenly spaced keep any one-second window
+	 * within `rate`, whichever processes share the bucket
+	 * (ratelimit_share). */
 	ratelimit_init(&lv->rl, rate, 1);
 	lv->retry_after = -1;
 }

@@ -14,7 +14,7 @@ struct lever {
 	const char *api_url;       /* borrowed; no trailing slash */
 	const char *api_key;       /* Basic auth when set */
 	const char *bearer;        /* else Bearer */
-	struct ratelimit rl;       /* 10/s steady, per account */
+	struct ratelimit rl;       /* rate per second, steady; per account once shared */
 	long status;               /* last HTTP status */
 	long retry_after;          /* last Retry-After seconds, -1 if none */
 	char error[512];           /* last error: status, Lever code, message */

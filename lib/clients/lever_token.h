@@ -17,8 +17,8 @@ enum lever_err lever_token_exchange(const char *token_url, const char *client_id
 				    const char *client_secret, const char *code,
 				    const char *redirect_uri, struct lever_tokens *out,
 				    char *err, size_t errlen);
-/* grant_type=refresh_token. Never retried after the request left: a
- * replayed refresh would be refused as spent. */
+/* grant_type=refresh_token. Retried only when surely not acted on
+ * (nothing sent, or a 429): a replayed refresh would be refused as spent. */
 enum lever_err lever_token_refresh(const char *token_url, const char *client_id,
 				   const char *client_secret, const char *refresh_token,
 				   struct lever_tokens *out, char *err, size_t errlen);

@@ -25,7 +25,8 @@
 static void set_creds(const struct conf *c, const struct store_account *a, struct lever *lv)
 {
 	/* One rate limit per Lever account, whichever process calls. */
-	ratelimit_share(&lv->rl, c->db_home, a->id);
+	if (ratelimit_share(&lv->rl, c->db_home, a->id) < 0)
+		log_warn("rate limit: db_home path too long; limiting this process only");
 	lv->api_key = a->lever_api_key;
 	lv->bearer = a->access_token;
 }
@@ -213,9 +214,6 @@ out:
 	}
 	store_account_free(fresh);
 	lever_tokens_clear(&tok);
-	if (used) {
-		explicit_bzero(used, strlen(used));
-		free(used);
-	}
+	crypto_free_secret(used);
 	return r;
 }

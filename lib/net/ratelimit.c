@@ -14,8 +14,9 @@ void ratelimit_init(struct ratelimit *rl, double rate, double burst)
 {
 	rl->rate = rate * RATELIMIT_HEADROOM;
 	rl->burst = burst < 1 ? 1 : burst;
-	/* Start with one token only: a new process cannot know how many
-	 * requests the previous runner of this account just made. */
+	/* Start with one token only: a process with a bucket of its own
+	 * cannot know how many requests the previous runner of this account
+	 * just made. */
 	rl->tokens = 1;
 	rl->last_us = clock_mono_us();
 	rl->path[0] = '\0';
