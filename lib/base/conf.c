@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "base/buf.h"
 #include "base/conf.h"
 #include "base/crypto.h"
 #include "base/num.h"
@@ -124,26 +125,30 @@ static int url_ok(const char *v)
 static int set_list(struct conf *c, const char *v)
 {
 	char *copy = strdup(v), *save = NULL, *tok;
+	void *users = c->admin_users;
+	size_t cap = c->n_admin_users; /* realloc'd at least this big */
+	int rc = 0;
 
 	if (!copy)
 		return -1;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *t = trim(tok), **grown;
+		char *t = trim(tok);
 
 		if (!*t)
 			continue;
-		grown = realloc(c->admin_users, (c->n_admin_users + 1) * sizeof *grown);
-		if (!grown || !(grown[c->n_admin_users] = strdup(t))) {
-			if (grown)
-				c->admin_users = grown;
-			free(copy);
-			return -1;
+		if (buf_reserve(&users, &cap, c->n_admin_users + 1, sizeof *c->admin_users) < 0) {
+			rc = -1;
+			break;
 		}
-		c->admin_users = grown;
+		c->admin_users = users;
+		if (!(c->admin_users[c->n_admin_users] = strdup(t))) {
+			rc = -1;
+			break;
+		}
 		c->n_admin_users++;
 	}
 	free(copy);
-	return 0;
+	return rc;
 }
 
 static int set_value(struct conf *c, const struct key *k, const char *v,

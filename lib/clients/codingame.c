@@ -12,6 +12,7 @@
 #include "base/crypto.h"
 #include "base/jsonutil.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "clients/apicall.h"
 #include "clients/codingame.h"
 #include "net/http.h"
@@ -108,20 +109,6 @@ enum cg_err cg_campaigns_list(struct codingame *cg, struct cg_campaign **out, si
 }
 
 /* --- send -------------------------------------------------------------- */
-
-/* strndup of s cut to at most max characters (code points), never in the
- * middle of a UTF-8 sequence. */
-static char *utf8_cut_alloc(const char *s, size_t max)
-{
-	size_t i, chars = 0;
-
-	for (i = 0; s[i]; i++) {
-		/* A byte that is not a continuation (10xxxxxx) starts a character. */
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
-			break;
-	}
-	return strndup(s, i);
-}
 
 /* Not retried once the request may have left: see outcome_unknown. */
 enum cg_err cg_send(struct codingame *cg, const struct cg_send *s,
