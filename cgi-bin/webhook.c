@@ -1,8 +1,6 @@
 /* webhook.fcgi: Lever deliveries and CodinGame callbacks.
  * Verify, record durably, answer, then wake the account's runner: the
  * answer never waits on Lever or CodinGame. */
-#include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +10,7 @@
 #include "base/conf.h"
 #include "domain/intake.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "store/prog.h"
 #include "domain/queue.h"
 #include "web/req.h"
@@ -23,21 +22,6 @@ struct ctx {
 	uint32_t wake;     /* account whose runner to start after answering */
 };
 
-/* "123" or "123/" -> 123; 0 when not a plain account id. */
-static uint32_t parse_account(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '1' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || v > UINT32_MAX || (*end && strcmp(end, "/") != 0))
-		return 0;
-	return (uint32_t)v;
-}
-
 /* Lever and CodinGame both POST; anything else is refused before any
  * lookup (a GET is no way to wake the queue runner). */
 static void post_only(struct req *r)
@@ -47,104 +31,85 @@ static void post_only(struct req *r)
 	req_reply(r, 405, "text/plain; charset=utf-8", "Allow: POST\r\n", msg, sizeof msg - 1);
 }
 
-static void lever(struct ctx *x, struct req *r, const char *rest)
+/* The account named by the n bytes at s (a plain id: no sign, no leading
+ * zero) of a POST with its body read; NULL once an answer is sent (unknown
+ * is the text of the 404). body_optional: a POST without a body goes on. */
+static struct store_account *account_post(struct ctx *x, struct req *r, const char *s,
+					  size_t n, const char *unknown, int body_optional)
 {
 	struct store_account *acct = NULL;
-	struct intake_result res;
-	uint32_t id;
 	enum store_err se;
+	int64_t id;
 
 	if (strcmp(r->method, "POST") != 0) {
 		post_only(r);
-		return;
+		return NULL;
 	}
-	if (!(id = parse_account(rest))) {
-		req_reply_text(r, 404, "unknown account");
-		return;
-	}
-	se = store_account_get(x->st, id, &acct);
-	if (se == STORE_NOTFOUND) {
-		req_reply_text(r, 404, "unknown account");
-		return;
+	if (n == 0 || s[0] == '0' || num_parse(s, n, 1, UINT32_MAX, &id) != NUM_OK ||
+	    (se = store_account_get(x->st, (uint32_t)id, &acct)) == STORE_NOTFOUND) {
+		req_reply_text(r, 404, unknown);
+		return NULL;
 	}
 	if (se != STORE_OK) {
-		log_err("account %u: %s", id, store_last_error(x->st));
+		log_err("account %lld: %s", (long long)id, store_last_error(x->st));
 		req_reply_text(r, 503, "store unavailable, retry later");
-		return;
+		return NULL;
 	}
 	switch (req_read_body(r, x->conf->max_body_bytes)) {
 	case REQ_BODY_OK:
+		return acct;
+	case REQ_BODY_BAD:
+		if (body_optional)
+			return acct;
+		req_reply_text(r, 400, "missing or short body");
 		break;
 	case REQ_BODY_TOOBIG:
 		req_reply_text(r, 413, "body over max_body_bytes");
-		goto out;
+		break;
 	case REQ_BODY_NOMEM:
 		req_reply_text(r, 503, "out of memory");
-		goto out;
-	default:
-		req_reply_text(r, 400, "missing or short body");
-		goto out;
+		break;
 	}
+	store_account_free(acct);
+	return NULL;
+}
+
+/* "/lever/<account>", a slash after it allowed. */
+static void lever(struct ctx *x, struct req *r, const char *rest)
+{
+	size_t n = strcspn(rest, "/");
+	struct store_account *acct;
+	struct intake_result res;
+
+	if (rest[n] == '/' && rest[n + 1]) /* only a trailing slash */
+		n = 0;
+	if (!(acct = account_post(x, r, rest, n, "unknown account", 0)))
+		return;
 	intake_lever(x->st, acct, r->body, r->body_len, clock_wall_ms(),
 		     (int64_t)x->conf->replay_window_seconds * 1000, &res);
 	req_reply_text(r, res.status, res.reason);
 	if (res.queued)
-		x->wake = id;
-out:
+		x->wake = acct->id;
 	store_account_free(acct);
 }
 
-/* "<account>/<secret>" from the CodinGame callback URL. */
+/* "/codingame/<account>/<secret>" from the CodinGame callback URL. */
 static void codingame(struct ctx *x, struct req *r, const char *rest)
 {
-	struct store_account *acct = NULL;
-	struct intake_result res;
-	char idbuf[16];
 	const char *slash = strchr(rest, '/');
-	size_t n = slash ? (size_t)(slash - rest) : 0;
-	uint32_t id = 0;
-	enum store_err se;
+	struct store_account *acct;
+	struct intake_result res;
 
-	if (strcmp(r->method, "POST") != 0) {
-		post_only(r);
+	if (!slash || !slash[1] || strchr(slash + 1, '/'))
+		slash = rest; /* no account: a 404 below */
+	if (!(acct = account_post(x, r, rest, (size_t)(slash - rest), "unknown callback", 1)))
 		return;
-	}
-	if (n > 0 && n < sizeof idbuf) {
-		memcpy(idbuf, rest, n);
-		idbuf[n] = '\0';
-		id = parse_account(idbuf);
-	}
-	if (!id || !slash[1] || strchr(slash + 1, '/')) {
-		req_reply_text(r, 404, "unknown callback");
-		return;
-	}
-	se = store_account_get(x->st, id, &acct);
-	if (se == STORE_NOTFOUND) {
-		req_reply_text(r, 404, "unknown callback");
-		return;
-	}
-	if (se != STORE_OK) {
-		log_err("account %u: %s", id, store_last_error(x->st));
-		req_reply_text(r, 503, "store unavailable, retry later");
-		return;
-	}
-	switch (req_read_body(r, x->conf->max_body_bytes)) {
-	case REQ_BODY_OK:
-	case REQ_BODY_BAD:     /* no body: still "look again" */
-		break;
-	case REQ_BODY_TOOBIG:
-		req_reply_text(r, 413, "body over max_body_bytes");
-		goto out;
-	default:
-		req_reply_text(r, 503, "out of memory");
-		goto out;
-	}
+	/* No body: still "look again". */
 	intake_codingame(x->st, acct, slash + 1, r->body ? r->body : "", r->body_len,
 			 clock_wall_ms(), &res);
 	req_reply_text(r, res.status, res.reason);
 	if (res.queued)
-		x->wake = id;
-out:
+		x->wake = acct->id;
 	store_account_free(acct);
 }
 

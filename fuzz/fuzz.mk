@@ -21,8 +21,8 @@ FUZZ_BASE  := $(patsubst lib/%.c,%,$(wildcard lib/base/*.c))
 FUZZ_LIB_fuzz_webhook         := domain/intake $(FUZZ_STORE) $(FUZZ_BASE)
 FUZZ_LIB_fuzz_form            := web/form $(FUZZ_BASE)
 FUZZ_LIB_fuzz_conf            := $(FUZZ_BASE)
-FUZZ_LIB_fuzz_lever_reply     := clients/lever clients/apicall net/http net/ratelimit $(FUZZ_BASE)
-FUZZ_LIB_fuzz_codingame_reply := clients/codingame clients/apicall net/http net/ratelimit $(FUZZ_BASE)
+FUZZ_LIB_fuzz_lever_reply     := clients/lever_parse clients/lever_token net/http net/ratelimit $(FUZZ_BASE)
+FUZZ_LIB_fuzz_codingame_reply := clients/codingame_parse $(FUZZ_BASE)
 
 .PHONY: fuzz fuzz-short fuzz-build fuzz-clean
 fuzz: deps-check fuzz-build

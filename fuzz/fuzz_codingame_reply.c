@@ -3,26 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clients/codingame.h"
+#include "clients/codingame_parse.h"
 #include "fuzz_common.h"
-#include "base/log.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz_codingame_reply", LOG_LEVEL_ERROR);
-	return 0;
-}
 
 static void check_err(enum cg_err e, const char *why, size_t size)
 {
-	FUZZ_CHECK(e == CG_OK || e == CG_BAD_REPLY || e == CG_TEMPORARY);
-	if (e != CG_OK)
-		fuzz_check_msg(why, size, 1);
+	fuzz_check_outcome(e == CG_OK, e == CG_OK || e == CG_BAD_REPLY || e == CG_TEMPORARY,
+			   why, size);
 }
 
 static void check_test(const struct cg_test *t)

@@ -5,6 +5,16 @@
 
 #include "fuzz_common.h"
 #include "base/jsonutil.h"
+#include "base/log.h"
+
+__attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *prog = *argc > 0 && (*argv)[0] ? (*argv)[0] : "fuzz";
+	const char *slash = strrchr(prog, '/');
+
+	log_init(slash ? slash + 1 : prog, LOG_LEVEL_ERROR);
+	return 0;
+}
 
 void fuzz_fail(const char *file, int line, const char *what)
 {
@@ -81,4 +91,11 @@ char *fuzz_strndup(const uint8_t *buf, size_t len)
 	memcpy(s, buf, len);
 	s[len] = '\0';
 	return s;
+}
+
+void fuzz_check_outcome(int ok, int known, const char *why, size_t size)
+{
+	FUZZ_CHECK(known);
+	if (!ok)
+		fuzz_check_msg(why, size, 1);
 }

@@ -14,9 +14,6 @@
 #include "base/conf.h"
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define KEY_TOKEN "@KEYFILE@"
 
 static int conf_fd = -1;

@@ -9,8 +9,6 @@
 #include "fuzz_common.h"
 #include "base/utf8.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define HEX "0123456789abcdef"
 
 /* admin_rules.c's rule form, with the campaign as a number. */

@@ -5,25 +5,13 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "clients/lever.h"
-#include "base/log.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz_lever_reply", LOG_LEVEL_ERROR);
-	return 0;
-}
+#include "clients/lever_parse.h"
+#include "clients/lever_token.h"
 
 static void check_err(enum lever_err e, const char *why, size_t size)
 {
-	FUZZ_CHECK(e == LEVER_OK || e == LEVER_BAD_REPLY || e == LEVER_TEMPORARY);
-	if (e != LEVER_OK)
-		fuzz_check_msg(why, size, 1);
+	fuzz_check_outcome(e == LEVER_OK, e == LEVER_OK || e == LEVER_BAD_REPLY ||
+			   e == LEVER_TEMPORARY, why, size);
 }
 
 static void check_opportunity(const struct lever_opportunity *o)
@@ -45,10 +33,9 @@ static void opportunity(const char *json, size_t len)
 	enum lever_err e = lever_parse_opportunity(json, len, &o, why, sizeof why);
 
 	check_err(e, why, sizeof why);
-	if (e == LEVER_OK)
+	FUZZ_CHECK((e == LEVER_OK) == (o != NULL));
+	if (o)
 		check_opportunity(o);
-	else
-		FUZZ_CHECK(o == NULL);
 	lever_opportunity_free(o);
 }
 

@@ -6,18 +6,6 @@
 
 #include "fuzz_common.h"
 #include "domain/intake.h"
-#include "base/log.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz_webhook", LOG_LEVEL_ERROR);
-	return 0;
-}
 
 /* The alphabet intake promises for the ids of a job. */
 static int id_ok(const char *s)

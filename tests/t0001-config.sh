@@ -39,6 +39,11 @@ check "db_home is created mode 0700" test "$(stat -c %a "$T/db")" = 700
 expect_error "missing key" "$(good | grep -v '^public_url')" "$T/c.conf:" "public_url" "missing"
 expect_error "unknown key" "$(good; echo 'colour = blue')" "$T/c.conf:6:" "colour" "unknown key"
 expect_error "bad value" "$(good; echo 'max_body_bytes = lots')" "$T/c.conf:6:" "max_body_bytes"
+# Numbers are plain decimal digits (num_parse): no sign, nothing after.
+expect_error "a number with a + sign" "$(good; echo 'max_body_bytes = +65536')" "$T/c.conf:6:" "max_body_bytes" "not a number"
+expect_error "a number with trailing junk" "$(good; echo 'job_max_attempts = 8x')" "$T/c.conf:6:" "job_max_attempts" "not a number"
+expect_error "a negative zero" "$(good; echo 'runner_linger_ms = -0')" "$T/c.conf:6:" "runner_linger_ms" "not a number"
+expect_error "a number past 64 bits" "$(good; echo 'max_body_bytes = 99999999999999999999')" "$T/c.conf:6:" "max_body_bytes" "out of range"
 expect_error "plain http off loopback" "$(good | sed 's|^public_url.*|public_url = http://example.com|')" "$T/c.conf:3:" "public_url"
 expect_error "a look-alike of loopback" "$(good | sed 's|^public_url.*|public_url = http://127.0.0.1.evil.example/|')" "$T/c.conf:3:" "public_url"
 expect_error "an https URL without a host" "$(good | sed 's|^lever_api_url.*|lever_api_url = https:///v1|')" "$T/c.conf:4:" "lever_api_url"

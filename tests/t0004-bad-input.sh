@@ -49,6 +49,27 @@ is "a tampered signature: 401" "$(post --data-binary @"$T/tampered.json" "$URL")
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["triggeredAt"]+=1; print(json.dumps(d))' "$T/bad-sig.json" >/dev/null
 payload "$TOK" "$NOW" "$KEY" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["triggeredAt"]+=1; print(json.dumps(d))' >"$T/moved.json"
 is "a signature for another triggeredAt: 401" "$(post --data-binary @"$T/moved.json" "$URL")" 401
+# raw TOKEN TEXT SIGNED: an envelope whose triggeredAt is the JSON text
+# TEXT, signed with the right key over TOKEN SIGNED.
+raw() {
+	python3 - "$@" "$KEY" "$OPP" <<'PY'
+import hmac, hashlib, json, sys
+tok, text, signed, key, opp = sys.argv[1:]
+sig = hmac.new(key.encode(), f"{tok}{signed}".encode(), hashlib.sha256).hexdigest()
+print('{"event":"candidateStageChange","triggeredAt":%s,"token":%s,"signature":"%s",'
+      '"data":{"opportunityId":%s,"toStageId":"stage-screen","fromStageId":"stage-applied"}}'
+      % (text, json.dumps(tok), sig, json.dumps(opp)))
+PY
+}
+# triggeredAt is signed as its decimal text: only plain digits that fit
+# 64 bits are taken (json-c reads 1.0 as 1 and clamps longer numbers).
+raw "tok$(openssl rand -hex 20)" "$NOW.0" "$NOW" >"$T/float.json"
+is "triggeredAt written $NOW.0: 400" "$(post --data-binary @"$T/float.json" "$URL")" 400
+check "the answer names triggeredAt" grep -q triggeredAt "$T/body"
+raw "tok$(openssl rand -hex 20)" 99999999999999999999 99999999999999999999 >"$T/huge.json"
+is "triggeredAt past 64 bits, signed as sent: 400" "$(post --data-binary @"$T/huge.json" "$URL")" 400
+raw "tok$(openssl rand -hex 20)" "-$NOW" "-$NOW" >"$T/neg.json"
+is "a negative triggeredAt: 400" "$(post --data-binary @"$T/neg.json" "$URL")" 400
 is "an unknown path: 404" "$(post --data-binary x "http://127.0.0.1:$HTTP_PORT/webhook.fcgi/nothing")" 404
 check "every error says why" grep -q "Not Found" "$T/body"
 LONG=$(head -c 1000 /dev/zero | tr '\0' a)

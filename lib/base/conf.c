@@ -8,10 +8,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "base/buf.h"
 #include "base/conf.h"
 #include "base/crypto.h"
+#include "base/num.h"
 
-enum kind { K_STR, K_URL, K_LONG, K_LIST, K_LEVEL };
+enum kind { K_STR, K_SECRET, K_URL, K_LONG, K_LIST, K_LEVEL }; /* K_SECRET: a K_STR wiped when freed */
 
 struct key {
 	const char *name;
@@ -32,7 +34,7 @@ static const struct key keys[] = {
 	{ "lever_token_url", K_URL, S(lever_token_url), 0, 0, 0, "https://auth.lever.co/oauth/token" },
 	{ "lever_audience", K_STR, S(lever_audience), 0, 0, 0, NULL },
 	{ "lever_client_id", K_STR, S(lever_client_id), 0, 0, 0, NULL },
-	{ "lever_client_secret", K_STR, S(lever_client_secret), 0, 0, 0, NULL },
+	{ "lever_client_secret", K_SECRET, S(lever_client_secret), 0, 0, 0, NULL },
 	{ "codingame_api_url", K_URL, S(codingame_api_url), 0, 0, 0,
 	  "https://www.codingame.com/assessment/api/v1.1" },
 	{ "ctl_path", K_STR, S(ctl_path), 0, 0, 0, CGLEVER_DEFAULT_CTL },
@@ -76,17 +78,24 @@ static void strip_comment(char *line)
 		}
 }
 
-static int set_long(struct conf *c, const struct key *k, const char *v)
+static int set_long(struct conf *c, const struct key *k, const char *v,
+		    char *why, size_t whylen)
 {
-	char *end;
-	long n;
+	int64_t n;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < k->min || n > k->max)
+	switch (num_parse_str(v, k->min, k->max, &n)) {
+	case NUM_OK:
+		break;
+	case NUM_RANGE:
+		snprintf(why, whylen, "%s is out of range %ld..%ld", v, k->min, k->max);
 		return -1;
+	case NUM_SYNTAX:
+		snprintf(why, whylen, "not a number (plain decimal digits) in %ld..%ld",
+			 k->min, k->max);
+		return -1;
+	}
 	if (k->off == offsetof(struct conf, max_body_bytes))
-		c->max_body_bytes = n;
+		c->max_body_bytes = (long)n;
 	else
 		*(int *)((char *)c + k->off) = (int)n;
 	return 0;
@@ -116,26 +125,30 @@ static int url_ok(const char *v)
 static int set_list(struct conf *c, const char *v)
 {
 	char *copy = strdup(v), *save = NULL, *tok;
+	void *users = c->admin_users;
+	size_t cap = c->n_admin_users; /* realloc'd at least this big */
+	int rc = 0;
 
 	if (!copy)
 		return -1;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *t = trim(tok), **grown;
+		char *t = trim(tok);
 
 		if (!*t)
 			continue;
-		grown = realloc(c->admin_users, (c->n_admin_users + 1) * sizeof *grown);
-		if (!grown || !(grown[c->n_admin_users] = strdup(t))) {
-			if (grown)
-				c->admin_users = grown;
-			free(copy);
-			return -1;
+		if (buf_reserve(&users, &cap, c->n_admin_users + 1, sizeof *c->admin_users) < 0) {
+			rc = -1;
+			break;
 		}
-		c->admin_users = grown;
+		c->admin_users = users;
+		if (!(c->admin_users[c->n_admin_users] = strdup(t))) {
+			rc = -1;
+			break;
+		}
 		c->n_admin_users++;
 	}
 	free(copy);
-	return 0;
+	return rc;
 }
 
 static int set_value(struct conf *c, const struct key *k, const char *v,
@@ -146,11 +159,7 @@ static int set_value(struct conf *c, const struct key *k, const char *v,
 
 	switch (k->kind) {
 	case K_LONG:
-		if (set_long(c, k, v) < 0) {
-			snprintf(why, whylen, "not a number in %ld..%ld", k->min, k->max);
-			return -1;
-		}
-		return 0;
+		return set_long(c, k, v, why, whylen);
 	case K_LIST:
 		return set_list(c, v) < 0 ? (snprintf(why, whylen, "out of memory"), -1) : 0;
 	case K_LEVEL:
@@ -167,6 +176,7 @@ static int set_value(struct conf *c, const struct key *k, const char *v,
 		}
 		/* fall through */
 	case K_STR:
+	case K_SECRET:
 		if (!*v) {
 			snprintf(why, whylen, "empty value");
 			return -1;
@@ -354,18 +364,17 @@ void conf_free(struct conf *c)
 	if (!c)
 		return;
 	free(c->path);
-	free(c->db_home);
-	free(c->secret_key_file);
 	crypto_free_secret(c->secret);
-	free(c->public_url);
-	free(c->lever_api_url);
-	free(c->lever_auth_url);
-	free(c->lever_token_url);
-	free(c->lever_audience);
-	free(c->lever_client_id);
-	crypto_free_secret(c->lever_client_secret);
-	free(c->codingame_api_url);
-	free(c->ctl_path);
+	/* Every string key, from the table. */
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char *v = keys[i].kind == K_STR || keys[i].kind == K_SECRET ||
+			  keys[i].kind == K_URL ? *(char **)((char *)c + keys[i].off) : NULL;
+
+		if (keys[i].kind == K_SECRET)
+			crypto_free_secret(v);
+		else
+			free(v);
+	}
 	for (size_t i = 0; i < c->n_admin_users; i++)
 		free(c->admin_users[i]);
 	free(c->admin_users);

@@ -204,6 +204,39 @@ int ju_opt_int64(struct json_object *o, const char *key, int64_t *out)
 	return ju_int64(o, key, out) ? 0 : -1;
 }
 
+enum num_err ju_num(struct json_object *o, const char *key, int64_t min, int64_t max,
+		    int64_t *out)
+{
+	struct json_object *v = member(o, key, json_type_int);
+
+	if (!v && !(v = member(o, key, json_type_double)))
+		return NUM_SYNTAX;
+	/* An int prints as its value: json-c clamps digits past 2^64-1 to
+	 * 2^64-1, still past INT64_MAX. A double prints the text it was
+	 * parsed from, which is not plain digits. */
+	return num_parse_str(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), min,
+			     max, out);
+}
+
+void ju_wipe_str(struct json_object *o, const char *key)
+{
+	const char *s = ju_str(o, key);
+
+	if (s)
+		explicit_bzero((char *)s, strlen(s));
+}
+
+int ju_add_str(struct json_object *o, const char *key, const char *val)
+{
+	struct json_object *v = json_object_new_string(val);
+
+	if (!v || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
 char *ju_dump_alloc(struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

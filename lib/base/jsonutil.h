@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+#include "base/num.h"
 
 /* Parses exactly len bytes: rejects embedded NULs (raw or as \u0000),
  * trailing garbage and nesting deeper than 32. Returns NULL (and a
@@ -35,6 +36,21 @@ int ju_opt_strv_alloc(struct json_object *o, const char *key, char ***out, size_
 void ju_strv_free(char **v, size_t n);
 /* An integer as ju_int64 takes it; the default is 0. */
 int ju_opt_int64(struct json_object *o, const char *key, int64_t *out);
+
+/* A JSON integer written as plain decimal digits (a '-' only when min <
+ * 0) within [min, max], read through num_parse from its text: 1.7e12,
+ * 1.0 and 99999999999999999999 (which json-c clamps to 2^64-1) are
+ * refused. Returns NUM_OK with *out set; NUM_SYNTAX when absent, not
+ * a number or not so written; NUM_RANGE. */
+enum num_err ju_num(struct json_object *o, const char *key, int64_t min, int64_t max,
+		    int64_t *out);
+
+/* Wipes json-c's copy of the string o[key], if any, before the tree is
+ * freed: json_object_put frees without wiping. For secrets. */
+void ju_wipe_str(struct json_object *o, const char *key);
+
+/* Adds o[key] = the string val; -1 when out of memory (o unchanged). */
+int ju_add_str(struct json_object *o, const char *key, const char *val);
 
 /* Serialized text, owned by the caller. */
 char *ju_dump_alloc(struct json_object *o);

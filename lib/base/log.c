@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 static char log_prog[32] = "cglever";
@@ -50,17 +51,17 @@ static void log_line(enum log_level level, unsigned left_out, const char *fmt, v
 {
 	char line[2048];
 	char stamp[32];
-	struct timespec ts;
+	int64_t ms = clock_wall_ms();
+	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
 	int n;
 
 	if (!log_pid)
 		log_pid = getpid();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&secs, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof line, "%s.%03ldZ %s[%ld] %s%s%s%s: ", stamp,
-		     ts.tv_nsec / 1000000, log_prog, (long)log_pid,
+		     (long)(ms % 1000), log_prog, (long)log_pid,
 		     log_reqid[0] ? "req=" : "", log_reqid,
 		     log_reqid[0] ? " " : "", level_names[level]);
 	if (n < 0 || (size_t)n >= sizeof line)
@@ -100,14 +101,12 @@ void log_limited(enum log_level level, const char *fmt, ...)
 {
 	static int64_t next_ms;
 	static unsigned left_out;
-	struct timespec ts;
 	int64_t now;
 	va_list ap;
 
 	if (level > log_threshold)
 		return;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = clock_mono_us() / 1000;
 	if (now < next_ms) {
 		left_out++;
 		return;

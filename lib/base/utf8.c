@@ -1,4 +1,6 @@
 /* utf8: see utf8.h. */
+#include <string.h>
+
 #include "base/utf8.h"
 
 size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
@@ -53,4 +55,16 @@ int utf8_valid(const unsigned char *s, size_t n)
 		i += k;
 	}
 	return 1;
+}
+
+char *utf8_cut_alloc(const char *s, size_t max)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; s[i]; i++) {
+		/* A byte that is not a continuation (10xxxxxx) starts a character. */
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
+			break;
+	}
+	return strndup(s, i);
 }

@@ -14,4 +14,8 @@ size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
  * sequence cut short at the end is malformed), else 0. */
 int utf8_valid(const unsigned char *s, size_t n);
 
+/* strndup of the string s cut to at most max characters (code points),
+ * never in the middle of a UTF-8 sequence; NULL when out of memory. */
+char *utf8_cut_alloc(const char *s, size_t max);
+
 #endif

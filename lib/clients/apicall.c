@@ -1,5 +1,6 @@
 /* apicall: the part of a JSON API call that Lever and CodinGame share. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clients/apicall.h"
@@ -81,18 +82,25 @@ static enum api_class bad_status(const struct http_request *req, const char *pat
 	return API_BAD_REPLY; /* 1xx/3xx: redirects are not followed */
 }
 
-enum api_class api_call(const struct http_request *req, const char *path,
-			enum api_reply want, struct json_object **json_out,
-			struct api_result *res)
+enum api_class api_call(const struct http_request *req, const char *base_url,
+			const char *path, enum api_reply want,
+			struct json_object **json_out, struct api_result *res)
 {
 	struct http_request r = *req;
 	struct http_response resp;
 	enum http_err he;
 	enum api_class cls;
+	char *url = NULL;
 
 	if (json_out)
 		*json_out = NULL;
 	memset(res, 0, sizeof *res);
+	res->retry_after = -1;
+	if (asprintf(&url, "%s%s", base_url, path) < 0) {
+		api_set_error(res->error, sizeof res->error, r.method, path, "out of memory", NULL);
+		return API_TEMPORARY;
+	}
+	r.url = url;
 	r.body_len = r.body ? strlen(r.body) : 0;
 	r.content_type = r.body ? "application/json" : NULL;
 
@@ -111,5 +119,6 @@ enum api_class api_call(const struct http_request *req, const char *path,
 		cls = bad_status(&r, path, &resp, res);
 	}
 	http_response_free(&resp);
+	free(url);
 	return cls;
 }

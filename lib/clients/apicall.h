@@ -34,14 +34,15 @@ struct api_result {
 	char error[512];           /* "" on API_OK */
 };
 
-/* Performs req: method, url, body (a NUL-terminated JSON text or NULL;
- * body_len and content_type are set here), auth, retry, rl. path names
- * the call in the error text, its query cut off. On API_OK with json_out,
- * *json_out is the parsed reply (caller puts it); without json_out the
- * body of a 2xx is not looked at. res is always filled. */
-enum api_class api_call(const struct http_request *req, const char *path,
-			enum api_reply want, struct json_object **json_out,
-			struct api_result *res);
+/* Performs req at base_url + path: method, body (a NUL-terminated JSON
+ * text or NULL; url, body_len and content_type are set here), auth,
+ * header, retry, rl. path (which starts with '/' and may carry a query)
+ * names the call in the error text, its query cut off. On API_OK with
+ * json_out, *json_out is the parsed reply (caller puts it); without
+ * json_out the body of a 2xx is not looked at. res is always filled. */
+enum api_class api_call(const struct http_request *req, const char *base_url,
+			const char *path, enum api_reply want,
+			struct json_object **json_out, struct api_result *res);
 
 /* Writes "METHOD /path: what more" into buf, the query left out: it may
  * hold a candidate's email. more may be NULL. */

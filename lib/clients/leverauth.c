@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -26,7 +25,8 @@
 static void set_creds(const struct conf *c, const struct store_account *a, struct lever *lv)
 {
 	/* One rate limit per Lever account, whichever process calls. */
-	ratelimit_share(&lv->rl, c->db_home, a->id);
+	if (ratelimit_share(&lv->rl, c->db_home, a->id) < 0)
+		log_warn("rate limit: db_home path too long; limiting this process only");
 	lv->api_key = a->lever_api_key;
 	lv->bearer = a->access_token;
 }
@@ -45,15 +45,13 @@ static int refresh_lock(const struct conf *c, uint32_t account)
 		return -1;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		struct timespec ts = { 0, 20 * 1000000L };
-
 		if (errno != EWOULDBLOCK || clock_mono_us() > until) {
 			log_err("refresh lock %s: %s", path,
 				errno == EWOULDBLOCK ? "held too long" : strerror(errno));
 			close(fd);
 			return -1;
 		}
-		nanosleep(&ts, NULL);
+		clock_sleep_ms(20);
 	}
 	return fd;
 }
@@ -216,9 +214,6 @@ out:
 	}
 	store_account_free(fresh);
 	lever_tokens_clear(&tok);
-	if (used) {
-		explicit_bzero(used, strlen(used));
-		free(used);
-	}
+	crypto_free_secret(used);
 	return r;
 }

@@ -7,23 +7,15 @@
 #include "base/crypto.h"
 #include "domain/intake.h"
 #include "base/jsonutil.h"
+#include "base/leverid.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "base/utf8.h"
 
 static void set(struct intake_result *res, int status, const char *reason)
 {
 	res->status = status;
 	res->reason = reason;
-}
-
-/* Lever ids are UUID-like; accept a conservative alphabet only. */
-static int id_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 64)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
 }
 
 static int signature_ok(const char *key, const char *token, int64_t triggered,
@@ -71,8 +63,14 @@ int intake_parse_lever(const char *body, size_t len, struct lever_delivery *out,
 	out->signature = ju_str(out->root, "signature");
 	out->event = ju_str(out->root, "event");
 	if (!out->token || !out->signature || !out->event ||
-	    !ju_int64(out->root, "triggeredAt", &out->triggered_at)) {
+	    !ju_member(out->root, "triggeredAt")) {
 		reject = "token, signature, event and triggeredAt are required";
+		goto refused_why;
+	}
+	/* Signed as its decimal text: only plain digits that fit int64_t
+	 * are taken (json-c clamps longer ones without a word). */
+	if (ju_num(out->root, "triggeredAt", 0, INT64_MAX, &out->triggered_at) != NUM_OK) {
+		reject = "triggeredAt is not a plain decimal integer in range";
 		goto refused_why;
 	}
 	n = strlen(out->token);
@@ -86,8 +84,8 @@ int intake_parse_lever(const char *body, size_t len, struct lever_delivery *out,
 		out->opportunity = ju_str(data, "candidateId");
 	out->to_stage = ju_str(data, "toStageId");
 	out->from_stage = ju_str(data, "fromStageId");
-	out->data_ok = id_ok(out->opportunity) && id_ok(out->to_stage) &&
-		       (!out->from_stage || !*out->from_stage || id_ok(out->from_stage));
+	out->data_ok = leverid_ok(out->opportunity) && leverid_ok(out->to_stage) &&
+		       (!out->from_stage || !*out->from_stage || leverid_ok(out->from_stage));
 	return 0;
 refused_why:
 	snprintf(why, whylen, "%s", reject);
@@ -189,7 +187,7 @@ out:
 }
 
 /* The callback's payload is undocumented: take a test id from the usual
- * places, as a number or a string of digits. */
+ * places, as a number or a string of digits, > 0 and within int64_t. */
 static int64_t callback_test_id(struct json_object *root)
 {
 	static const char *const keys[] = { "test_id", "testId", "id" };
@@ -198,12 +196,10 @@ static int64_t callback_test_id(struct json_object *root)
 	for (size_t o = 0; o < 2; o++)
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 			int64_t v;
-			const char *s = ju_str(objs[o], keys[k]);
 
-			if (ju_int64(objs[o], keys[k], &v) && v > 0)
+			if (ju_num(objs[o], keys[k], 1, INT64_MAX, &v) == NUM_OK ||
+			    num_parse_str(ju_str(objs[o], keys[k]), 1, INT64_MAX, &v) == NUM_OK)
 				return v;
-			if (s && *s && strlen(s) < 19 && strspn(s, "0123456789") == strlen(s))
-				return strtoll(s, NULL, 10);
 		}
 	return 0;
 }

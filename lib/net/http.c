@@ -13,8 +13,6 @@
  *   HTTP_ERR_OTHER    a local or permanent problem (bad URL, certificate
  *                     refused, out of memory): never retried.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +23,9 @@
 
 #include <curl/curl.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
+#include "base/num.h"
 #include "net/http.h"
 #include "base/log.h"
 
@@ -41,10 +41,12 @@ static long g_timeout_s = 10;
 static long g_backoff_ms = 500;
 static uint64_t g_rand_state;
 
+/* Retry-After in seconds past this is "much later": it ends the call. */
+#define HTTP_RETRY_AFTER_MAX 999999999L
+
 /* What one transfer collects through the callbacks. */
 struct xfer {
-	char *buf;
-	size_t len, cap;
+	struct buf body;
 	int toobig;
 	long retry_after;          /* -1: none in the last reply */
 };
@@ -123,59 +125,47 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
 
-	if (n > (size_t)HTTP_BODY_CAP - x->len) {
+	if (n > (size_t)HTTP_BODY_CAP - x->body.len) {
 		x->toobig = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
-	if (x->len + n + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 4096;
-		char *nb;
-
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		nb = realloc(x->buf, cap);
-		if (!nb)
-			return 0;
-		x->buf = nb;
-		x->cap = cap;
-	}
-	memcpy(x->buf + x->len, ptr, n);
-	x->len += n;
-	x->buf[x->len] = '\0';
-	return n;
+	return buf_append(&x->body, ptr, n) < 0 ? 0 : n;
 }
 
-/* Retry-After: delta-seconds, or an HTTP-date turned into seconds from now. */
+/* Retry-After: delta-seconds (plain digits, through num_parse: past
+ * HTTP_RETRY_AFTER_MAX it just means "much later"), or an HTTP-date turned
+ * into seconds from now. Anything else ("+5", "5 5", junk) is no
+ * Retry-After: -1, logged. */
 static long parse_retry_after(const char *v, size_t n)
 {
 	char tmp[128];
-	size_t i;
+	int64_t secs;
+	time_t when, now;
 
 	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
 			 v[n - 1] == ' ' || v[n - 1] == '\t'))
 		n--;
 	while (n > 0 && (*v == ' ' || *v == '\t'))
 		v++, n--;
-	if (n == 0 || n >= sizeof tmp)
-		return -1;
-	memcpy(tmp, v, n);
-	tmp[n] = '\0';
-	for (i = 0; i < n && isdigit((unsigned char)tmp[i]); i++)
-		;
-	if (i == n) {
-		/* Bounded: a silly value just means "much later". */
-		if (n > 9)
-			return 999999999L;
-		return strtol(tmp, NULL, 10);
+	switch (num_parse(v, n, 0, HTTP_RETRY_AFTER_MAX, &secs)) {
+	case NUM_OK:
+		return (long)secs;
+	case NUM_RANGE:
+		return HTTP_RETRY_AFTER_MAX;
+	case NUM_SYNTAX:
+		break;
 	}
-	{
-		time_t when = curl_getdate(tmp, NULL);
-		time_t now = time(NULL);
-
-		if (when == (time_t)-1)
-			return -1;
-		return when > now ? (long)(when - now) : 0;
+	if (n > 0 && n < sizeof tmp) {
+		memcpy(tmp, v, n);
+		tmp[n] = '\0';
+		if ((when = curl_getdate(tmp, NULL)) != (time_t)-1) {
+			now = time(NULL);
+			return when > now ? (long)(when - now) : 0;
+		}
 	}
+	log_debug("http: Retry-After \"%.*s\" ignored: neither seconds nor an HTTP-date",
+		  n > 40 ? 40 : (int)n, v);
+	return -1;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nitems, void *ud)
@@ -208,14 +198,6 @@ static double rand_unit(void)
 	x ^= x >> 27;
 	g_rand_state = x;
 	return (double)((x * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* Backoff before try number `next` (2, 3, ...): base * 2^(next-2), ±20%. */
@@ -413,7 +395,7 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 	}
 
 	for (int try = 1; try <= max_tries; try++) {
-		struct xfer x = { NULL, 0, 0, 0, -1 };
+		struct xfer x = { { NULL, 0, 0 }, 0, -1 };
 		struct curl_slist *hdrs = NULL;
 		char errbuf[CURL_ERROR_SIZE] = "";
 		CURLcode rc;
@@ -428,7 +410,7 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 		ratelimit_wait(req->rl);
 		if (setup(c, req, &x, &hdrs, errbuf, resp) < 0) {
 			e = HTTP_ERR_OTHER;
-			free(x.buf);
+			free(x.body.data);
 			break;
 		}
 		log_debug("http: %s %.*s (try %d/%d)", method,
@@ -443,17 +425,17 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 		if (rc == CURLE_OK) {
 			e = HTTP_OK;
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-			if (!x.buf && !(x.buf = calloc(1, 1))) {
+			if (!x.body.data && buf_append(&x.body, "", 0) < 0) {
 				e = HTTP_ERR_OTHER;
 				resp->status = 0;
 				snprintf(resp->error, sizeof resp->error, "out of memory");
 				break;
 			}
-			resp->body = x.buf;
-			resp->body_len = x.len;
+			resp->body = x.body.data;
+			resp->body_len = x.body.len;
 		} else {
 			e = classify(rc, &x, c);
-			free(x.buf);
+			free(x.body.data);
 			if (e == HTTP_ERR_TOOBIG) {
 				curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 				snprintf(resp->error, sizeof resp->error,
@@ -481,7 +463,7 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 		else
 			log_debug("http: %s %.*s: %s, retrying in %ld ms", method,
 				  url_path_len(req->url), req->url, resp->error, wait);
-		sleep_ms(wait);
+		clock_sleep_ms(wait);
 	}
 	if (e != HTTP_OK && e != HTTP_ERR_TOOBIG) {
 		http_response_free(resp);

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -15,8 +14,9 @@ void ratelimit_init(struct ratelimit *rl, double rate, double burst)
 {
 	rl->rate = rate * RATELIMIT_HEADROOM;
 	rl->burst = burst < 1 ? 1 : burst;
-	/* Start with one token only: a new process cannot know how many
-	 * requests the previous runner of this account just made. */
+	/* Start with one token only: a process with a bucket of its own
+	 * cannot know how many requests the previous runner of this account
+	 * just made. */
 	rl->tokens = 1;
 	rl->last_us = clock_mono_us();
 	rl->path[0] = '\0';
@@ -31,14 +31,6 @@ int ratelimit_share(struct ratelimit *rl, const char *db_home, uint32_t account)
 		return -1;
 	}
 	return 0;
-}
-
-static void sleep_us(int64_t us)
-{
-	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
-
-	while (us > 0 && nanosleep(&ts, &ts) < 0)
-		;
 }
 
 /* Refills *tokens for the time since *last_us, then takes one token,
@@ -101,5 +93,5 @@ void ratelimit_wait(struct ratelimit *rl)
 	}
 	if (wait < 0)
 		wait = reserve(rl, &rl->tokens, &rl->last_us);
-	sleep_us(wait);
+	clock_sleep_ms((wait + 999) / 1000); /* rounded up: never early */
 }

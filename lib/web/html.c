@@ -13,46 +13,22 @@ static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 void html_init(struct html *h)
 {
-	h->buf = NULL;
-	h->len = 0;
-	h->cap = 0;
-	h->oom = 0;
+	memset(h, 0, sizeof *h);
 }
 
 void html_free(struct html *h)
 {
 	if (!h)
 		return;
-	free(h->buf);
+	free(h->out.data);
 	html_init(h);
 }
 
 /* Appends n bytes; on allocation failure marks oom and drops the rest. */
 static void put(struct html *h, const char *s, size_t n)
 {
-	if (h->oom || n == 0)
-		return;
-	if (n > SIZE_MAX / 2 - h->len) {
+	if (!h->oom && n > 0 && buf_append(&h->out, s, n) < 0)
 		h->oom = 1;
-		return;
-	}
-	if (h->len + n + 1 > h->cap) {
-		size_t cap = h->cap ? h->cap : 1024;
-		char *nb;
-
-		while (cap < h->len + n + 1)
-			cap *= 2;
-		nb = realloc(h->buf, cap);
-		if (!nb) {
-			h->oom = 1;
-			return;
-		}
-		h->buf = nb;
-		h->cap = cap;
-	}
-	memcpy(h->buf + h->len, s, n);
-	h->len += n;
-	h->buf[h->len] = '\0';
 }
 
 void html_raw(struct html *h, const char *s)

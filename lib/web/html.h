@@ -8,13 +8,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "base/buf.h"
 
-/* buf is NUL-terminated whenever it is not NULL. Once an allocation
- * fails oom stays set and later writes are dropped, so a page is built
- * without checks at each call and checked once (answer 500 on oom). */
+/* The page so far in out (see base/buf.h). Once an allocation fails oom
+ * stays set and later writes are dropped, so a page is built without
+ * checks at each call and checked once (answer 500 on oom). */
 struct html {
-	char *buf;   /* owned */
-	size_t len, cap;
+	struct buf out;
 	int oom;
 };
 

@@ -20,7 +20,7 @@ void page_send(struct req *r, int status, struct html *h)
 		req_reply_text(r, 500, "out of memory");
 		return;
 	}
-	req_reply(r, status, "text/html; charset=utf-8", NULL, h->buf, h->len);
+	req_reply(r, status, "text/html; charset=utf-8", NULL, h->out.data, h->out.len);
 }
 
 void page_error(const struct conf *c, struct req *r, int status, const char *title,
