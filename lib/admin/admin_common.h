@@ -1,7 +1,8 @@
 /* admin_common: what every admin page shares: the request it answers,
  * the page frame, links, POST forms, the audit log, small widgets and
- * the style sheet. Handlers read only validated form values and write
- * all output through html.h. */
+ * the style sheet. Handlers use a request value only once it is checked
+ * (form.c, num.h, or a list of known values) and write every page
+ * through html.h, which escapes. */
 #ifndef CGLEVER_ADMIN_COMMON_H
 #define CGLEVER_ADMIN_COMMON_H
 
