@@ -84,7 +84,7 @@ static void dispatch(struct admin *a)
 		const struct route *rt = &routes[i];
 
 		if (strcmp(rt->kind, kind) != 0 || strcmp(rt->tail, tail) != 0 ||
-		    !(rt->post ? post : get) || !id != !rt->page)
+		    !(rt->post ? post : get) || !id != !rt->page_id)
 			continue;
 		if (rt->page)
 			rt->page(a);
