@@ -1,45 +1,20 @@
-/* admin.fcgi: the admin pages. Argument parsing and dispatch only; the
- * pages live in lib/admin_*.c. */
-#include <signal.h>
+/* admin.fcgi: the admin pages. Request routing only; the pages live in
+ * lib/admin/. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin.h"
-#include "base/conf.h"
-#include "base/log.h"
+#include "admin/admin_account.h"
+#include "admin/admin_activity.h"
+#include "admin/admin_audit.h"
+#include "admin/admin_backfill.h"
+#include "admin/admin_campaigns.h"
+#include "admin/admin_common.h"
+#include "admin/admin_home.h"
+#include "admin/admin_rules.h"
 #include "base/num.h"
-#include "domain/oauth.h"
-#include "web/page.h"
 #include "store/prog.h"
+#include "web/page.h"
 #include "web/req.h"
-#include "store/store.h"
-
-static const struct form_field disconnect_fields[] = {
-	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
-	{ "account", FORM_INT, 10, 1, 1, UINT32_MAX, NULL },
-};
-
-static void disconnect(struct admin *a)
-{
-	struct form *f = admin_form(a, disconnect_fields, 2);
-	char msg[600];
-	int rc;
-
-	if (!f)
-		return;
-	rc = oauth_disconnect(a->conf, a->st, (uint32_t)f->num[1], a->user, msg, sizeof msg);
-	if (rc < 0) {
-		page_error(a->conf, a->r, 400, "Not disconnected", msg);
-	} else {
-		admin_audit_log(a, (uint32_t)f->num[1], "disconnected", "%s", rc ? msg : "Lever");
-		if (rc > 0)
-			page_error(a->conf, a->r, 200, "Disconnected, with a warning", msg);
-		else
-			admin_done(a, "account/%u", (uint32_t)f->num[1], "disconnected");
-	}
-	form_free(f);
-}
 
 /* "/account/12/rules" -> kind "account", id 12, tail "rules". */
 static int split(const char *path, char *kind, size_t klen, uint32_t *id, const char **tail)
@@ -54,7 +29,7 @@ static int split(const char *path, char *kind, size_t klen, uint32_t *id, const 
 		return 0;
 	}
 	snprintf(kind, klen, "%.*s", (int)(slash - p), p);
-	if (slash[1] < '1' || slash[1] > '9')
+	if (slash[1] == '0')   /* one spelling per page: no leading zero */
 		return -1;
 	end = slash + 1 + strcspn(slash + 1, "/");
 	if (num_parse(slash + 1, (size_t)(end - slash - 1), 1, UINT32_MAX, &v) != NUM_OK)
@@ -64,60 +39,63 @@ static int split(const char *path, char *kind, size_t klen, uint32_t *id, const 
 	return strchr(*tail, '/') ? -1 : 0;
 }
 
+/* kind[/id][/tail] and the method -> the page: page for a path without
+ * an id, page_id for one with. */
+static const struct route {
+	const char *kind, *tail;
+	int post;
+	void (*page)(struct admin *a);
+	void (*page_id)(struct admin *a, uint32_t id);
+} routes[] = {
+	{ "account", "", 1, admin_account_create, NULL },
+	{ "disconnect", "", 1, admin_disconnect, NULL },
+	{ "audit", "", 0, admin_audit, NULL },
+	{ "style.css", "", 0, admin_css, NULL },
+	{ "account", "", 0, NULL, admin_account },
+	{ "account", "codingame", 1, NULL, admin_codingame_key },
+	{ "account", "callback", 1, NULL, admin_callback },
+	{ "account", "rules", 1, NULL, admin_rule_create },
+	{ "account", "activity", 0, NULL, admin_activity },
+	{ "account", "action", 1, NULL, admin_action },
+	{ "account", "campaigns", 0, NULL, admin_campaigns },
+	{ "rule", "", 1, NULL, admin_rule_update },
+	{ "rule", "edit", 0, NULL, admin_rule_edit },
+	{ "rule", "delete", 1, NULL, admin_rule_delete },
+	{ "rule", "preview", 1, NULL, admin_backfill },
+	{ "rule", "backfill", 1, NULL, admin_backfill_confirm },
+};
+
 static void dispatch(struct admin *a)
 {
 	const char *path = a->r->path_info, *tail;
-	const char *m = a->r->method;
 	char kind[32];
 	uint32_t id;
-	int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
+	int get = strcmp(a->r->method, "GET") == 0, post = strcmp(a->r->method, "POST") == 0;
 
-	if (!*path || strcmp(path, "/") == 0)
-		{ admin_home(a); return; }
-	if (split(path, kind, sizeof kind, &id, &tail) < 0)
-		goto notfound;
-	if (!id) {
-		if (strcmp(kind, "account") == 0 && post)
-			{ admin_account_create(a); return; }
-		if (strcmp(kind, "disconnect") == 0 && post)
-			{ disconnect(a); return; }
-		if (strcmp(kind, "audit") == 0 && get)
-			{ admin_audit(a); return; }
-		if (strcmp(kind, "style.css") == 0 && get)
-			{ admin_css(a); return; }
-	} else if (strcmp(kind, "account") == 0) {
-		if (!*tail && get)
-			{ admin_account(a, id); return; }
-		if (strcmp(tail, "codingame") == 0 && post)
-			{ admin_codingame_key(a, id); return; }
-		if (strcmp(tail, "callback") == 0 && post)
-			{ admin_callback(a, id); return; }
-		if (strcmp(tail, "rules") == 0 && post)
-			{ admin_rule_create(a, id); return; }
-		if (strcmp(tail, "activity") == 0 && get)
-			{ admin_activity(a, id); return; }
-		if (strcmp(tail, "action") == 0 && post)
-			{ admin_action(a, id); return; }
-		if (strcmp(tail, "campaigns") == 0 && get)
-			{ admin_campaigns(a, id); return; }
-	} else if (strcmp(kind, "rule") == 0) {
-		if (!*tail && post)
-			{ admin_rule_update(a, id); return; }
-		if (strcmp(tail, "edit") == 0 && get)
-			{ admin_rule_edit(a, id); return; }
-		if (strcmp(tail, "delete") == 0 && post)
-			{ admin_rule_delete(a, id); return; }
-		if (strcmp(tail, "preview") == 0 && post)
-			{ admin_backfill(a, id); return; }
-		if (strcmp(tail, "backfill") == 0 && post)
-			{ admin_backfill_confirm(a, id); return; }
+	if (!*path || strcmp(path, "/") == 0) {
+		admin_home(a);
+		return;
 	}
-	if (get || post) {
-notfound:
+	if (split(path, kind, sizeof kind, &id, &tail) < 0) {
 		page_error(a->conf, a->r, 404, "Not found", "No such page.");
 		return;
 	}
-	req_reply_text(a->r, 405, "GET or POST only");
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const struct route *rt = &routes[i];
+
+		if (strcmp(rt->kind, kind) != 0 || strcmp(rt->tail, tail) != 0 ||
+		    !(rt->post ? post : get) || !id != !rt->page_id)
+			continue;
+		if (rt->page)
+			rt->page(a);
+		else
+			rt->page_id(a, id);
+		return;
+	}
+	if (get || post)
+		page_error(a->conf, a->r, 404, "Not found", "No such page.");
+	else
+		req_reply_text(a->r, 405, "GET or POST only");
 }
 
 int main(void)

@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin_account.h"
+#include "admin/admin_common.h"
+#include "admin/admin_rule_widget.h"
 #include "base/clock.h"
-#include "domain/account.h"
-#include "admin/admin.h"
-#include "clients/codingame.h"
 #include "base/crypto.h"
+#include "clients/codingame.h"
+#include "domain/account.h"
+#include "domain/oauth.h"
 #include "web/page.h"
 
 static void section_lever(struct admin *a, struct html *h, const struct store_account *acct)
@@ -159,10 +162,33 @@ void admin_account(struct admin *a, uint32_t id)
 	store_account_free(acct);
 }
 
-void admin_account_error(struct admin *a, struct store_account *acct,
-			 const struct store_rule *values, const struct admin_rule_errors *err)
+void admin_rule_create(struct admin *a, uint32_t account)
 {
-	page(a, acct, 400, NULL, values, err);
+	struct form *f = admin_form(a, admin_rule_fields, admin_rule_n_fields);
+	struct store_account *acct = NULL;
+	struct store_rule r;
+	struct admin_rule_errors err;
+
+	if (!f || !(acct = admin_load_account(a, account)))
+		goto out;
+	memset(&r, 0, sizeof r);
+	if (admin_rule_read(f, &r, &err) < 0) {
+		page(a, acct, 400, NULL, &r, &err);
+		goto out;
+	}
+	r.account = account;
+	r.created_at = clock_wall_ms();
+	r.created_by = (char *)a->user;
+	if (store_rule_add(a->st, &r) != STORE_OK) {
+		page_error(a->conf, a->r, 503, "Unavailable", "The rule could not be saved; retry.");
+		goto out;
+	}
+	admin_audit_log(a, account, "rule added", "rule %u: tag %s, stage %s -> campaign %lld",
+			r.id, r.tag, r.stage, (long long)r.campaign);
+	admin_done(a, "account/%u", account, "ruleadded");
+out:
+	store_account_free(acct);
+	form_free(f);
 }
 
 static const struct form_field key_fields[] = {
@@ -233,6 +259,32 @@ void admin_callback(struct admin *a, uint32_t id)
 	} else {
 		admin_audit_log(a, id, "callback", "%s", f->num[1] ? "on" : "off");
 		admin_done(a, "account/%u", id, f->num[1] ? "callbackon" : "callbackoff");
+	}
+	form_free(f);
+}
+
+static const struct form_field disconnect_fields[] = {
+	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
+	{ "account", FORM_INT, 10, 1, 1, UINT32_MAX, NULL },
+};
+
+void admin_disconnect(struct admin *a)
+{
+	struct form *f = admin_form(a, disconnect_fields, 2);
+	char msg[600];
+	int rc;
+
+	if (!f)
+		return;
+	rc = oauth_disconnect(a->conf, a->st, (uint32_t)f->num[1], a->user, msg, sizeof msg);
+	if (rc < 0) {
+		page_error(a->conf, a->r, 400, "Not disconnected", msg);
+	} else {
+		admin_audit_log(a, (uint32_t)f->num[1], "disconnected", "%s", rc ? msg : "Lever");
+		if (rc > 0)
+			page_error(a->conf, a->r, 200, "Disconnected, with a warning", msg);
+		else
+			admin_done(a, "account/%u", (uint32_t)f->num[1], "disconnected");
 	}
 	form_free(f);
 }

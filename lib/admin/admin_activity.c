@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "base/clock.h"
-#include "admin/admin.h"
+#include "admin/admin_activity.h"
+#include "admin/admin_common.h"
+#include "admin/admin_lists.h"
 #include "base/log.h"
 #include "base/num.h"
 #include "web/page.h"

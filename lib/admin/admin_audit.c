@@ -3,7 +3,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "admin/admin.h"
+#include "admin/admin_audit.h"
+#include "admin/admin_common.h"
 #include "web/page.h"
 
 void admin_audit(struct admin *a)

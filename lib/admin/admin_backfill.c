@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin_backfill.h"
+#include "admin/admin_common.h"
 #include "base/clock.h"
-#include "admin/admin.h"
 #include "clients/leverauth.h"
 #include "web/page.h"
 #include "domain/queue.h"

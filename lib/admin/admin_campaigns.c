@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin.h"
+#include "admin/admin_campaigns.h"
+#include "admin/admin_common.h"
+#include "admin/admin_lists.h"
 #include "web/page.h"
 
 #define BINS 10

@@ -2,8 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/admin_common.h"
+#include "admin/admin_home.h"
 #include "base/clock.h"
-#include "admin/admin.h"
 #include "base/crypto.h"
 #include "web/page.h"
 

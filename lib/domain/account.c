@@ -108,10 +108,7 @@ out:
 	if (rc < 0 && store_account_delete(st, a.id) != STORE_OK)
 		log_err("account %u: could not undo: %s", a.id, store_last_error(st));
 	free(hook_id);
-	if (hook_token) {
-		memset(hook_token, 0, strlen(hook_token));
-		free(hook_token);
-	}
+	crypto_free_secret(hook_token);
 	memset(secret, 0, sizeof secret);
 	return rc;
 }

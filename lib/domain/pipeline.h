@@ -1,5 +1,7 @@
-/* pipeline: stage change -> invitation. Works one job for one account,
- * with the account's Lever and CodinGame clients. */
+/* pipeline: the context one runner works an account's jobs in (the
+ * account, its Lever and CodinGame clients) and what the modules working
+ * those jobs share. invite (stage change -> invitation) and results
+ * (test -> result) use it; queue dispatches each job to one of them. */
 #ifndef CGLEVER_PIPELINE_H
 #define CGLEVER_PIPELINE_H
 
@@ -31,7 +33,12 @@ enum pipe_result {
 			       for after a reconnect, stop working the account */
 };
 
-/* Shared by the domain modules (pipeline.c, results.c). */
+/* Loads the account; -1 when it is unknown or the store fails. */
+int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
+		  uint32_t account);
+void pipeline_close(struct pipeline *p);
+
+/* Valid Lever credentials for the next calls (force: after a 401). */
 enum pipe_result pipeline_authorize(struct pipeline *p, enum auth_force force, char *err, size_t errlen);
 /* After a Lever call returned e: 1 when the caller should make it again
  * with new credentials (do ... while; *auth_try starts at 0). */
@@ -52,18 +59,8 @@ enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation 
 				    char *err, size_t errlen);
 /* The campaign's name from CodinGame (cached per runner), or NULL. */
 const char *pipeline_campaign_name(struct pipeline *p, int64_t campaign);
-
-/* Loads the account; -1 when it is unknown or the store fails. */
-int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
-		  uint32_t account);
-void pipeline_close(struct pipeline *p);
-/* Works a leased job. On PIPE_RETRY *retry_after_s is a hint (-1: none).
- * Working a job twice is safe: each invitation and note is recorded
- * before its request leaves and looked up after an unknown outcome. */
-enum pipe_result pipeline_work(struct pipeline *p, const struct store_job *job,
-			       char *err, size_t errlen, long *retry_after_s);
-/* Sends invitations that waited for an email, where one has appeared.
- * Returns the number sent, -1 on a store error. */
-int pipeline_recheck_waiting(struct pipeline *p);
+/* The pause before try+1 of a request retried in place (try >= 1):
+ * 0.5 s, 1.5 s, 2.5 s, ... */
+void pipeline_pause(int try);
 
 #endif

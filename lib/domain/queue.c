@@ -10,11 +10,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "domain/invite.h"
 #include "domain/pipeline.h"
 #include "domain/queue.h"
 #include "domain/results.h"
@@ -111,12 +111,16 @@ void queue_wake(const struct conf *c, uint32_t account)
 	pid_t pid;
 	int fd;
 
-	/* The job is committed before this check, and a runner checks for
-	 * due jobs after dropping its lock, so no wake-up is lost. The lock
-	 * taken here goes to the runner: while it starts (tens of ms: exec,
-	 * configuration, store), other deliveries find the lock taken and
-	 * start no second runner, whose store open would hold up every
-	 * write for nothing. */
+	/* The job is committed before this check, and a runner that runs
+	 * out of jobs drops its lock before it looks a last time: a job
+	 * committed while a runner holds the lock is taken by that runner or
+	 * wakes a new one. A runner that stops holding the lock for another
+	 * reason (runner_max_seconds, a disconnected account, a store error)
+	 * or fails to start (logged) leaves such a job to the next wake or
+	 * sweep. The lock taken here goes to the runner: while it starts
+	 * (tens of ms: exec, configuration, store), other deliveries find
+	 * the lock taken and start no second runner, whose store open would
+	 * hold up every write for nothing. */
 	fd = queue_lock(c, account);
 	if (fd < 0)
 		return;
@@ -170,11 +174,25 @@ int64_t queue_backoff_ms(int first_s, int attempts)
 	return ms > 3600000 ? 3600000 : ms;
 }
 
-static void sleep_ms(int64_t ms)
+/* Works a leased job: the dispatch on its kind. On PIPE_RETRY
+ * *retry_after_s is a hint (-1: none). */
+static enum pipe_result work(struct pipeline *p, const struct store_job *job,
+			     char *err, size_t errlen, long *retry_after_s)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	enum pipe_result r;
 
-	nanosleep(&ts, NULL);
+	*retry_after_s = -1;
+	err[0] = '\0';
+	if (strcmp(job->kind, "stage_change") == 0)
+		return invite_stage_change(p, job, err, errlen, retry_after_s);
+	if (strcmp(job->kind, "check_test") == 0 || strcmp(job->kind, "poll") == 0) {
+		if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
+			return r;
+		return strcmp(job->kind, "poll") == 0 ? results_poll(p, 1, err, errlen)
+						      : results_check_test(p, job->test_id, err, errlen);
+	}
+	snprintf(err, errlen, "unknown job kind %s", job->kind);
+	return PIPE_FAIL;
 }
 
 static void finish(const struct conf *c, struct store *st, struct store_job *job,
@@ -262,7 +280,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		if (se == STORE_OK) {
 			char err[512];
 			long retry_after = -1;
-			enum pipe_result r = pipeline_work(&p, job, err, sizeof err, &retry_after);
+			enum pipe_result r = work(&p, job, err, sizeof err, &retry_after);
 
 			finish(c, st, job, r, err, retry_after, stats);
 			store_job_free(job);
@@ -279,12 +297,12 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 
 			if (ms > left)   /* not past the deadline */
 				ms = left > 0 ? left : 0;
-			sleep_ms(ms);
+			clock_sleep_ms(ms);
 			continue;
 		}
 		if (recheck) {
 			char err[512];
-			int sent = pipeline_recheck_waiting(&p);
+			int sent = invite_recheck_waiting(&p);
 
 			if (sent > 0)
 				log_info("account %u: %d waiting invitation(s) sent", account, sent);
@@ -297,7 +315,7 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		if (!idle_until)   /* a woken runner lingers; a whole sweep does not */
 			idle_until = now + (linger ? c->runner_linger_ms : 0);
 		if (now < idle_until) {
-			sleep_ms(QUEUE_IDLE_POLL_MS);
+			clock_sleep_ms(QUEUE_IDLE_POLL_MS);
 			continue;
 		}
 		/* Drop the lock, then look again: a delivery committed while we
