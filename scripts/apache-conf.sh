@@ -35,8 +35,8 @@ Group $user
 DocumentRoot "$run"
 CONF
 if [ "$1" = proxy ]; then
-	# One worker per program (ProxyPassMatch: both URL forms share it);
-	# PATH_INFO is what follows NAME.fcgi, as the programs expect it.
+	# PATH_INFO is what follows NAME.fcgi, as the programs expect it. One
+	# worker per URL form (its own name), both on the program's socket.
 	cat <<CONF
 LoadModule proxy_module $mods/mod_proxy.so
 LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
@@ -44,7 +44,9 @@ LoadModule setenvif_module $mods/mod_setenvif.so
 SetEnvIf Request_URI "^(/cgi-bin)?/(webhook|oauth|admin)\\.fcgi" proxy-fcgi-pathinfo=first-dot
 CONF
 	for name in webhook oauth admin; do
-		printf 'ProxyPassMatch "^(/cgi-bin)?/%s\\.fcgi(/.*)?$" "unix:%s/%s.sock|fcgi://cglever-%s/%s.fcgi$2"\n' \
+		printf 'ProxyPass "/%s.fcgi" "unix:%s/%s.sock|fcgi://cglever-%s/%s.fcgi"\n' \
+			"$name" "$sock" "$name" "$name" "$name"
+		printf 'ProxyPass "/cgi-bin/%s.fcgi" "unix:%s/%s.sock|fcgi://cglever-cgi-bin-%s/%s.fcgi"\n' \
 			"$name" "$sock" "$name" "$name" "$name"
 	done
 	echo '<LocationMatch "^(/cgi-bin)?/(webhook|oauth|admin)\.fcgi">'

@@ -188,7 +188,7 @@ app_user() {
 start_apache() {
 	need apache2 htpasswd setpriv spawn-fcgi useradd
 	app_user
-	mkdir -p "$PROG/cgi-bin" "$PROG/bin" "$T/apache"
+	mkdir -p "$PROG/cgi-bin" "$PROG/bin"
 	cp "$BUILD"/cgi-bin/*.fcgi "$PROG/cgi-bin/"
 	cp "$BUILD/bin/cglever-ctl" "$PROG/bin/"
 	: >"$T/htpasswd"
@@ -197,7 +197,7 @@ start_apache() {
 	chmod 711 "$T"
 	chgrp "$WWW" "$T/htpasswd"
 	chmod 640 "$T/htpasswd"
-	mkdir -m 755 "$T/run"
+	mkdir -m 755 "$T/run" "$T/apache"
 	CGLEVER_USER=$APP_USER CGLEVER_WEB_GROUP=$WWW CGLEVER_RUN="$T/run" CGLEVER_CGIDIR="$PROG/cgi-bin" \
 		CGLEVER_SPAWN_LOG="$T/httpd.err" sh "$TOP/scripts/cglever-spawn" start 2>>"$T/spawn.err" ||
 		die "the programs did not start: $(cat "$T/spawn.err")"
