@@ -9,6 +9,13 @@ SBINDIR    ?= $(PREFIX)/sbin
 CGIDIR     ?= $(PREFIX)/lib/cgi-bin/cglever
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(LOCALSTATEDIR)/lib/cglever
+LIBEXECDIR ?= $(PREFIX)/lib/cglever
+SYSTEMDDIR ?= $(SYSCONFDIR)/systemd/system
+# The programs run as their own user, never as the web server's (any
+# other program it runs could read the key and the database); the web
+# server's user only reaches their sockets. CGLEVER_USER=www-data is the
+# opt-in layout where the web server starts them itself (INSTALL, 14).
+CGLEVER_USER ?= cglever
 WWW_USER   ?= www-data
 # The version, in one place: the first line of debian/changelog (the
 # Debian tools read it there). cglever-ctl --version prints it.
@@ -104,28 +111,46 @@ chaos: deps-check all
 run: deps-check all
 	sh scripts/run.sh
 
+# The files under etc/ name the Debian package's paths (/usr/lib/cgi-bin/cglever,
+# /usr/sbin, /etc/cglever, the user cglever) or @PLACEHOLDERS@: both become this install's.
 SUBST = sed -e 's|@CGIDIR@|$(CGIDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	-e 's|@SBINDIR@|$(SBINDIR)|g'
+	-e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	-e 's|@CGLEVER_USER@|$(CGLEVER_USER)|g' -e 's|@WWW_USER@|$(WWW_USER)|g' \
+	-e 's|/usr/lib/cgi-bin/cglever|$(CGIDIR)|g' -e 's|/usr/sbin/cglever-ctl|$(SBINDIR)/cglever-ctl|g' \
+	-e 's|/etc/cglever/|$(SYSCONFDIR)/cglever/|g' -e 's,^\(User\|Group\)=cglever$$,\1=$(CGLEVER_USER),' \
+	-e 's|^SocketGroup=www-data$$|SocketGroup=$(WWW_USER)|'
 CONF_D = $(DESTDIR)$(SYSCONFDIR)/cglever
-# Ownership only when root and the web server user exists (not in a
-# scratch DESTDIR run by a user).
-CHOWN = if [ "$$(id -u)" = 0 ] && id $(WWW_USER) >/dev/null 2>&1; then chown
+ROOT_HERE = [ "$$(id -u)" = 0 ] && [ -z "$(DESTDIR)" ]
+UNITS = cglever-webhook.socket cglever-oauth.socket cglever-admin.socket cglever-sweep.timer
 
-WEB_FILES = etc/apache2/cglever.conf:apache2/conf-available/cglever.conf \
-	etc/apache2/cglever-proxy-fcgi.conf:apache2/conf-available/cglever-proxy-fcgi.conf \
-	etc/lighttpd/conf-available/50-cglever.conf:lighttpd/conf-available/50-cglever.conf \
-	etc/cron.d/cglever:cron.d/cglever
+# SOURCE:DESTINATION under SYSCONFDIR. The default: Apache's and
+# lighttpd's snippets reach the programs' sockets (cglever.conf,
+# 50-cglever.conf), which systemd's units or, without systemd, cron's
+# @reboot line (cglever-spawn) start as CGLEVER_USER. The *-www-data
+# snippets are the opt-in layout where the web server starts them.
+WEB_FILES = etc/apache2/cglever-proxy-fcgi.conf:apache2/conf-available/cglever.conf \
+	etc/apache2/cglever-www-data.conf:apache2/conf-available/cglever-www-data.conf \
+	etc/lighttpd/cglever-sockets.conf:lighttpd/conf-available/50-cglever.conf \
+	etc/lighttpd/cglever-www-data.conf:lighttpd/conf-available/50-cglever-www-data.conf \
+	etc/cron.d/cglever:cron.d/cglever \
+	$(foreach u,webhook oauth admin,etc/systemd/cglever-$(u).socket:systemd/system/cglever-$(u).socket \
+		etc/systemd/cglever-$(u).service:systemd/system/cglever-$(u).service) \
+	etc/systemd/cglever-sweep.service:systemd/system/cglever-sweep.service \
+	etc/systemd/cglever-sweep.timer:systemd/system/cglever-sweep.timer
 
 install: $(PROGS)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CGIDIR) $(DESTDIR)$(MANDIR)/man8 \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CGIDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/apache2/conf-available \
-		$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available $(DESTDIR)$(SYSCONFDIR)/cron.d
+		$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available $(DESTDIR)$(SYSCONFDIR)/cron.d \
+		$(DESTDIR)$(SYSCONFDIR)/systemd/system
 	install -m 0755 bin/cglever-ctl $(DESTDIR)$(SBINDIR)/cglever-ctl
 	install -m 0755 cgi-bin/webhook.fcgi cgi-bin/oauth.fcgi cgi-bin/admin.fcgi $(DESTDIR)$(CGIDIR)/
+	$(SUBST) scripts/cglever-spawn >$(DESTDIR)$(LIBEXECDIR)/cglever-spawn
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/cglever-spawn
 	install -m 0644 man/cglever-ctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/cglever.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	@# The web server and cron files: written when missing or unchanged;
-	@# one the admin edited is kept, and this version's goes beside it.
+	@# The web server, cron and systemd files: written when missing or
+	@# unchanged; one the admin edited is kept, and this version's goes beside it.
 	@for p in $(WEB_FILES); do \
 		dst=$(DESTDIR)$(SYSCONFDIR)/$${p#*:}; \
 		$(SUBST) $${p%%:*} >$$dst.cglever-new || exit 1; \
@@ -135,7 +160,14 @@ install: $(PROGS)
 			mv -f $$dst.cglever-new $$dst; \
 		fi; \
 	done
-	install -d -m 0750 $(CONF_D)
+	@# The programs' user: made here when installing as root into this
+	@# system, as the Debian package does.
+	@if $(ROOT_HERE) && ! id $(CGLEVER_USER) >/dev/null 2>&1; then \
+		adduser --system --group --quiet --home $(DATADIR) --no-create-home \
+			--shell /usr/sbin/nologin --gecos cglever $(CGLEVER_USER) && \
+		echo "install: made the system user $(CGLEVER_USER)"; \
+	fi
+	install -d -m 0755 $(CONF_D)
 	install -d -m 0700 $(DESTDIR)$(DATADIR)
 	install -m 0644 etc/cglever.conf.example $(CONF_D)/cglever.conf.example
 	@# The configuration: written once, never overwritten.
@@ -149,26 +181,42 @@ install: $(PROGS)
 		chmod 0640 $(CONF_D)/cglever.conf && \
 		echo "install: wrote $(CONF_D)/cglever.conf: set public_url and the services there"; \
 	fi
-	@# The encryption key: made once, readable by the web server user only.
+	@# The encryption key: made once, readable by the programs' user only.
 	@if [ ! -e $(CONF_D)/secret.key ]; then \
 		(umask 077; openssl rand -hex 32 >$(CONF_D)/secret.key) && chmod 0400 $(CONF_D)/secret.key && \
 		echo "install: made $(CONF_D)/secret.key (keep a copy with the backups)"; \
 	fi
-	@$(CHOWN) root:$(WWW_USER) $(CONF_D) $(CONF_D)/cglever.conf && \
-		chown $(WWW_USER):$(WWW_USER) $(CONF_D)/secret.key $(DESTDIR)$(DATADIR); \
-	else echo "install: not root or no user $(WWW_USER): chown $(CONF_D) and $(DESTDIR)$(DATADIR) by hand (see INSTALL)"; fi
+	@# Owners: the configuration root:CGLEVER_USER 0640, the key and the
+	@# data CGLEVER_USER's alone (not in a scratch DESTDIR run by a user).
+	@if [ "$$(id -u)" = 0 ] && id $(CGLEVER_USER) >/dev/null 2>&1; then \
+		g=$$(id -gn $(CGLEVER_USER)) && chown root:$$g $(CONF_D)/cglever.conf && \
+		chown $(CGLEVER_USER):$$g $(CONF_D)/secret.key $(DESTDIR)$(DATADIR); \
+	else \
+		echo "install: no user $(CGLEVER_USER) or not root: as root, make it and give it its files:"; \
+		echo "  adduser --system --group --home $(DATADIR) --no-create-home --shell /usr/sbin/nologin $(CGLEVER_USER)"; \
+		echo "  chown root:$(CGLEVER_USER) $(SYSCONFDIR)/cglever/cglever.conf; chown $(CGLEVER_USER): $(SYSCONFDIR)/cglever/secret.key $(DATADIR)"; \
+	fi
+	@[ "$(CGLEVER_USER)" != "$(WWW_USER)" ] || \
+		echo "install: CGLEVER_USER=$(WWW_USER): the web server runs the programs (a2enconf cglever-www-data or lighty-enable-mod cglever-www-data); any other program it runs can read the key and the database"
+	@# Start the sockets and the sweep's timer where systemd runs here.
+	@if $(ROOT_HERE) && [ -d /run/systemd/system ] && [ "$(CGLEVER_USER)" != "$(WWW_USER)" ]; then \
+		systemctl daemon-reload && systemctl enable --now $(UNITS) && \
+		echo "install: started $(UNITS)"; \
+	else \
+		echo "install: start the programs as $(CGLEVER_USER): systemctl enable --now $(UNITS) where systemd runs, else $(LIBEXECDIR)/cglever-spawn start (cron's @reboot line does it at boot; INSTALL, 14)"; \
+	fi
 
 uninstall:
+	-@if $(ROOT_HERE) && [ -d /run/systemd/system ]; then systemctl disable --now $(UNITS) 2>/dev/null; fi
 	rm -f $(DESTDIR)$(SBINDIR)/cglever-ctl $(DESTDIR)$(CGIDIR)/webhook.fcgi \
 		$(DESTDIR)$(CGIDIR)/oauth.fcgi $(DESTDIR)$(CGIDIR)/admin.fcgi \
+		$(DESTDIR)$(LIBEXECDIR)/cglever-spawn \
 		$(DESTDIR)$(MANDIR)/man8/cglever-ctl.8 $(DESTDIR)$(MANDIR)/man5/cglever.conf.5 \
-		$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever.conf \
-		$(DESTDIR)$(SYSCONFDIR)/apache2/conf-available/cglever-proxy-fcgi.conf \
-		$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available/50-cglever.conf \
-		$(DESTDIR)$(SYSCONFDIR)/cron.d/cglever $(CONF_D)/cglever.conf.example \
-		$(foreach p,$(WEB_FILES),$(DESTDIR)$(SYSCONFDIR)/$(lastword $(subst :, ,$(p))).cglever-new)
-	-rmdir $(DESTDIR)$(CGIDIR)
-	@echo "uninstall: kept $(CONF_D) (configuration, key) and $(DESTDIR)$(DATADIR) (data): remove them by hand to forget everything"
+		$(CONF_D)/cglever.conf.example \
+		$(foreach p,$(WEB_FILES),$(DESTDIR)$(SYSCONFDIR)/$(lastword $(subst :, ,$(p))) \
+			$(DESTDIR)$(SYSCONFDIR)/$(lastword $(subst :, ,$(p))).cglever-new)
+	-rmdir $(DESTDIR)$(CGIDIR) $(DESTDIR)$(LIBEXECDIR)
+	@echo "uninstall: kept $(CONF_D) (configuration, key), $(DESTDIR)$(DATADIR) (data) and the user $(CGLEVER_USER): remove them by hand to forget everything"
 
 # The Debian package (INSTALL), built by the standard tools
 # (dpkg-buildpackage -us -uc -b, debhelper) in a copy of the source under

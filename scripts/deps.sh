@@ -26,6 +26,7 @@ libssl-dev libdb5.3-dev openssl ca-certificates"
 # check-asan and check-valgrind (s), fuzz (f) uses each:
 #   lighttpd: c r b s, the web server of every test and of make run
 #   apache2 libapache2-mod-fcgid: c b, the end-to-end tests under Apache
+#   spawn-fcgi: c, runs the programs as their own user behind Apache
 #   python3: c r b s, the simulators; curl: c r b s; procps: c (pgrep)
 #   db5.3-util: c s (db5.3_verify); tidy: c (t0015); man-db: c (t0018)
 #   chromium chromium-driver python3-selenium: c (t0014, t0017)
@@ -34,7 +35,7 @@ libssl-dev libdb5.3-dev openssl ca-certificates"
 #   debhelper dpkg-dev fakeroot lintian: c (t0032: make deb, lintian)
 # (gcc's ASan and UBSan come with gcc.) make bench's peer also needs
 # Node.js 20, which Debian 12 does not have (README, "Benchmark").
-CHECK="lighttpd apache2 libapache2-mod-fcgid python3 curl procps db5.3-util
+CHECK="lighttpd apache2 libapache2-mod-fcgid spawn-fcgi python3 curl procps db5.3-util
 tidy man-db chromium chromium-driver python3-selenium clang libclang-rt-14-dev
 valgrind wrk debootstrap zstd git debhelper dpkg-dev fakeroot lintian"
 

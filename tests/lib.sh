@@ -5,11 +5,18 @@ set -u
 umask 027   # configs and keys as make install leaves them: nothing for others
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # tests/faults/ too
 NAME=${TEST_NAME:-$(basename "$0" .sh)}
-# HTTPD=apache runs the same test under Apache (mod_fcgid) instead of
-# lighttpd. Apache's children run as www-data, so the test's folder, the
-# programs and every cglever-ctl run belong to that user.
+# HTTPD=apache runs the same test under Apache (mod_proxy_fcgi) instead of
+# lighttpd, laid out as make install does: Apache's children run as
+# www-data ($WWW); the three programs run apart, as their own user
+# $APP_USER, on unix sockets (scripts/cglever-spawn); the test's folder,
+# the store, the key and every cglever-ctl run belong to $APP_USER.
+# $APP_USER is cglever-test (CGLEVER_TEST_USER), not make install's
+# cglever: a real install on this host keeps its user to itself. A
+# system user without login or home, made at the first Apache run if
+# missing and kept (like a package's user).
 HTTPD=${HTTPD:-lighttpd}
 WWW=www-data
+APP_USER=${CGLEVER_TEST_USER:-cglever-test}
 # CGLEVER_BUILD: where the programs are (build/asan for make check-asan).
 BUILD=${CGLEVER_BUILD:-$TOP}
 if [ "$HTTPD" = apache ]; then
@@ -158,23 +165,44 @@ start_lighttpd() {
 }
 
 if [ "$HTTPD" = apache ]; then
-	ctl() { setpriv --reuid=$WWW --regid=$WWW --clear-groups "$PROG/bin/cglever-ctl" "$@"; }
+	ctl() { setpriv --reuid="$APP_USER" --regid="$APP_USER" --clear-groups "$PROG/bin/cglever-ctl" "$@"; }
 else
 	ctl() { "$PROG/bin/cglever-ctl" "$@"; }
 fi
-# own PATH...: files the test made as root become the web server user's.
-own() { [ "$HTTPD" != apache ] || chown -R $WWW "$@"; }
+# own PATH...: files the test made as root become the programs' user's.
+own() { [ "$HTTPD" != apache ] || chown -R "$APP_USER" "$@"; }
 
+# app_user: makes $APP_USER if this host lacks it (a test run beside
+# this one may make it at the same time: then it exists all the same).
+app_user() {
+	id "$APP_USER" >/dev/null 2>&1 ||
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$APP_USER" 2>/dev/null ||
+		id "$APP_USER" >/dev/null 2>&1 || die "cannot make the user $APP_USER"
+}
+
+# start_apache: the programs as $APP_USER on $T/run/NAME.sock (their
+# messages in $T/httpd.err), then Apache (www-data) in front of them.
+# $T is $APP_USER's; www-data may only pass through it to the sockets
+# and the htpasswd file.
 start_apache() {
-	need apache2 htpasswd setpriv
-	mkdir -p "$PROG/cgi-bin" "$PROG/bin" "$T/apache/fcgid"
+	need apache2 htpasswd setpriv spawn-fcgi useradd
+	app_user
+	mkdir -p "$PROG/cgi-bin" "$PROG/bin"
 	cp "$BUILD"/cgi-bin/*.fcgi "$PROG/cgi-bin/"
 	cp "$BUILD/bin/cglever-ctl" "$PROG/bin/"
 	: >"$T/htpasswd"
 	while IFS=: read -r u pw; do htpasswd -b "$T/htpasswd" "$u" "$pw" 2>/dev/null; done <"$T/users"
 	own "$T"
-	AUTH_HTPASSWD="$T/htpasswd" sh "$TOP/scripts/apache-conf.sh" "$PROG" "$HTTP_PORT" \
-		"$CGLEVER_CONFIG" "$T/apache" $WWW >"$T/apache.conf"
+	chmod 711 "$T"
+	chgrp "$WWW" "$T/htpasswd"
+	chmod 640 "$T/htpasswd"
+	mkdir -m 755 "$T/run" "$T/apache"
+	CGLEVER_USER=$APP_USER CGLEVER_WEB_GROUP=$WWW CGLEVER_RUN="$T/run" CGLEVER_CGIDIR="$PROG/cgi-bin" \
+		CGLEVER_SPAWN_LOG="$T/httpd.err" sh "$TOP/scripts/cglever-spawn" start 2>>"$T/spawn.err" ||
+		die "the programs did not start: $(cat "$T/spawn.err")"
+	for p in webhook oauth admin; do PIDS="$PIDS $(stamps "$(cat "$T/run/$p.pid")")"; done
+	AUTH_HTPASSWD="$T/htpasswd" sh "$TOP/scripts/apache-conf.sh" proxy "$HTTP_PORT" "$T/apache" "$T/run" >"$T/apache.conf"
 	sed -i "s|^ErrorLog .*|ErrorLog \"$T/httpd.err\"|" "$T/apache.conf"
 	apache2 -f "$T/apache.conf" -k start 2>"$T/apache-start.err" ||
 		die "apache did not start: $(cat "$T/apache-start.err")"
@@ -197,6 +225,7 @@ setup() {
 	printf '%s\n' "$LEVER_KEY" >"$T/keys/lever"
 	printf '%s\n' "$CG_KEY" >"$T/keys/cg"
 	if [ -n "${NO_LIGHTTPD:-}" ]; then
+		[ "$HTTPD" != apache ] || app_user
 		own "$T"
 	elif [ "$HTTPD" = apache ]; then
 		start_apache

@@ -23,7 +23,7 @@ CTLW="$TOP/bin/cglever-ctl"
 if [ "$HTTPD" = apache ]; then
 	CTLW="$T/ctl-wrapper"
 	printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups %s "$@"\n' \
-		$WWW $WWW "$PROG/bin/cglever-ctl" >"$CTLW"
+		"$APP_USER" "$APP_USER" "$PROG/bin/cglever-ctl" >"$CTLW"
 	chmod 755 "$CTLW"
 fi
 # The browser script prints its own TAP lines; they count here too.

@@ -188,7 +188,7 @@ int clock_gettime(clockid_t id, struct timespec *ts)
 C
 gcc -shared -fPIC -o "$T/later.so" "$T/later.c" -ldl || die "cannot build the clock shim"
 own "$T/later.so"
-RUNAS=(); [ "$HTTPD" = apache ] && RUNAS=(setpriv --reuid=$WWW --regid=$WWW --clear-groups)
+RUNAS=(); [ "$HTTPD" = apache ] && RUNAS=(setpriv --reuid="$APP_USER" --regid="$APP_USER" --clear-groups)
 later() {  # later PATH: the page at admin.fcgi/PATH two minutes from now (no headers)
 	env -i CGLEVER_CONFIG="$CGLEVER_CONFIG" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
 		PATH_INFO="$1" QUERY_STRING= REMOTE_USER=admin LD_PRELOAD="$T/later.so" \

@@ -1,34 +1,55 @@
 #!/bin/bash
-# make install lays out the FHS tree with the right modes; the installed
-# config with only the edits INSTALL names (read from INSTALL itself),
-# served by Apache with the installed snippet, sends a stage change within
+# make install lays out the FHS tree with the right modes, the programs'
+# files owned by their own user (CGLEVER_USER; here the tests' user, see
+# tests/lib.sh), not by the web server's; the installed config with only
+# the edits INSTALL names (read from INSTALL itself), the programs started
+# as that user by the installed cglever-spawn on the sockets of the
+# installed Apache snippet (mod_proxy_fcgi), sends a stage change within
 # a second with no sweep, and its trailing comments are comments; make
 # uninstall removes the programs and keeps the data.
+HTTPD=apache   # the programs' files belong to $APP_USER (lib.sh's own)
 . "$(dirname "$0")/lib.sh"
-need apache2 setpriv man
+need apache2 setpriv man spawn-fcgi
 NO_LIGHTTPD=1 setup
+U=$APP_USER
 # As an admin's shell would: the scratch tree's folders must be open to
 # Apache's www-data; make install sets the modes that matter itself.
 umask 022
 W=$(mktemp -d /tmp/cglever-t0018.XXXXXX)
 chmod 755 "$W"
-make -s -C "$TOP" install DESTDIR="$W" PREFIX=/usr >"$T/install.out" 2>&1
-is "make install DESTDIR=... PREFIX=/usr succeeds" "$?" 0
+make -s -C "$TOP" install DESTDIR="$W" PREFIX=/usr CGLEVER_USER="$U" >"$T/install.out" 2>&1
+is "make install DESTDIR=... PREFIX=/usr CGLEVER_USER=$U succeeds" "$?" 0
 mode() { stat -c '%a %U:%G' "$W$1"; }
 is "cglever-ctl in sbin" "$(mode /usr/sbin/cglever-ctl)" "755 root:root"
 for p in webhook oauth admin; do
 	is "$p.fcgi in lib/cgi-bin/cglever" "$(mode /usr/lib/cgi-bin/cglever/$p.fcgi)" "755 root:root"
 done
-is "config folder: root and the web server group only" "$(mode /etc/cglever)" "750 root:www-data"
-is "config: readable by the web server, nobody else" "$(mode /etc/cglever/cglever.conf)" "640 root:www-data"
-is "key: the web server user only" "$(mode /etc/cglever/secret.key)" "400 www-data:www-data"
-is "data: the web server user only" "$(mode /var/lib/cglever)" "700 www-data:www-data"
-for f in /etc/apache2/conf-available/cglever.conf /etc/apache2/conf-available/cglever-proxy-fcgi.conf \
-	/etc/lighttpd/conf-available/50-cglever.conf /etc/cron.d/cglever /usr/share/man/man8/cglever-ctl.8 \
-	/usr/share/man/man5/cglever.conf.5; do
+G=$(id -gn "$U")
+is "config folder: open (the web server reads htpasswd there)" "$(mode /etc/cglever)" "755 root:root"
+is "config: readable by the programs' user, not the web server" "$(mode /etc/cglever/cglever.conf)" "640 root:$G"
+is "key: the programs' user only" "$(mode /etc/cglever/secret.key)" "400 $U:$G"
+is "data: the programs' user only" "$(mode /var/lib/cglever)" "700 $U:$G"
+check "cglever-spawn in lib/cglever" test -x "$W/usr/lib/cglever/cglever-spawn"
+for f in /etc/apache2/conf-available/cglever.conf /etc/apache2/conf-available/cglever-www-data.conf \
+	/etc/lighttpd/conf-available/50-cglever.conf /etc/lighttpd/conf-available/50-cglever-www-data.conf \
+	/etc/cron.d/cglever /usr/share/man/man8/cglever-ctl.8 /usr/share/man/man5/cglever.conf.5; do
 	check "installed $f" test -f "$W$f"
 done
-check "the cron line runs the installed sweep as www-data" grep -q "www-data .*/usr/sbin/cglever-ctl sweep" "$W/etc/cron.d/cglever"
+check "Apache's default snippet is mod_proxy_fcgi to the sockets" \
+	grep -q '^ProxyPass "/cglever/webhook.fcgi" "unix:/run/cglever/webhook.sock|' "$W/etc/apache2/conf-available/cglever.conf"
+check "lighttpd's default snippet reaches the sockets (it starts nothing)" \
+	sh -c "grep -q '\"socket\" => \"/run/cglever/webhook.sock\"' '$W/etc/lighttpd/conf-available/50-cglever.conf' && ! grep -q bin-path '$W/etc/lighttpd/conf-available/50-cglever.conf'"
+for u in webhook oauth admin; do
+	check "systemd: cglever-$u.service runs the installed program as $U" sh -c \
+		"grep -qx 'User=$U' '$W/etc/systemd/system/cglever-$u.service' && grep -qx 'ExecStart=/usr/lib/cgi-bin/cglever/$u.fcgi' '$W/etc/systemd/system/cglever-$u.service'"
+	check "systemd: cglever-$u.socket for the web server's group" \
+		grep -qx 'SocketGroup=www-data' "$W/etc/systemd/system/cglever-$u.socket"
+done
+check "systemd: the sweep's timer and service, as $U" sh -c \
+	"test -f '$W/etc/systemd/system/cglever-sweep.timer' && grep -qx 'User=$U' '$W/etc/systemd/system/cglever-sweep.service'"
+check "cron (without systemd): the installed sweep as $U" grep -q "^\* \* \* \* \* $U \[ -d /run/systemd/system \] || .*/usr/sbin/cglever-ctl sweep" "$W/etc/cron.d/cglever"
+check "cron (without systemd): the programs started at boot by cglever-spawn" \
+	grep -q "^@reboot root \[ -d /run/systemd/system \] || /usr/lib/cglever/cglever-spawn start" "$W/etc/cron.d/cglever"
 check "the installed config points at the FHS paths" grep -q "^db_home = /var/lib/cglever" "$W/etc/cglever/cglever.conf"
 check "the installed ctl_path line is the installed program alone" \
 	grep -qx "ctl_path = /usr/sbin/cglever-ctl" "$W/etc/cglever/cglever.conf"
@@ -37,7 +58,7 @@ for m in man8/cglever-ctl.8 man5/cglever.conf.5; do
 	is "man -l renders $m without complaint" "$out" ""
 done
 echo "# local change" >>"$W/etc/cglever/cglever.conf"
-make -s -C "$TOP" install DESTDIR="$W" PREFIX=/usr >"$T/install2.out" 2>&1
+make -s -C "$TOP" install DESTDIR="$W" PREFIX=/usr CGLEVER_USER="$U" >"$T/install2.out" 2>&1
 check "a second install keeps the existing config" grep -q "# local change" "$W/etc/cglever/cglever.conf"
 check "and says so" grep -q "kept, not overwritten" "$T/install2.out"
 
@@ -65,9 +86,24 @@ htpasswd -b -c "$W/etc/cglever/htpasswd" alice "pw-a-$$" 2>/dev/null
 htpasswd -b "$W/etc/cglever/htpasswd" bob "pw-b-$$" 2>/dev/null
 chgrp www-data "$W/etc/cglever/htpasswd"; chmod 640 "$W/etc/cglever/htpasswd"
 
+# --- The programs, started as $U by the installed cglever-spawn (as
+# the cron line does where systemd does not run), on the sockets the
+# snippet names, moved under the scratch root; their messages go to
+# Apache's error log.
+mkdir -p "$W/run"
+S=(env CGLEVER_RUN="$W/run/cglever" CGLEVER_CGIDIR="$W/usr/lib/cgi-bin/cglever" CGLEVER_CONFIG="$C"
+	CGLEVER_SPAWN_LOG="$W/run/apache.err" "$W/usr/lib/cglever/cglever-spawn")
+"${S[@]}" start >"$T/spawn.out" 2>&1
+is "cglever-spawn start succeeds" "$?" 0
+SPAWNED=$(for p in webhook oauth admin; do stamps "$(cat "$W/run/cglever/$p.pid" 2>/dev/null)"; done)
+PIDS="$PIDS $SPAWNED"
+is "it started the three programs, as $U" "$(for s in $SPAWNED; do ps -o user= -p "${s%%:*}"; done | sort | uniq -c | tr -s ' ')" " 3 $U"
+is "their sockets: $U, the web server's group, 0660" \
+	"$(stat -c '%U:%G %a' "$W/run/cglever/"*.sock | sort -u)" "$U:www-data 660"
+check "www-data cannot read the installed key" sh -c "! setpriv --reuid=www-data --regid=www-data --clear-groups cat '$W/etc/cglever/secret.key' 2>/dev/null"
+check "nor the installed configuration" sh -c "! setpriv --reuid=www-data --regid=www-data --clear-groups cat '$C' 2>/dev/null"
+
 # --- Apache with the installed snippet, paths moved under the scratch root.
-mkdir -p "$W/run/fcgid"
-chown www-data "$W/run/fcgid"
 mods=/usr/lib/apache2/modules
 cat >"$W/apache.conf" <<CONF
 ServerRoot "$W/run"
@@ -83,23 +119,23 @@ LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authn_file_module $mods/mod_authn_file.so
 LoadModule auth_basic_module $mods/mod_auth_basic.so
 LoadModule authz_user_module $mods/mod_authz_user.so
-LoadModule alias_module $mods/mod_alias.so
-LoadModule fcgid_module $mods/mod_fcgid.so
+LoadModule authz_host_module $mods/mod_authz_host.so
+LoadModule setenvif_module $mods/mod_setenvif.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
 User www-data
 Group www-data
 DocumentRoot "$W/run"
-FcgidIPCDir "$W/run/fcgid"
-FcgidProcessTableFile "$W/run/fcgid.shm"
 Include "$W/apache-cglever.conf"
 CONF
-sed -e "s|/usr/lib/cgi-bin/cglever|$W/usr/lib/cgi-bin/cglever|g" -e "s|/etc/cglever|$W/etc/cglever|g" \
+sed -e "s|/run/cglever|$W/run/cglever|g" -e "s|/etc/cglever|$W/etc/cglever|g" \
 	"$W/etc/apache2/conf-available/cglever.conf" >"$W/apache-cglever.conf"
 apache2 -f "$W/apache.conf" -t >"$T/apache-t.out" 2>&1
 is "Apache accepts the shipped configuration" "$?" 0
 apache2 -f "$W/apache.conf" -k start 2>"$T/apache-start.err" || die "apache: $(cat "$T/apache-start.err")"
-trap 'stop_apache "$W/apache.conf"; cp "$W/run/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/var/lib/cglever"; rm -rf "$W"; cleanup' EXIT
+trap 'stop_apache "$W/apache.conf"; kill_alive TERM $SPAWNED; wait_until 30 none_alive $SPAWNED; cp "$W/run/apache.err" "$T/" 2>/dev/null; wait_runners; drop_shm "$W/var/lib/cglever"; rm -rf "$W"; cleanup' EXIT
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$APORT/" || die "apache is not answering"
-wctl() { CGLEVER_CONFIG="$C" setpriv --reuid=www-data --regid=www-data --clear-groups "$W/usr/sbin/cglever-ctl" "$@"; }
+wctl() { CGLEVER_CONFIG="$C" setpriv --reuid="$U" --regid="$U" --clear-groups "$W/usr/sbin/cglever-ctl" "$@"; }
 cp "$T/keys/lever" "$T/keys/cg" "$W/"
 chmod 644 "$W/lever" "$W/cg"
 ACC=$(wctl account add acme --lever-api-key-file "$W/lever" --codingame-api-key-file "$W/cg")
@@ -155,6 +191,8 @@ wait_runners
 is "each test was sent once" "$(sends)" 2
 
 stop_apache "$W/apache.conf"
+"${S[@]}" stop
+check "cglever-spawn stop ends the programs it started" wait_until 30 none_alive $SPAWNED
 make -s -C "$TOP" uninstall DESTDIR="$W" PREFIX=/usr >"$T/uninstall.out" 2>&1
 is "make uninstall succeeds" "$?" 0
 check "the programs are gone" test ! -e "$W/usr/sbin/cglever-ctl" -a ! -e "$W/usr/lib/cgi-bin/cglever/webhook.fcgi"
