@@ -7,8 +7,11 @@ Under /assessment/api/v1.1, "API-Key: <key>" required (else 401). Errors {"code"
 GET campaigns (bare array); POST campaigns/{id}/actions/send (tags: ONE string);
 GET tests/{id} (tags: array; report once completed); GET tests?campaignId&candidateEmail&
 status&tag&from&to (send_time ms)&start&limit (1..50, default 50); POST tests/{id}/actions/
-cancel|resend (204 while waiting); DELETE tests/{id}; GET|POST|DELETE webhook (POST body: a
-bare JSON string). No rate limit (undocumented): use faults for 429s.
+cancel|resend (204 while waiting, else 400 InvalidTestId); DELETE tests/{id} (204; then
+404 NotFoundTestId); GET tests/{id}/report?report_type=full|simplified (required here) ->
+application/pdf (a one-page PDF), 400 InvalidTestId until completed or aborted;
+GET|POST|DELETE webhook (POST body: a bare JSON string). Tests carry last_activity_time.
+No rate limit (undocumented): use faults for 429s.
 
 Control API (no auth; JSON; any Content-Type; empty body = {}):
   POST /_sim/reset; POST /_sim/keys {"key","revoke"?}
@@ -16,7 +19,10 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
        (seeded: 1, 2 live, 3 archived)
   GET  /_sim/sends -> {"sends":[{test_id,campaign_id,candidate_email,candidate_name,
        recruiter_email,tags (string as sent),send_invitation_email,time_ms}]}
-  GET  /_sim/tests/ID -> the test, with "resends" (count)
+  GET  /_sim/tests/ID -> the test, with "resends" and "reports" (counts of API calls)
+  POST /_sim/tests/ID/expire {"as"?: "expired" (default: status "expired") | "waiting"
+       (stays waiting, "send_time": MS required)}  only a waiting test -> {"test"}
+  GET  /_sim/deleted -> {"deleted":[ids deleted through DELETE tests/{id}]}
   POST /_sim/tests/ID {"status"?=completed,"score"?,"points"?,"total_points"?,"duration"?,
        "total_duration"?,"comparative_score"?,"technologies"?,"start_time"?,"end_time"?,
        "report"?,"callback"?: bool,"callback_body"?} sets status (completed: end_time and
@@ -44,6 +50,9 @@ CAMPAIGNS = [{"id": 1, "name": "Java backend developer", "languages": ["Java"]},
              {"id": 3, "name": "Old C++ test", "languages": ["C++"], "archived": True}]
 IP = "InvalidParameter"
 STATUSES = ("waiting", "in_progress", "completed", "aborted", "cancelled")
+EXPIRED = "expired"                 # never seen documented: one of the two ways an expiry may show
+FINISHED = ("completed", "aborted")  # a report exists
+SIM_ONLY = ("resends", "reports")     # the simulator's counters, not CodinGame's
 EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+")
 URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 SEND_FIELDS = ("candidate_email", "candidate_name", "recruiter_email", "tags", "send_invitation_email")
@@ -61,6 +70,7 @@ class CGSim(Sim):
         super().reset()
         self.campaigns = {c["id"]: campaign(c) for c in CAMPAIGNS}
         self.tests, self.sends, self.webhook, self.next_id = {}, [], None, 1001
+        self.deleted = []           # ids of the tests deleted through the API
         self.ui_log = []            # the /ui page's recent completions (newest last)
 
     def test(self, tid):
@@ -72,7 +82,31 @@ class CGSim(Sim):
 S = CGSim()
 
 def test_view(t, sim=False):
-    return {k: copy.deepcopy(v) for k, v in t.items() if sim or k != "resends"}
+    return {k: copy.deepcopy(v) for k, v in t.items() if sim or k not in SIM_ONLY}
+
+def pdf_escape(s):
+    return s.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+def report_pdf(t, kind):
+    """A small, well-formed one-page PDF 1.4 (correct xref offsets) naming the test."""
+    r = t.get("report") or {}
+    lines = [f"CodinGame report ({kind})", f"Test {t['id']}, campaign {t['campaign_id']}",
+             f"Candidate: {t['candidate_name'] or ''} <{t['candidate_email'] or ''}>", f"Status: {t['status']}"]
+    if "score" in r:
+        lines.append(f"Score: {r['score']:g}% ({r.get('points')}/{r.get('total_points')} points)")
+    text = "BT /F1 12 Tf 14 TL 72 720 Td " + " ".join(f"({pdf_escape(x)}) '" for x in lines) + " ET"
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+            "/Contents 5 0 R >>", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            f"<< /Length {len(text)} >>\nstream\n{text}\nendstream"]
+    out, offs = b"%PDF-1.4\n", []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += f"{i} 0 obj\n{o}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offs)
+    return out + f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
 
 def set_test(tid, b):
     """POST /_sim/tests/ID's work (also /ui/complete's) -> {"test","callback"}."""
@@ -87,6 +121,8 @@ def set_test(tid, b):
     with S.lock:
         t = S.test(tid)
         t["status"] = st
+        if st != "waiting":
+            t["last_activity_time"] = now
         if st != "waiting" and t["start_time"] is None:
             t["start_time"] = now if st == "in_progress" else now - int(dur)
         if st in ("completed", "aborted"):
@@ -111,12 +147,13 @@ class CGHandler(Handler):
     routes = [
         ("GET", P + "/campaigns", "campaigns"), ("POST", P + r"/campaigns/([^/]+)/actions/send", "send"),
         ("GET", P + "/tests", "tests_list"), ("GET", P + r"/tests/([^/]+)", "test_get"),
-        ("DELETE", P + r"/tests/([^/]+)", "test_del"),
+        ("DELETE", P + r"/tests/([^/]+)", "test_del"), ("GET", P + r"/tests/([^/]+)/report", "test_report"),
         ("POST", P + r"/tests/([^/]+)/actions/(cancel|resend)", "test_action"),
         ("GET", P + "/webhook", "wh_get"), ("POST", P + "/webhook", "wh_set"), ("DELETE", P + "/webhook", "wh_del"),
     ] + COMMON_ROUTES + [
         ("POST", "/_sim/campaigns", "sim_campaigns"), ("GET", "/_sim/sends", "sim_sends"),
         ("GET", r"/_sim/tests/([^/]+)", "sim_test_get"), ("POST", r"/_sim/tests/([^/]+)", "sim_test_set"),
+        ("POST", r"/_sim/tests/([^/]+)/expire", "sim_test_expire"), ("GET", r"/_sim/deleted", "sim_deleted"),
         ("GET", r"/ui", "ui_page"), ("POST", r"/ui/complete", "ui_complete"),
     ]
     extra_paths = ("/ui", "/ui/complete")
@@ -156,7 +193,7 @@ class CGHandler(Handler):
                 "tags": [x.strip() for x in b.get("tags", "").split(",") if x.strip()],
                 "send_time": t0, "start_time": None, "end_time": None,
                 "url": f"https://www.codingame.com/work/assessments/tests/{tid}/report",
-                "test_url": test_url, "resends": 0}
+                "test_url": test_url, "last_activity_time": None, "resends": 0, "reports": 0}
             S.sends.append(dict({k: b.get(k) for k in SEND_FIELDS}, test_id=tid, campaign_id=c["id"], time_ms=t0))
         self.send_json(200, {"id": tid, "test_url": test_url})
 
@@ -165,7 +202,7 @@ class CGHandler(Handler):
         email, status, tag = self.q("candidateEmail"), self.q("status"), self.q("tag")
         frm, to = self.q_int("from", 0, 2 ** 53, None), self.q_int("to", 0, 2 ** 53, None)
         start, limit = self.q_int("start", 0, 2 ** 31, 0), self.q_int("limit", 1, 50, 50)
-        need(status in STATUSES + (None,), f"status must be one of {', '.join(STATUSES)}", IP)
+        need(status in STATUSES + (EXPIRED, None), f"status must be one of {', '.join(STATUSES)}", IP)
         with S.lock:
             ts = [test_view(t) for _, t in sorted(S.tests.items())
                   if (cid is None or t["campaign_id"] == cid)
@@ -182,7 +219,25 @@ class CGHandler(Handler):
         self.locked(lambda: test_view(S.test(tid)))
 
     def test_del(self, tid):
-        self.locked(lambda: S.tests.pop(S.test(tid)["id"]), 204)
+        def delete():
+            S.deleted.append(S.tests.pop(S.test(tid)["id"])["id"])
+        self.locked(delete, 204)
+
+    def test_report(self, tid):
+        """The PDF, once finished (completed or aborted); else 400 InvalidTestId.
+        report_type is required here: the docs name full|simplified and no default."""
+        kind = self.q("report_type")
+        need(set(self.query) <= {"report_type"} and all(len(v) == 1 for v in self.query.values()),
+             "report takes one report_type parameter", IP)
+        with S.lock:
+            t = S.test(tid)
+            need(kind in ("full", "simplified"), "report_type must be full or simplified", IP)
+            need(t["status"] in FINISHED, f"test {tid} is {t['status']}: no report before it is finished",
+                 "InvalidTestId")
+            t["reports"] += 1
+            body = report_pdf(t, kind)
+        self.send_json(200, None, {"Content-Disposition": f'attachment; filename="report-{t["id"]}.pdf"'},
+                       body, "application/pdf")
 
     def test_action(self, tid, action):
         with S.lock:
@@ -224,6 +279,29 @@ class CGHandler(Handler):
 
     def sim_test_set(self, tid):
         self.send_json(200, set_test(tid, self.json_obj(False)))
+
+    def sim_test_expire(self, tid):
+        """A waiting test's invitation expires, shown either way API-NOTES.md
+        allows: {"as":"expired"} (default) the status becomes "expired";
+        {"as":"waiting","send_time":MS} it stays waiting, sent at MS (past
+        whatever expiry the caller counts with)."""
+        b = self.json_obj(False)
+        how, sent = b.get("as", "expired"), b.get("send_time")
+        need(how in ("expired", "waiting"), "as must be expired or waiting")
+        need((sent is None) if how == "expired" else is_int(sent) and 0 <= sent <= now_ms(),
+             "send_time (ms, not future) goes with as=waiting only, and is required there")
+        with S.lock:
+            t = S.test(tid)
+            need(t["status"] == "waiting", f"test {tid} is {t['status']}: only a waiting test expires")
+            if how == "expired":
+                t["status"] = EXPIRED
+            else:
+                t["send_time"] = sent
+            v = test_view(t, True)
+        self.send_json(200, {"test": v})
+
+    def sim_deleted(self):
+        self.locked(lambda: {"deleted": list(S.deleted)})
 
     # -- /ui: a page for people trying the sandbox --
     def reply_error(self, e):

@@ -4,10 +4,20 @@
   python3 lever_sim.py --port P [--host 127.0.0.1] [--verbose]   (prints "listening on HOST:PORT")
 Auth: Basic (API key, EMPTY password) or Bearer token, else 401. 10 req/s, burst 20 per
 key/token (an OAuth grant's tokens share one bucket), else 429. Lists {"data","hasNext","next" (only when hasNext)}; limit 1..100;
-offset only as issued (else 400). Endpoints: GET opportunities/:id[?expand=stage],
-GET opportunities[?stage_id=&tag=], POST|GET opportunities/:id/notes, PUT|DELETE .../notes/:noteId, POST .../addTags|removeTags,
-PUT .../stage, GET stages|tags|users, GET|POST webhooks, DELETE webhooks/:id.
-OAuth tokens need the scope (notes, opportunities, stages, tags, users, webhooks):
+offset only as issued, for the same list and filters (else 400). Endpoints:
+GET opportunities/:id[?expand=stage], GET opportunities (filters: tag, stage_id, posting_id,
+email, contact_id, each repeatable = any of; updated_at_, created_at_, advanced_at_,
+archived_at_ start|end (ms, inclusive); archived=true|false (unset: both);
+confidentiality=non-confidential (default)|all; expand; an unknown or repeated single
+parameter is a 400), POST|GET opportunities/:id/notes, PUT|DELETE .../notes/:noteId,
+POST .../addTags|removeTags, PUT .../stage, POST .../files?perform_as= (required;
+multipart/form-data with one part named "file" with a filename, 1 byte..30 MB; 400 for a
+bad multipart; reply a file object {id,downloadUrl,ext,name,uploadedAt,size}, 200 under
+"data" unless /_sim/config says otherwise), GET .../files, GET stages|tags|users,
+GET|POST webhooks, DELETE webhooks/:id.
+Opportunities carry stageChanges [{toStageId,toStageIndex,userId,updatedAt}] (oldest first):
+a stage change (PUT .../stage, /ui/move, _sim) appends one and sets lastAdvancedAt.
+OAuth tokens need the scope (notes, opportunities, stages, tags, users, webhooks, files):
 X:read:admin for GET, X:write:admin (covers read) otherwise, else 403 Forbidden.
 
 OAuth 2.0 code flow (Auth0 style; audience http://127.0.0.1:PORT/v1/):
@@ -31,14 +41,23 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
   POST /_sim/reset     forget all; re-seed stages stage-applied, -screen, -onsite, -offer,
                        -hired and user user-admin
   POST /_sim/keys {"key","revoke"?}; POST /_sim/tokens {"token","expires_in"?,"revoke"?}
-  POST /_sim/config {"page_size": N}   max items per list page (default 100)
+  POST /_sim/config {"page_size"?: N (max items per list page, default 100),
+       "files_status"?: 2xx (default 200), "files_envelope"?: bool (default true: {"data":{..}})}
   POST /_sim/opportunities {"id"?,"name","emails","tags","stage","archived": bool|obj,
-       "contact",..} create/replace -> {"id"}; POST /_sim/opportunities/ID {partial};
-       GET /_sim/opportunities/ID
+       "contact","createdAt","updatedAt","lastAdvancedAt","stageChanges",..} create/replace
+       -> {"id"}; POST /_sim/opportunities/ID {partial}; GET /_sim/opportunities/ID.
+       A new opportunity, or a new stage, gets a stageChanges entry at lastAdvancedAt
+       (given, else now; createdAt for a new one), unless stageChanges is given:
+       [{toStageId,updatedAt,toStageIndex?,userId?}] replaces the history. updatedAt:
+       now unless given.
   POST /_sim/stages {"stages":[{"id","text"}]}        replace
   GET  /_sim/notes[?opportunity=ID] -> {"notes":[{opportunity,noteId,value,secret,score,
        notifyFollowers,createdAt,performAs,updated}]}
   GET  /_sim/webhooks -> [webhooks (whoever made them), with configuration.signatureToken]
+  DELETE /_sim/webhooks/ID   someone deletes the webhook in Lever (not logged, no auth)
+  GET  /_sim/files[?opportunity=ID] -> {"files":[{id,downloadUrl,ext,name,uploadedAt,size,
+       opportunity,performAs,contentType (the part's),sha256,content (base64)}]}
+  GET  /_sim/deleted -> {"deleted":[{id,contact,deletedAt}]} (see deliver's "delete")
   POST /_sim/oauth/client {"client_id","client_secret","redirect_uri"}   add/replace an app
   POST /_sim/oauth/config {"access_ttl"?=3600,"refresh_unused_ttl"?=7776000} (s, >= 1)
   POST /_sim/oauth/revoke {"client_id"?}  the Super Admin revokes the app (default: all):
@@ -48,7 +67,10 @@ Control API (no auth; JSON; any Content-Type; empty body = {}):
   GET  /_sim/oauth/tokens -> [every access and refresh token issued] (tests grep for leaks)
   POST /_sim/deliver {"url","event"?=candidateStageChange,"opportunityId","toStageId"?
        (default: its stage),"fromStageId"?,"signatureToken"? (default: the webhook's for
-       url+event),"token"?,"triggeredAt"?,"data"?,"badSignature"?,"omitId"?}
+       url+event),"token"?,"triggeredAt"?,"data"?,"badSignature"?,"omitId"?,
+       "ids"? (which of opportunityId, candidateId, contactId the default data carries:
+       candidateDeleted's data is undocumented; default all three),"delete"? (bool: the
+       opportunity is deleted in Lever first: GET -> 404, listed in /_sim/deleted)}
        -> {"status" (0: no connection),"body","payload","elapsed_ms"}
   GET  /ui     a plain HTML page for people (no auth, no JavaScript): the candidates with
        emails, tags, stage and the notes on their timeline (newest last), each with a
@@ -65,8 +87,8 @@ import base64, collections, copy, hashlib, hmac, html, json, os, re, secrets, sy
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simcommon import (ApiError, Handler, Sim, COMMON_ROUTES, bad, need, is_int, new_uuid,  # noqa: E402
-                       now_ms, post_json, rand_token, serve)
+from simcommon import (ApiError, Handler, Sim, COMMON_ROUTES, MAX_BODY, bad, need, is_int,  # noqa: E402
+                       new_uuid, now_ms, parse_multipart, post_json, rand_token, serve)
 
 STAGES = [("stage-applied", "Applied"), ("stage-screen", "Phone screen"),
           ("stage-onsite", "On-site interview"), ("stage-offer", "Offer"), ("stage-hired", "Hired")]
@@ -81,8 +103,18 @@ EXPANDS = ("applications", "stage", "owner", "followers", "sourcedBy", "contact"
 ID = r"([^/]+)"
 SCOPES = ("offline_access opportunities:read:admin opportunities:write:admin notes:write:admin "
           "notes:read:admin stages:read:admin tags:read:admin webhooks:read:admin "
-          "webhooks:write:admin users:read:admin confidential:access:admin").split()
-SCOPED = ("opportunities", "notes", "stages", "tags", "users", "webhooks")
+          "webhooks:write:admin users:read:admin confidential:access:admin files:read:admin "
+          "files:write:admin").split()
+SCOPED = ("opportunities", "notes", "stages", "tags", "users", "webhooks", "files")
+# GET /opportunities: filters that may repeat (any of them matches), ms ranges
+# (inclusive) over a field, and the single-valued ones.
+LIST_MULTI = ("tag", "stage_id", "posting_id", "email", "contact_id", "expand")
+LIST_RANGES = {"updated_at": "updatedAt", "created_at": "createdAt", "advanced_at": "lastAdvancedAt",
+               "archived_at": "archivedAt"}
+LIST_ONE = ("archived", "confidentiality", "limit", "offset") + tuple(
+    f"{r}_{e}" for r in LIST_RANGES for e in ("start", "end"))
+FILE_MAX = 30 * 1024 * 1024         # "at most 30 MB"
+ID_KEYS = ("opportunityId", "candidateId", "contactId")
 AUTHZ_PARAMS = ("client_id", "redirect_uri", "response_type", "state", "audience", "scope", "prompt")
 TOKEN_PATH, CODE_TTL, REFRESH_MAX_TTL = "/oauth/token", 600, 365 * 86400
 
@@ -112,6 +144,8 @@ class LeverSim(Sim):
     def reset(self):
         super().reset()
         self.tokens, self.opps, self.notes, self.webhooks, self.offsets = {}, {}, {}, {}, {}
+        self.files, self.deleted = [], []
+        self.files_reply = {"status": 200, "envelope": True}
         self.stages = [{"id": i, "text": t} for i, t in STAGES]
         self.users = [dict(USER)]
         self.page_size = 100
@@ -143,7 +177,44 @@ class LeverSim(Sim):
     def stage_text(self, sid):
         return next((s["text"] for s in self.stages if s["id"] == sid), None)
 
-    def apply_opp(self, o, b):
+    def change(self, to, user, t):
+        """One stageChanges entry. Caller holds the lock."""
+        ids = [s["id"] for s in self.stages]
+        need(to in ids, f"unknown stage {to!r}")
+        return {"toStageId": to, "toStageIndex": ids.index(to), "userId": user, "updatedAt": t}
+
+    def move(self, o, to, user):
+        """A stage change made in Lever: the stage, lastAdvancedAt and a new
+        stageChanges entry (none when the stage stays). Caller holds the lock."""
+        t = now_ms()
+        if o["stage"] != to:
+            o["stageChanges"].append(self.change(to, user, t))
+            o["stage"], o["lastAdvancedAt"] = to, t
+        o["updatedAt"] = t
+
+    def stage_changes(self, v):
+        """An explicit stageChanges history (_sim): toStageIndex and userId may be left out."""
+        need(isinstance(v, list) and all(isinstance(c, dict) for c in v), "stageChanges must be a list of objects")
+        out = []
+        for c in v:
+            need(set(c) <= {"toStageId", "toStageIndex", "userId", "updatedAt"},
+                 "a stageChanges entry takes toStageId, toStageIndex, userId, updatedAt")
+            need(is_int(c.get("updatedAt")), "stageChanges[].updatedAt must be ms")
+            need(c.get("userId") is None or isinstance(c["userId"], str), "stageChanges[].userId must be a string")
+            if "toStageIndex" in c:
+                need(isinstance(c.get("toStageId"), str) and c["toStageId"] and is_int(c["toStageIndex"]),
+                     "stageChanges[]: toStageId must be a string, toStageIndex an integer")
+                out.append({"toStageId": c["toStageId"], "toStageIndex": c["toStageIndex"],
+                            "userId": c.get("userId", USER["id"]), "updatedAt": c["updatedAt"]})
+            else:
+                out.append(self.change(c.get("toStageId"), c.get("userId", USER["id"]), c["updatedAt"]))
+        return out
+
+    def apply_opp(self, o, b, new=False):
+        """_sim's create (new) or change. A new stage (or a new opportunity)
+        gets a stageChanges entry at lastAdvancedAt (given, else now; createdAt
+        for a new one), unless b sets stageChanges itself."""
+        old = None if new else o["stage"]
         for k, v in b.items():
             if k == "archived":
                 if v is True:
@@ -156,14 +227,22 @@ class LeverSim(Sim):
                 need(str_list(v), f"{k} must be a list of strings")
             elif k == "stage":
                 need(v is None or self.stage_text(v) is not None, f"unknown stage {v!r}")
-            elif k in ("createdAt", "lastAdvancedAt", "lastInteractionAt"):
+            elif k in ("createdAt", "lastAdvancedAt", "lastInteractionAt", "updatedAt"):
                 need(is_int(v), f"{k} must be ms")
+            elif k == "stageChanges":
+                v = self.stage_changes(v)
             elif k in ("id", "name", "contact", "confidentiality", "headline", "origin", "owner"):
                 need(isinstance(v, str) and (k != "id" or v and "/" not in v), f"{k} must be a string")
             else:
                 raise bad(f"unknown opportunity field {k!r}")
             o[k] = v
-        o["updatedAt"] = now_ms()
+        if new or o["stage"] != old:
+            if "lastAdvancedAt" not in b:
+                o["lastAdvancedAt"] = o["createdAt"] if new else now_ms()
+            if "stageChanges" not in b and o["stage"] is not None:
+                o["stageChanges"].append(self.change(o["stage"], USER["id"], o["lastAdvancedAt"]))
+        if "updatedAt" not in b:
+            o["updatedAt"] = now_ms()
 
     def new_opp(self):
         t = now_ms()
@@ -173,7 +252,7 @@ class LeverSim(Sim):
                 "sources": [], "owner": USER["id"], "followers": [], "applications": [],
                 "archived": None, "isAnonymized": False, "dataProtection": None,
                 "createdAt": t, "updatedAt": t, "lastInteractionAt": t, "lastAdvancedAt": t,
-                "snoozedUntil": None}
+                "snoozedUntil": None, "stageChanges": []}
 
     def opp_view(self, o, expand=False):
         d = copy.deepcopy(o)
@@ -200,9 +279,10 @@ def deliver(b):
     """POST /_sim/deliver's work (also /ui/move's): signs and POSTs one webhook
     envelope -> {"status" (0: no connection),"body","payload","elapsed_ms"}."""
     url, ev = b.get("url"), b.get("event", "candidateStageChange")
-    oid = b.get("opportunityId")
+    oid, ids = b.get("opportunityId"), b.get("ids", list(ID_KEYS))
     need(isinstance(url, str) and isinstance(ev, str), "url and event must be strings")
     need("data" in b or isinstance(oid, str), "opportunityId is required unless data is given")
+    need(isinstance(ids, list) and set(ids) <= set(ID_KEYS), f"ids must be a list of {', '.join(ID_KEYS)}")
     with S.lock:
         key = b.get("signatureToken")
         if key is None:
@@ -211,9 +291,15 @@ def deliver(b):
             key = hooks[-1]["configuration"]["signatureToken"]
         o = S.opps.get(oid)
         contact, stage = (o["contact"], o["stage"]) if o else (new_uuid(), None)
+        if b.get("delete"):         # the candidate is deleted in Lever before the event goes out
+            need(o, f"delete: no opportunity {oid}")
+            del S.opps[oid]
+            S.notes.pop(oid, None)
+            S.deleted.append({"id": oid, "contact": contact, "deletedAt": now_ms()})
     data = b.get("data")
     if "data" not in b:
-        data = {"opportunityId": oid, "candidateId": oid, "contactId": contact}
+        data = {k: v for k, v in (("opportunityId", oid), ("candidateId", oid), ("contactId", contact))
+                if k in ids}
         if ev == "candidateStageChange":
             data.update(fromStageId=b.get("fromStageId"), toStageId=b.get("toStageId", stage))
     token, trig = b.get("token", rand_token(48)), b.get("triggeredAt", now_ms())
@@ -239,7 +325,7 @@ class LeverHandler(Handler):
         ("GET", r"/v1/opportunities", "opp_list"),
         ("GET", O, "opp_get"), ("POST", O + "/notes", "note_add"), ("GET", O + "/notes", "note_list"), ("PUT", O + "/notes/" + ID, "note_put"),
         ("DELETE", O + "/notes/" + ID, "note_del"), ("POST", O + "/(addTags|removeTags)", "opp_tags"),
-        ("PUT", O + "/stage", "opp_stage"),
+        ("PUT", O + "/stage", "opp_stage"), ("POST", O + "/files", "file_add"), ("GET", O + "/files", "file_list"),
         ("GET", r"/v1/stages", "stages"), ("GET", r"/v1/tags", "tags"), ("GET", r"/v1/users", "users"),
         ("GET", r"/v1/webhooks", "wh_list"), ("POST", r"/v1/webhooks", "wh_add"),
         ("DELETE", r"/v1/webhooks/" + ID, "wh_del"),
@@ -249,6 +335,8 @@ class LeverHandler(Handler):
         ("GET", r"/_sim/opportunities/" + ID, "sim_opp_get"),
         ("POST", r"/_sim/opportunities/" + ID, "sim_opp_put"),
         ("GET", r"/_sim/notes", "sim_notes"), ("GET", r"/_sim/webhooks", "sim_webhooks"),
+        ("DELETE", r"/_sim/webhooks/" + ID, "sim_webhook_del"), ("GET", r"/_sim/files", "sim_files"),
+        ("GET", r"/_sim/deleted", "sim_deleted"),
         ("POST", r"/_sim/deliver", "sim_deliver"),
         ("GET", r"/authorize", "oa_authorize"), ("POST", r"/authorize/decision", "oa_decision"),
         ("POST", TOKEN_PATH, "oa_token"), ("POST", r"/_sim/oauth/client", "sim_oa_client"),
@@ -261,6 +349,9 @@ class LeverHandler(Handler):
 
     def api_path(self, p):
         return super().api_path(p) or p == TOKEN_PATH     # logged and faultable, no auth
+
+    def body_limit(self):       # a file upload: 30 MB and the multipart framing
+        return FILE_MAX + 65536 if self.command == "POST" and self.upath.endswith("/files") else MAX_BODY
 
     def audience(self):
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1/"
@@ -304,7 +395,8 @@ class LeverHandler(Handler):
         if not S.admit(who):
             raise ApiError(429, "TooManyRequests", "rate limit exceeded (10 requests/s, burst 20)")
         parts = self.upath.split("/") + ["", ""]
-        res, rw = "notes" if parts[4] == "notes" else parts[2], "read" if self.command == "GET" else "write"
+        res = parts[4] if parts[2] == "opportunities" and parts[4] in ("notes", "files") else parts[2]
+        rw = "read" if self.command == "GET" else "write"
         if scope is not None and res in SCOPED and not {f"{res}:{rw}:admin", f"{res}:write:admin"} & set(scope):
             raise ApiError(403, "Forbidden", f"the token lacks the scope {res}:{rw}:admin")
 
@@ -337,12 +429,43 @@ class LeverHandler(Handler):
         self.locked(lambda: {"data": S.opp_view(S.opp(oid), "stage" in ex)})
 
     def opp_list(self):
-        """GET /opportunities with Lever's filters stage_id and tag (repeatable: any of)."""
-        stages, tags = self.query.get("stage_id"), self.query.get("tag")
+        """GET /opportunities with the filters of API-NOTES.md: tag (case
+        sensitive), stage_id, posting_id, email, contact_id (each repeatable:
+        any of them), X_at_start / X_at_end (ms, inclusive), archived,
+        confidentiality, expand. Stricter than Lever, which ignores what it
+        does not know: an unknown or repeated single parameter is a 400 (a
+        misspelt filter would list every candidate)."""
+        q = self.query
+        unknown = sorted(set(q) - set(LIST_MULTI) - set(LIST_ONE))
+        need(not unknown, f"unknown parameter(s): {', '.join(unknown)}")
+        dup = sorted(k for k in LIST_ONE if len(q.get(k, [])) > 1)
+        need(not dup, f"parameter(s) given more than once: {', '.join(dup)}")
+        ex = [e for v in q.get("expand", []) for e in v.split(",")]
+        need(all(e in EXPANDS for e in ex), "invalid expand")
+        need(self.q("archived") in (None, "true", "false"), "archived must be true or false")
+        need(self.q("confidentiality") in (None, "non-confidential", "all"),
+             "confidentiality must be non-confidential or all")
+        rng = {}
+        for r, field in LIST_RANGES.items():
+            lo, hi = self.q_int(r + "_start", 0, 2 ** 53, None), self.q_int(r + "_end", 0, 2 ** 53, None)
+            if lo is not None or hi is not None:
+                rng[field] = (0 if lo is None else lo, 2 ** 53 if hi is None else hi)
+        any_of = {k: q[k] for k in ("tag", "stage_id", "posting_id", "email", "contact_id") if k in q}
+
+        def fits(o):
+            arch = o["archived"]
+            vals = {"updatedAt": o["updatedAt"], "createdAt": o["createdAt"],
+                    "lastAdvancedAt": o["lastAdvancedAt"], "archivedAt": arch and arch.get("archivedAt")}
+            have = {"tag": o["tags"], "stage_id": [o["stage"]], "contact_id": [o["contact"]],
+                    "email": [e.lower() for e in o["emails"]], "posting_id": []}   # no postings here
+            want = {k: [x.lower() for x in v] if k == "email" else v for k, v in any_of.items()}
+            return (all(set(v) & set(have[k]) for k, v in want.items())
+                    and all(is_int(vals[f]) and lo <= vals[f] <= hi for f, (lo, hi) in rng.items())
+                    and self.q("archived") in (None, "true" if arch else "false")
+                    and (self.q("confidentiality") == "all" or o["confidentiality"] != "confidential"))
+        kind = "opps:" + json.dumps(sorted((k, v) for k, v in q.items() if k not in ("limit", "offset")))
         with S.lock:
-            items = [S.opp_view(o) for o in S.opps.values()
-                     if (not stages or o["stage"] in stages) and (not tags or set(tags) & set(o["tags"]))]
-            r = self.page("opps:%s:%s" % (stages, tags), items)
+            r = self.page(kind, [S.opp_view(o, "stage" in ex) for o in S.opps.values() if fits(o)])
         self.send_json(200, r)
 
     def note_fields(self, b):
@@ -414,8 +537,7 @@ class LeverHandler(Handler):
             self.perform_as()
             need(isinstance(b.get("stage"), str) and S.stage_text(b["stage"]) is not None,
                  f"unknown stage {b.get('stage')!r}")
-            o["stage"] = b["stage"]
-            o["updatedAt"] = o["lastAdvancedAt"] = now_ms()
+            S.move(o, b["stage"], self.perform_as() or USER["id"])
             d = S.opp_view(o)
         self.send_json(200, {"data": d})
 
@@ -457,7 +579,53 @@ class LeverHandler(Handler):
                 raise not_found(f"webhook {wid}")
         self.send_json(204)
 
+    def file_add(self, oid):
+        """POST /opportunities/:id/files?perform_as=: one binary part named
+        "file" (with a filename), at most 30 MB; the reply's status and
+        envelope as POST /_sim/config's files_status / files_envelope say."""
+        with S.lock:
+            S.opp(oid)
+            user = self.perform_as()
+        need(user is not None, "perform_as is required")
+        parts = parse_multipart(self.headers.get("Content-Type", ""), self.body)
+        files = [p for p in parts if p["name"] == "file"]
+        need(len(files) == 1 and files[0]["filename"], "exactly one part named file, with a filename, is required")
+        f = files[0]
+        need(f["data"], "the file is empty")
+        if len(f["data"]) > FILE_MAX:
+            raise ApiError(413, "PayloadTooLarge", "a file may hold at most 30 MB")
+        name = os.path.basename(f["filename"].replace("\\", "/"))
+        fid, ext = new_uuid(), name.rpartition(".")[2].lower() if "." in name else ""
+        obj = {"id": fid, "downloadUrl": f"https://api.lever.co/v1/opportunities/{oid}/files/{fid}/download",
+               "ext": ext, "name": name, "uploadedAt": now_ms(), "size": len(f["data"])}
+        with S.lock:
+            S.opp(oid)                  # still there
+            S.files.append(dict(obj, opportunity=oid, performAs=user, contentType=f["content_type"],
+                                sha256=hashlib.sha256(f["data"]).hexdigest(),
+                                content=base64.b64encode(f["data"]).decode()))
+            st, env = S.files_reply["status"], S.files_reply["envelope"]
+        self.send_json(st, {"data": obj} if env else obj)
+
+    def file_list(self, oid):
+        keys = ("id", "downloadUrl", "ext", "name", "uploadedAt", "size")
+        self.locked(lambda: self.page("files:" + S.opp(oid)["id"], [
+            {k: f[k] for k in keys} for f in S.files if f["opportunity"] == oid]))
+
     # -- control API --
+    def sim_files(self):
+        oid = self.q("opportunity")
+        self.locked(lambda: {"files": [copy.deepcopy(f) for f in S.files if oid in (None, f["opportunity"])]})
+
+    def sim_deleted(self):
+        self.locked(lambda: {"deleted": copy.deepcopy(S.deleted)})
+
+    def sim_webhook_del(self, wid):
+        """Someone deletes a webhook in Lever (no auth, not logged)."""
+        with S.lock:
+            if S.webhooks.pop(wid, None) is None:
+                raise not_found(f"webhook {wid}")
+        self.send_json(200, {"ok": True})
+
     def sim_tokens(self):
         b = self.json_obj(False)
         tok, exp = b.get("token"), b.get("expires_in")
@@ -471,9 +639,20 @@ class LeverHandler(Handler):
         self.send_json(200, {"ok": True})
 
     def sim_config(self):
-        v = self.json_obj(False).get("page_size")
+        b = self.json_obj(False)
+        need(b and set(b) <= {"page_size", "files_status", "files_envelope"},
+             "config takes page_size, files_status, files_envelope")
+        v, st, env = b.get("page_size", 100), b.get("files_status", 200), b.get("files_envelope", True)
         need(is_int(v) and 1 <= v <= 100, "page_size must be 1..100")
-        self.locked(lambda: setattr(S, "page_size", v) or {"ok": True})
+        need(is_int(st) and 200 <= st <= 299, "files_status must be a 2xx status")
+        need(isinstance(env, bool), "files_envelope must be a boolean")
+
+        def apply():
+            if "page_size" in b:
+                S.page_size = v
+            S.files_reply.update({k: x for k, x in (("status", st), ("envelope", env)) if "files_" + k in b})
+            return {"ok": True}
+        self.locked(apply)
 
     def sim_opp_get(self, oid):
         self.locked(lambda: S.opp_view(S.opp(oid)))
@@ -483,7 +662,7 @@ class LeverHandler(Handler):
         with S.lock:
             if oid is None:
                 o = S.new_opp()
-                S.apply_opp(o, b)
+                S.apply_opp(o, b, new=True)
             else:
                 o = copy.deepcopy(S.opp(oid))
                 S.apply_opp(o, b)
@@ -706,8 +885,7 @@ class LeverHandler(Handler):
             o = S.opp(oid)
             need(S.stage_text(to) is not None, f"unknown stage {to!r}")
             old = o["stage"]
-            o["stage"] = to
-            o["updatedAt"] = o["lastAdvancedAt"] = now_ms()
+            S.move(o, to, USER["id"])
             hooks = [(w["url"], w["configuration"]["signatureToken"]) for w in S.webhooks.values()
                      if w["event"] == "candidateStageChange"]
             name = o["name"] or oid

@@ -16,8 +16,9 @@ POST /_sim/release (at most 120 s), then handles normally, so a test can
 change the world while a program's request is in flight (GET /_sim/held ->
 {"held": N} says how many wait); "drop" closes the connection unanswered;
 "status_after" / "drop_after" (the simulators that list them) act, then answer the status / drop.
+parse_multipart: a strict multipart/form-data reader (RFC 7578) for upload endpoints.
 """
-import argparse, bisect, copy, http.client, json, random, re, secrets, signal, socket, string
+import argparse, bisect, copy, email.message, email.utils, http.client, json, random, re, secrets, signal, socket, string
 import sys, threading, time, traceback, urllib.parse, uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,47 @@ def bad(message, code="BadRequest"):
 def need(ok, message, code="BadRequest"):
     if not ok:
         raise bad(message, code)
+
+def _header_params(name, value):
+    """(main value, params) of a header such as Content-Type or Content-Disposition."""
+    m = email.message.Message()
+    m[name] = value
+    params = m.get_params(header=name) or [("", "")]
+    return params[0][0].lower(), {k.lower(): email.utils.collapse_rfc2231_value(v)
+                                  for k, v in params[1:]}
+
+BCHARS = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
+
+def parse_multipart(ctype, body, code="BadRequest"):
+    """A multipart/form-data body -> [{"name","filename" (None: a plain field),
+    "content_type","data"}]; raises 400 (code) on anything RFC 7578 / 2046 would
+    not parse: another Content-Type, a missing or malformed boundary, a part
+    without Content-Disposition: form-data; name=..., a missing close delimiter."""
+    main, params = _header_params("Content-Type", ctype)
+    need(main == "multipart/form-data", f"Content-Type must be multipart/form-data, not {main or 'none'!r}", code)
+    b = params.get("boundary")
+    need(b is not None and BCHARS.fullmatch(b), "multipart/form-data needs a valid boundary parameter", code)
+    delim = b"\r\n--" + b.encode()
+    segs = (b"\r\n" + body).split(delim)
+    need(len(segs) >= 2 and segs[0] == b"", "the body does not start with the boundary", code)
+    need(len(segs) >= 3 or not segs[1].startswith(b"--"), "the body has no part", code)
+    need(len(segs) >= 3 and segs[-1].startswith(b"--"),
+         "the body does not end with the close delimiter (--boundary--)", code)
+    parts = []
+    for seg in segs[1:-1]:
+        need(seg.startswith(b"\r\n"), "a boundary line must end with CRLF", code)
+        head, sep, data = seg[2:].partition(b"\r\n\r\n")
+        need(sep, "a part has no blank line after its headers", code)
+        hdrs = {}
+        for line in head.decode("utf-8", "replace").split("\r\n") if head else []:
+            k, colon, v = line.partition(":")
+            need(colon and k.strip() and k == k.strip(), f"malformed part header {line!r}", code)
+            hdrs[k.lower()] = v.strip()
+        cd, cdp = _header_params("Content-Disposition", hdrs.get("content-disposition", ""))
+        need(cd == "form-data" and cdp.get("name"), "each part needs Content-Disposition: form-data; name=...", code)
+        parts.append({"name": cdp["name"], "filename": cdp.get("filename"),
+                      "content_type": hdrs.get("content-type", "text/plain"), "data": data})
+    return parts
 
 def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
@@ -192,6 +234,9 @@ class Handler(BaseHTTPRequestHandler):
     not_found_code = "NotFound"
     bad_code = "BadRequest"     # code of 400s for bad parameters / JSON
 
+    def body_limit(self):       # the largest body this request may carry (413 above)
+        return MAX_BODY
+
     def log_message(self, fmt, *args):
         if self.verbose:
             sys.stderr.write("%s - %s\n" % (self.address_string(), redact(fmt % args)))
@@ -267,9 +312,10 @@ class Handler(BaseHTTPRequestHandler):
         return ApiError(f["status"], status_code_name(f["status"]), "injected fault", h)
 
     def read_body(self):
-        """The whole body (Content-Length or chunked), at most MAX_BODY bytes."""
+        """The whole body (Content-Length or chunked), at most body_limit() bytes."""
         self.close_connection = True        # until the body is read: a failure leaves the stream unusable
-        too_big = ApiError(413, "PayloadTooLarge", "body over 1 MiB")
+        limit = self.body_limit()
+        too_big = ApiError(413, "PayloadTooLarge", f"body over {limit} bytes")
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             data = b""
             while True:
@@ -279,7 +325,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise bad("bad chunked encoding", self.bad_code)
                 if n == 0:
                     break
-                if len(data) + n > MAX_BODY:
+                if len(data) + n > limit:
                     raise too_big
                 data += self.rfile.read(n)
                 self.rfile.readline(100)            # the CRLF after the chunk
@@ -288,7 +334,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             cl = self.headers.get("Content-Length", "0").strip()
             need(re.fullmatch(r"\d{1,12}", cl), "bad Content-Length", self.bad_code)
-            if int(cl) > MAX_BODY:
+            if int(cl) > limit:
                 raise too_big
             data = self.rfile.read(int(cl))
         self.close_connection = self.want_close
