@@ -3694,6 +3694,7 @@ static int op_hx_page(struct store *st, DB_TXN *txn, void *p)
 	}
 	/* Anything the other way: at or past the cursor. */
 	if ((ret == 0 || ret == DB_NOTFOUND) && a->cursor) {
+		k = dbt(key, len);
 		ret = up ? seek_below(c, key, len, &k, &v) : c->get(c, &k, &v, DB_SET_RANGE);
 		if (ret == 0)
 			*(up ? &a->more_older : &a->more_newer) = hx_in(&k, key);
@@ -3839,44 +3840,30 @@ static int sum_take(struct store *st, const DBT *k, const DBT *v, void *ctx, voi
 	return 0;
 }
 
-struct sum_arg {
-	uint32_t account;
-	struct store_campaign_sum **list;
-	size_t n;
-};
-
+/* walk() starts a new list: a retried walk frees the last one first. */
 static int op_sum_list(struct store *st, DB_TXN *txn, void *p)
 {
-	struct sum_arg *a = p;
-	unsigned char prefix[4];
-	struct walk w = { .t = T_CAMPAIGN_SUMS, .prefix = prefix, .prefix_len = 4,
-			  .take = sum_take, .elem = sizeof *a->list };
-	int ret;
+	struct walk *w = p;
 
-	store_campaign_sums_free(a->list, a->n);
-	put_be32(prefix, a->account);
-	ret = walk(st, txn, &w);
-	a->list = w.list;
-	a->n = w.n;
-	return ret;
+	store_campaign_sums_free(w->list, w->n);
+	return walk(st, txn, w);
 }
 
 enum store_err store_campaign_sums(struct store *st, uint32_t account,
 				   struct store_campaign_sum ***out, size_t *n)
 {
-	struct sum_arg a = { .account = account };
+	unsigned char prefix[4];
+	struct walk w = { .t = T_CAMPAIGN_SUMS, .prefix = prefix, .prefix_len = 4,
+			  .take = sum_take, .elem = sizeof **out };
 	enum store_err e;
 
-	*out = NULL;
-	*n = 0;
-	e = run(st, "reading the campaign summaries", RUN_READ, op_sum_list, &a);
-	if (e != STORE_OK) {
-		store_campaign_sums_free(a.list, a.n);
-		return e;
-	}
-	*out = a.list;
-	*n = a.n;
-	return STORE_OK;
+	put_be32(prefix, account);
+	e = run(st, "reading the campaign summaries", RUN_READ, op_sum_list, &w);
+	if (e != STORE_OK)
+		store_campaign_sums_free(w.list, w.n);
+	*out = e == STORE_OK ? w.list : NULL;
+	*n = e == STORE_OK ? w.n : 0;
+	return e;
 }
 
 struct inv_many {
