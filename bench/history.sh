@@ -35,7 +35,15 @@ timed() {   # seconds CMD takes, its output dropped
 	t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
 	python3 -c "print($t1 - $t0)"
 }
-page() { curl -sS -u "$AS" -o /dev/null -w '%{time_total}\n' "$BASE/account/$ACC/$1"; }
+# page NAME: the page's time in seconds; it must be 200 and list invitations
+# (Activity) or campaign 1 (Campaigns).
+page() {
+	local out
+	out=$(curl -sS -u "$AS" -o "$T/page.html" -w '%{http_code} %{time_total}' "$BASE/account/$ACC/$1")
+	case "$out" in 200\ *) ;; *) die "$1 answered ${out% *}: $(head -c 300 "$T/page.html")" ;; esac
+	grep -qE 'history\.example\.com|data-campaign="1"' "$T/page.html" || die "$1 shows no history"
+	echo "${out#* }"
+}
 # intake: one signed stage change (the opportunity has no tag: its job ends
 # without a send), posted straight to webhook.fcgi; prints seconds.
 intake() {
@@ -68,7 +76,8 @@ for n in $SIZES; do
 	say "seeded $((n - have)) in $(( $(date +%s) - t0 )) s"
 	have=$n
 	settle >&2
-	page activity >/dev/null; page campaigns >/dev/null   # warm: the campaign list cache
+	# Warm: every admin.fcgi process caches the account's lists.
+	for w in 1 2 3 4; do page activity >/dev/null; page campaigns >/dev/null; done
 	r1=$(median3 sweep_account)
 	r2=$(median3 sweep_all)
 	a=$(median3 page activity)

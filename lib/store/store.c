@@ -3509,13 +3509,28 @@ out:
 	return ret;
 }
 
+/* Whether the build is done: a plain read, so that the opens of a built
+ * store (all but one) take no write lock. */
+static int op_hist_done(struct store *st, DB_TXN *txn, void *p)
+{
+	DBT k = dbt(HIST_META, strlen(HIST_META)), v = dbt(NULL, 0);
+	int ret = st->db[T_META]->get(st->db[T_META], txn, &k, &v, 0);
+
+	*(int *)p = ret == 0 && v.size == 1 && memcmp(v.data, HIST_DONE, 1) == 0;
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
 /* Once per store, and at once when it is done (one read per open). */
 static void hist_build(struct store *st)
 {
 	struct hist_build b = { 0 };
 	size_t total = 0;
 	int64_t t0 = mono_ms();
+	int done = 0;
 
+	if (run(st, "reading the history indexes' state", RUN_READ, op_hist_done, &done) ==
+	    STORE_OK && done)
+		return;
 	for (;;) {
 		if (run(st, "building the history indexes", RUN_TXN, op_hist_build, &b) !=
 		    STORE_OK) {
