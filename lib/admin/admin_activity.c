@@ -212,6 +212,12 @@ void admin_activity(struct admin *a, uint32_t id)
 	html_raw(&h, "<h2>Invitations</h2>\n");
 	if (!n_inv) {
 		html_raw(&h, "<p>No invitation on this page.</p>\n");
+		if (cursor) {   /* past either end: back to the newest */
+			admin_url(a, url, sizeof url, "account/%u/activity", id);
+			html_raw(&h, "<p><a class=\"newest\" href=\"");
+			html_attr(&h, url);
+			html_raw(&h, "\">Newest</a></p>\n");
+		}
 	} else {
 		html_raw(&h, "<table>\n<tr><th>Candidate</th><th>Campaign</th><th>Status</th>"
 			     "<th>Updated</th><th></th></tr>\n");
