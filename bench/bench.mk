@@ -2,7 +2,7 @@
 # not part of make check. bench/run.sh does the work; results in
 # bench/results.md and the README's "Benchmark" section.
 .PHONY: bench
-BENCH_PROGS := bench/trivial.fcgi bench/commitprobe
+BENCH_PROGS := bench/trivial.fcgi bench/commitprobe bench/histseed
 
 bench: deps-check all $(BENCH_PROGS)
 	bash bench/run.sh
@@ -12,5 +12,9 @@ bench/trivial.fcgi: bench/trivial.c
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(FCGI_LIBS) $(LDFLAGS)
 
 bench/commitprobe: bench/commitprobe.c lib/libcglever.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)
+
+bench/histseed: bench/histseed.c lib/libcglever.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ lib/libcglever.a $(LIBS) $(LDFLAGS)

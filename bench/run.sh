@@ -8,7 +8,7 @@
 # Knobs (environment): BENCH_SECONDS (wrk seconds per point, 4),
 # BENCH_CONNS ("1 8 32"), BENCH_E2E (stage changes end to end, 2000),
 # BENCH_PROCS (FastCGI webhook processes, 8), BENCH_SKIP ("apache",
-# "peer", "e2e": leave parts out while working on the others),
+# "peer", "e2e", "history": leave parts out while working on the others),
 # BENCH_PROFILE=1 (a system-wide perf profile of every 32-connection
 # point: bench/tmp/profile-*.txt, CPU by program and by function),
 # BENCH_OUT (where the table goes, bench/results.md; the tests' smoke
@@ -457,9 +457,19 @@ if ! skip peer; then
 	result "peer workers=$(sed -n 's/.*(\([0-9]*\) workers).*/\1/p' "$T/peer/out")"
 fi
 
+# ------------------------------------------------------------ 7: cost vs history
+# bench/history.sh: its own lighttpd and simulators (tests/lib.sh's), and
+# its own section of the table, added after report.py's.
+if ! skip history; then
+	say "cost vs history: 1,000, 10,000 and 100,000 invitations (bench/history.sh)"
+	bash "$B/history.sh" >"$T/history.md" 2>"$T/history.log" ||
+		die "bench/history.sh failed: $(tail -5 "$T/history.log")"
+fi
+
 result "elapsed seconds=$(( $(date +%s) - START ))"
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$T/machine.txt"
 python3 "$B/report.py" "$T/machine.txt" "$RESULTS" "$T/e2e.json" >"$OUT" ||
 	die "report.py failed"
+[ -s "$T/history.md" ] && cat "$T/history.md" >>"$OUT"
 cat "$OUT"
 say "done in $(( $(date +%s) - START )) s; the table is in $OUT"

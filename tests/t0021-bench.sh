@@ -1,6 +1,6 @@
 #!/bin/bash
 # make bench's machinery, briefly (1 s points, 1 connection, lighttpd
-# only; no Apache, peer or end-to-end part): every part starts, every
+# only; no Apache, peer, end-to-end or history part): every part starts, every
 # answer is what it must be, and the table has the limits and the ratios
 # of the same run. It asserts no speed: make bench measures that.
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +9,7 @@ need wrk lighttpd apache2 setpriv flock ipcrm
 (cd "$TOP" && make -s bench/trivial.fcgi bench/commitprobe) >"$T/build.out" 2>&1 ||
 	die "cannot build the bench programs: $(tail -3 "$T/build.out")"
 
-BENCH_SKIP="apache peer e2e" BENCH_CONNS=1 BENCH_SECONDS=1 BENCH_OUT="$T/results.md" \
+BENCH_SKIP="apache peer e2e history" BENCH_CONNS=1 BENCH_SECONDS=1 BENCH_OUT="$T/results.md" \
 	bash "$TOP/bench/run.sh" >"$T/bench.out" 2>&1
 is "bench/run.sh exits 0 (output in $T/bench.out)" "$?" 0
 md=$T/results.md

@@ -11,20 +11,11 @@
 #include "admin/admin_common.h"
 #include "admin/admin_lists.h"
 #include "base/log.h"
-#include "base/num.h"
 #include "web/page.h"
 #include "domain/queue.h"
 
-#define PER_PAGE 25
+#define PER_PAGE 50
 #define MAX_PENDING_SHOWN 100
-
-static int newest_first(const void *x, const void *y)
-{
-	const struct store_invitation *a = *(struct store_invitation *const *)x;
-	const struct store_invitation *b = *(struct store_invitation *const *)y;
-
-	return (a->updated_at < b->updated_at) - (a->updated_at > b->updated_at);
-}
 
 static void when(struct html *h, int64_t ms)
 {
@@ -57,15 +48,47 @@ static void status_text(struct html *h, const struct store_invitation *v)
 	}
 }
 
-static long page_arg(const char *query)
+/* The page asked for: ?before=CURSOR (older than it), ?after=CURSOR
+ * (newer), or neither (the newest); other parameters (msg) are not ours.
+ * 0, or -1 when one is repeated, both are given or one is empty (the
+ * store checks the cursor itself). *cursor is malloc'd, or NULL. */
+static int page_arg(const char *query, char **cursor, int *older)
 {
-	const char *p = strstr(query, "page=");
-	int64_t n;
+	*cursor = NULL;
+	*older = 1;
+	for (const char *p = query; *p; p += strcspn(p, "&"), p += *p == '&') {
+		size_t n = strcspn(p, "&");
+		int before = strncmp(p, "before=", 7) == 0;
 
-	if (!p || (p != query && p[-1] != '&'))
-		return 0;
-	p += 5;
-	return num_parse(p, strcspn(p, "&"), 0, 100000, &n) == NUM_OK ? (long)n : 0;
+		if (!before && strncmp(p, "after=", 6) != 0)
+			continue;
+		if (*cursor || n == (before ? 7u : 6u)) {
+			free(*cursor);
+			*cursor = NULL;
+			return -1;
+		}
+		if (!(*cursor = strndup(p + (before ? 7 : 6), n - (before ? 7 : 6))))
+			return -1;
+		*older = before;
+	}
+	return 0;
+}
+
+/* "Newer" or "Older": a link to the page next to the row v. */
+static void page_link(struct admin *a, struct html *h, uint32_t id,
+		      const struct store_invitation *v, int older)
+{
+	char cur[STORE_CURSOR_MAX], url[1200 + STORE_CURSOR_MAX];
+
+	if (store_invitation_cursor(v, cur, sizeof cur) != 0)
+		return;
+	admin_url(a, url, sizeof url, "account/%u/activity?%s=%s", id,
+		  older ? "before" : "after", cur);
+	html_raw(h, "<a class=\"");
+	html_raw(h, older ? "older" : "newer");
+	html_raw(h, "\" href=\"");
+	html_attr(h, url);
+	html_raw(h, older ? "\">Older</a>" : "\">Newer</a> ");
 }
 
 static void failed_jobs(struct admin *a, struct html *h, struct store_job **jobs, size_t n)
@@ -159,33 +182,48 @@ void admin_activity(struct admin *a, uint32_t id)
 	struct store_invitation **inv = NULL;
 	struct store_job **jobs = NULL;
 	const struct admin_lists *l;
-	size_t n_inv = 0, n_jobs = 0, from;
-	long pg = page_arg(a->r->query);
-	char url[1200], path[64], val[32];
+	size_t n_inv = 0, n_jobs = 0;
+	char url[1200], path[64], val[32], *cursor = NULL;
+	int older = 1, more_older = 0, more_newer = 0;
+	enum store_err e;
 	struct html h;
 
-	if (!(acct = admin_load_account(a, id)))
+	if (page_arg(a->r->query, &cursor, &older) != 0) {
+		page_error(a->conf, a->r, 400, "Bad request", "Bad page cursor.");
 		return;
-	if (store_invitation_list(a->st, id, &inv, &n_inv) != STORE_OK ||
-	    store_job_list(a->st, id, &jobs, &n_jobs) != STORE_OK) {
+	}
+	if (!(acct = admin_load_account(a, id)))
+		goto out;
+	/* One page, read through the store's index by update time. */
+	e = store_invitation_page(a->st, id, cursor, older, PER_PAGE, &inv, &n_inv, &more_older,
+				  &more_newer);
+	if (e == STORE_NOTFOUND) {
+		page_error(a->conf, a->r, 400, "Bad request", "Bad page cursor.");
+		goto out;
+	}
+	if (e != STORE_OK || store_job_list(a->st, id, &jobs, &n_jobs) != STORE_OK) {
 		page_error(a->conf, a->r, 503, "Unavailable", "The store is unavailable; retry later.");
 		goto out;
 	}
 	l = admin_lists_get(a, acct);
-	qsort(inv, n_inv, sizeof *inv, newest_first);
 	admin_begin(a, &h, "Activity");
 	admin_back_link(a, &h, acct);
 	failed_jobs(a, &h, jobs, n_jobs);
 	pending_jobs(&h, jobs, n_jobs);
 	snprintf(path, sizeof path, "account/%u/action", id);
 	html_raw(&h, "<h2>Invitations</h2>\n");
-	from = (size_t)pg * PER_PAGE;
-	if (from >= n_inv) {
+	if (!n_inv) {
 		html_raw(&h, "<p>No invitation on this page.</p>\n");
+		if (cursor) {   /* past either end: back to the newest */
+			admin_url(a, url, sizeof url, "account/%u/activity", id);
+			html_raw(&h, "<p><a class=\"newest\" href=\"");
+			html_attr(&h, url);
+			html_raw(&h, "\">Newest</a></p>\n");
+		}
 	} else {
 		html_raw(&h, "<table>\n<tr><th>Candidate</th><th>Campaign</th><th>Status</th>"
 			     "<th>Updated</th><th></th></tr>\n");
-		for (size_t i = from; i < n_inv && i < from + PER_PAGE; i++) {
+		for (size_t i = 0; i < n_inv; i++) {
 			const struct store_invitation *v = inv[i];
 			const char *cn = admin_campaign_name(l, v->campaign);
 			int waiting = strcmp(v->state, "sent") == 0 && !v->result_status && v->test_id;
@@ -220,24 +258,17 @@ void admin_activity(struct admin *a, uint32_t id)
 		}
 		html_raw(&h, "</table>\n");
 	}
-	if (pg > 0 || from + PER_PAGE < n_inv)
+	if (n_inv && (more_newer || more_older)) {
 		html_raw(&h, "<p>");
-	if (pg > 0) {
-		admin_url(a, url, sizeof url, "account/%u/activity?page=%ld", id, pg - 1);
-		html_raw(&h, "<a href=\"");
-		html_attr(&h, url);
-		html_raw(&h, "\">Newer</a> ");
-	}
-	if (from + PER_PAGE < n_inv) {
-		admin_url(a, url, sizeof url, "account/%u/activity?page=%ld", id, pg + 1);
-		html_raw(&h, "<a href=\"");
-		html_attr(&h, url);
-		html_raw(&h, "\">Older</a>");
-	}
-	if (pg > 0 || from + PER_PAGE < n_inv)
+		if (more_newer)
+			page_link(a, &h, id, inv[0], 0);
+		if (more_older)
+			page_link(a, &h, id, inv[n_inv - 1], 1);
 		html_raw(&h, "</p>\n");
+	}
 	admin_end(a, &h, 200);
 out:
+	free(cursor);
 	store_invitations_free(inv, n_inv);
 	store_jobs_free(jobs, n_jobs);
 	store_account_free(acct);

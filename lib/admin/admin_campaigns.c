@@ -1,6 +1,7 @@
 /* admin_campaigns: per campaign, what a recruiter takes in at a glance:
  * sent, completed, waiting, median score, pass rate and the score
- * distribution as an inline SVG bar chart (no script). */
+ * distribution as an inline SVG bar chart (no script), from the
+ * summaries the store keeps (no invitation is read). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,14 @@
 
 #define BINS 10
 
+/* One campaign: its rules' summaries (store_campaign_sums) added up. */
 struct summary {
 	int64_t campaign;
 	int sent, completed, waiting, judged, passed;
-	double *scores;
-	size_t n_scores;
 	int bins[BINS];
+	int64_t lo_score, hi_score;  /* the two middle scores, hundredths */
+	size_t seen;                 /* scores walked so far, for the median */
 };
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
 
 static const struct store_rule *rule_of(struct store_rule **r, size_t n, uint32_t id)
 {
@@ -33,6 +28,68 @@ static const struct store_rule *rule_of(struct store_rule **r, size_t n, uint32_
 		if (r[i]->id == id)
 			return r[i];
 	return NULL;
+}
+
+/* The median of the campaign's scores from the summaries' counts (k
+ * summaries from sums[from]), every score in order, no invitation read. */
+static void median(struct summary *s, struct store_campaign_sum **sums, size_t from, size_t k)
+{
+	size_t total = (size_t)s->completed, lo = (total - 1) / 2, hi = total / 2;
+	size_t *at = calloc(k, sizeof *at);
+
+	if (!at || !total) {
+		free(at);
+		return;
+	}
+	for (s->seen = 0; s->seen <= hi;) {
+		size_t best = k;
+
+		/* The smallest score not walked yet, across the rules. */
+		for (size_t i = 0; i < k; i++)
+			if (at[i] < sums[from + i]->n &&
+			    (best == k || sums[from + i]->score[at[i]] <
+						  sums[from + best]->score[at[best]]))
+				best = i;
+		if (best == k)
+			break;
+		{
+			const struct store_campaign_sum *r = sums[from + best];
+			size_t c = (size_t)r->count[at[best]];
+
+			if (s->seen <= lo && lo < s->seen + c)
+				s->lo_score = r->score[at[best]];
+			if (s->seen <= hi && hi < s->seen + c)
+				s->hi_score = r->score[at[best]];
+			s->seen += c;
+			at[best]++;
+		}
+	}
+	free(at);
+}
+
+/* Adds up the summaries of one campaign (k of them from sums[from]). */
+static void add_up(struct summary *s, struct store_campaign_sum **sums, size_t from, size_t k,
+		   struct store_rule **rules, size_t n_rules)
+{
+	memset(s, 0, sizeof *s);
+	s->campaign = sums[from]->campaign;
+	for (size_t i = from; i < from + k; i++) {
+		const struct store_campaign_sum *r = sums[i];
+		const struct store_rule *rule = rule_of(rules, n_rules, r->rule_id);
+
+		s->sent += r->sent;
+		s->waiting += r->waiting;
+		s->completed += r->completed;
+		for (size_t j = 0; j < r->n; j++) {
+			s->bins[r->score[j] >= 10000 ? BINS - 1 : r->score[j] / 1000] += r->count[j];
+			/* Pass rate: against the threshold of the rule that sent it. */
+			if (rule && rule->pass_score >= 0) {
+				s->judged += r->count[j];
+				s->passed += r->score[j] >= rule->pass_score * 100 ? r->count[j] : 0;
+			}
+		}
+	}
+	median(s, sums, from, k);
 }
 
 static void chart(struct html *h, const struct summary *s)
@@ -62,108 +119,73 @@ static void chart(struct html *h, const struct summary *s)
 void admin_campaigns(struct admin *a, uint32_t id)
 {
 	struct store_account *acct = NULL;
-	struct store_invitation **inv = NULL;
+	struct store_campaign_sum **sums = NULL;
 	struct store_rule **rules = NULL;
-	struct summary *sums = NULL;
 	const struct admin_lists *l;
-	size_t n_inv = 0, n_rules = 0, n_sums = 0;
+	size_t n_sums = 0, n_rules = 0, shown = 0;
 	char buf[64];
 	struct html h;
 
 	if (!(acct = admin_load_account(a, id)))
 		return;
-	if (store_invitation_list(a->st, id, &inv, &n_inv) != STORE_OK ||
-	    store_rule_list(a->st, id, &rules, &n_rules) != STORE_OK ||
-	    (n_inv && !(sums = calloc(n_inv, sizeof *sums)))) {
+	/* Kept up to date by the store as invitations change: the page costs
+	 * the same whatever the history. Sorted by campaign, then rule. */
+	if (store_campaign_sums(a->st, id, &sums, &n_sums) != STORE_OK ||
+	    store_rule_list(a->st, id, &rules, &n_rules) != STORE_OK) {
 		page_error(a->conf, a->r, 503, "Unavailable", "The store is unavailable; retry later.");
 		goto out;
-	}
-	for (size_t i = 0; i < n_inv; i++) {
-		const struct store_invitation *v = inv[i];
-		const struct store_rule *r;
-		struct summary *s = NULL;
-
-		for (size_t k = 0; k < n_sums && !s; k++)
-			if (sums[k].campaign == v->campaign)
-				s = &sums[k];
-		if (!s) {
-			s = &sums[n_sums++];
-			s->campaign = v->campaign;
-			if (!(s->scores = calloc(n_inv, sizeof *s->scores))) {
-				page_error(a->conf, a->r, 503, "Unavailable", "Out of memory.");
-				goto out;
-			}
-		}
-		if (strcmp(v->state, "sent") != 0)
-			continue;
-		s->sent++;
-		if (!v->result_status) {
-			s->waiting++;
-			continue;
-		}
-		if (strcmp(v->result_status, "completed") != 0)
-			continue;
-		s->completed++;
-		s->scores[s->n_scores++] = v->score;
-		s->bins[v->score >= 100 ? BINS - 1 : v->score < 0 ? 0 : (int)(v->score / 10)]++;
-		/* Pass rate: against the threshold of the rule that sent it. */
-		if ((r = rule_of(rules, n_rules, v->rule_id)) && r->pass_score >= 0) {
-			s->judged++;
-			s->passed += v->score >= r->pass_score;
-		}
 	}
 	l = admin_lists_get(a, acct);
 	admin_begin(a, &h, "Campaigns");
 	admin_back_link(a, &h, acct);
-	if (!n_sums)
-		html_raw(&h, "<p>No test sent yet.</p>\n");
-	for (size_t k = 0; k < n_sums; k++) {
-		struct summary *s = &sums[k];
-		const char *cn = admin_campaign_name(l, s->campaign);
+	for (size_t from = 0, k; from < n_sums; from += k) {
+		struct summary s;
+		const char *cn;
 
+		for (k = 1; from + k < n_sums && sums[from + k]->campaign == sums[from]->campaign; k++)
+			;
+		add_up(&s, sums, from, k, rules, n_rules);
+		if (!s.sent)
+			continue;
+		shown++;
+		cn = admin_campaign_name(l, s.campaign);
 		html_raw(&h, "<section class=\"campaign\" data-campaign=\"");
-		html_int(&h, s->campaign);
+		html_int(&h, s.campaign);
 		html_raw(&h, "\">\n<h2>");
 		if (cn)
 			html_txt(&h, cn);
 		else
-			html_int(&h, s->campaign);
+			html_int(&h, s.campaign);
 		html_raw(&h, "</h2>\n<table>\n");
 		html_raw(&h, "<tr><th>Sent</th><td class=\"sent\">");
-		html_int(&h, s->sent);
+		html_int(&h, s.sent);
 		html_raw(&h, "</td></tr>\n<tr><th>Completed</th><td class=\"completed\">");
-		html_int(&h, s->completed);
+		html_int(&h, s.completed);
 		html_raw(&h, "</td></tr>\n<tr><th>Waiting</th><td class=\"waiting\">");
-		html_int(&h, s->waiting);
+		html_int(&h, s.waiting);
 		html_raw(&h, "</td></tr>\n<tr><th>Median score</th><td class=\"median\">");
-		if (s->n_scores) {
-			double med;
-
-			qsort(s->scores, s->n_scores, sizeof *s->scores, cmp_double);
-			med = s->n_scores % 2 ? s->scores[s->n_scores / 2]
-					      : (s->scores[s->n_scores / 2 - 1] + s->scores[s->n_scores / 2]) / 2;
-			snprintf(buf, sizeof buf, "%.1f%%", med);
+		if (s.completed) {
+			snprintf(buf, sizeof buf, "%.1f%%", (double)(s.lo_score + s.hi_score) / 200);
 			html_txt(&h, buf);
 		} else {
 			html_txt(&h, "-");
 		}
 		html_raw(&h, "</td></tr>\n<tr><th>Pass rate</th><td class=\"passrate\">");
-		if (s->judged) {
-			snprintf(buf, sizeof buf, "%.0f%%", 100.0 * s->passed / s->judged);
+		if (s.judged) {
+			snprintf(buf, sizeof buf, "%.0f%%", 100.0 * s.passed / s.judged);
 			html_txt(&h, buf);
 		} else {
 			html_txt(&h, "-");
 		}
 		html_raw(&h, "</td></tr>\n</table>\n");
-		chart(&h, s);
+		chart(&h, &s);
 		html_raw(&h, "</section>\n");
 	}
+	if (!shown)
+		html_raw(&h, "<p>No test sent yet.</p>\n");
 	admin_end(a, &h, 200);
 out:
-	for (size_t k = 0; k < n_sums; k++)
-		free(sums[k].scores);
-	free(sums);
-	store_invitations_free(inv, n_inv);
+	store_campaign_sums_free(sums, n_sums);
 	store_rules_free(rules, n_rules);
 	store_account_free(acct);
 }

@@ -299,7 +299,8 @@ int invite_recheck_waiting(struct pipeline *p)
 	size_t n = 0;
 	int sent = 0;
 
-	if (store_invitation_list(p->st, p->acct->id, &invs, &n) != STORE_OK)
+	if (store_invitation_work(p->st, p->acct->id, STORE_WORK_WAITING, INT64_MAX, 0, &invs,
+				  &n) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct lever_opportunity *o = NULL;

@@ -264,7 +264,9 @@ enum pipe_result results_poll(struct pipeline *p, int force, char *err, size_t e
 	int64_t now = clock_wall_ms();
 	size_t n = 0;
 
-	if (store_invitation_list(p->st, p->acct->id, &invs, &n) != STORE_OK) {
+	/* Only the tests due (all unfinished ones when forced), by due time. */
+	if (store_invitation_work(p->st, p->acct->id, STORE_WORK_POLL, force ? INT64_MAX : now, 0,
+				  &invs, &n) != STORE_OK) {
 		snprintf(err, errlen, "store: %.300s", store_last_error(p->st));
 		return PIPE_RETRY;
 	}

@@ -78,7 +78,7 @@
 static const char *const tbl_file[T_COUNT] = {
 	"accounts.db", "account_names.db", "rules.db", "deliveries.db",
 	"jobs.db", "invitations.db", "invitations_by_test.db", "meta.db",
-	"oauth_states.db", "audit.db",
+	"oauth_states.db", "audit.db", "inv_index.db", "campaign_sums.db",
 };
 
 /* Berkeley DB's own messages: to the log, and kept for the next error
@@ -503,6 +503,7 @@ enum store_err store_open(const struct conf *c, struct store **out, char *err, s
 		snprintf(err, errlen, "%s", st->err);
 		goto fail;
 	}
+	hist_build(st);
 	*out = st;
 	return STORE_OK;
 fail:

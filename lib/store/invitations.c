@@ -8,7 +8,7 @@
 
 
 /* account(4) | opportunity | 0 | campaign(8) */
-static unsigned char *inv_key_alloc(uint32_t account, const char *opp, int64_t campaign,
+unsigned char *inv_key_alloc(uint32_t account, const char *opp, int64_t campaign,
 				    size_t *len)
 {
 	size_t ol = strlen(opp);
@@ -47,8 +47,7 @@ void store_invitations_free(struct store_invitation **i, size_t n)
 	rec_list_free(&inv_type, i, n);
 }
 
-static int inv_decode(struct store *st, const DBT *k, const DBT *v,
-		      struct store_invitation **out)
+int inv_decode(struct store *st, const DBT *k, const DBT *v, struct store_invitation **out)
 {
 	const unsigned char *kd = k->data, *nul;
 	struct store_invitation *i;
@@ -136,7 +135,7 @@ static int op_inv_write(struct store *st, DB_TXN *txn, void *p)
 	unsigned char *key = NULL;
 	char *text = NULL;
 	size_t klen = 0;
-	DBT k, v = dbt(NULL, 0);
+	DBT k, v = dbt(NULL, 0), prev = dbt(NULL, 0);
 	int ret;
 
 	if (!(key = inv_key_alloc(in->account, in->opportunity, in->campaign, &klen)) ||
@@ -152,6 +151,7 @@ static int op_inv_write(struct store *st, DB_TXN *txn, void *p)
 			struct json_object *o = jparse(st, "invitations", &v);
 			int64_t old = o ? jget_i64(o, "test_id") : 0;
 
+			prev = v;
 			json_object_put(o);
 			if (old && old != in->test_id &&
 			    (ret = test_index_del(st, txn, old, key, klen)) != 0)
@@ -159,6 +159,8 @@ static int op_inv_write(struct store *st, DB_TXN *txn, void *p)
 		} else if (ret != DB_NOTFOUND)
 			goto out;
 	}
+	if ((ret = hist_inv_write(st, txn, &k, prev.data ? &prev : NULL, in)) != 0)
+		goto out;
 	v = dbt(text, strlen(text));
 	if ((ret = db->put(db, txn, &k, &v, a->create ? DB_NOOVERWRITE : 0)) != 0)
 		goto out;
@@ -287,3 +289,34 @@ enum store_err store_invitation_list(struct store *st, uint32_t account,
 	put_be32(prefix, account);
 	return run_walk(st, "listing invitations", &w, out, n);
 }
+
+struct inv_many {
+	const struct store_invitation *in;
+	size_t n;
+};
+
+static int op_inv_many(struct store *st, DB_TXN *txn, void *p)
+{
+	struct inv_many *m = p;
+	int ret = 0;
+
+	for (size_t i = 0; i < m->n && ret == 0; i++) {
+		struct inv_arg a = { .in = &m->in[i], .create = 1 };
+
+		if (!m->in[i].opportunity || !m->in[i].state) {
+			set_err(st, "creating invitations: no opportunity or state");
+			return ERR_SET;
+		}
+		ret = op_inv_write(st, txn, &a);
+	}
+	return ret;
+}
+
+enum store_err store_invitation_create_many(struct store *st,
+					    const struct store_invitation *inv, size_t n)
+{
+	struct inv_many m = { .in = inv, .n = n };
+
+	return run(st, "creating invitations", RUN_TXN, op_inv_many, &m);
+}
+

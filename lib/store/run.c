@@ -315,7 +315,7 @@ int next_id(struct store *st, DB_TXN *txn, const char *name, uint32_t *out)
 
 /* The list is a void * here and only the take functions write its
  * elements, with their own type. */
-static int walk(struct store *st, DB_TXN *txn, struct walk *w)
+int walk(struct store *st, DB_TXN *txn, struct walk *w)
 {
 	DB *db = st->db[w->t];
 	DBC *c = NULL;

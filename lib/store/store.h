@@ -256,4 +256,55 @@ enum store_err store_checkpoint(struct store *st);
  * need and checkpoints once a few MiB of log have built up. */
 enum store_err store_tidy(struct store *st);
 
+/* ==== history indexes (issue 13 item 7) ==== */
+/* Indexes kept in step with every invitation write, so that work lists,
+ * the Activity page and the Campaigns page cost the same whatever the
+ * history (a store from an earlier version is indexed once, at open). */
+
+/* Work lists: STORE_WORK_POLL, the sent tests whose result is still to
+ * read or act on, by when results_poll looks next (0: a final status
+ * seen, not acted on yet); STORE_WORK_WAITING, the invitations waiting
+ * for an email. The account's entries due by due_by (INT64_MAX: all), in
+ * that order, at most limit (0: no limit). */
+#define STORE_WORK_POLL 'p'
+#define STORE_WORK_WAITING 'w'
+enum store_err store_invitation_work(struct store *st, uint32_t account, int kind,
+				     int64_t due_by, size_t limit,
+				     struct store_invitation ***out, size_t *n);
+/* The Activity page: at most limit of the account's invitations by
+ * updated_at, newest first. cursor NULL: the newest; else those just
+ * older than it (older = 1) or just newer (older = 0). *more_older and
+ * *more_newer: whether there are more each side of the page.
+ * STORE_NOTFOUND: cursor is not one store_invitation_cursor makes for
+ * this account. */
+enum store_err store_invitation_page(struct store *st, uint32_t account, const char *cursor,
+				     int older, size_t limit, struct store_invitation ***out,
+				     size_t *n, int *more_older, int *more_newer);
+/* The cursor (lower-case hex) of inv's place in that order, into buf
+ * (STORE_CURSOR_MAX bytes are enough). 0, or -1 when it does not fit. */
+#define STORE_CURSOR_MAX 601
+int store_invitation_cursor(const struct store_invitation *inv, char *buf, size_t len);
+
+/* The Campaigns page: per campaign and rule, the invitations sent, those
+ * without a result yet, and the completed tests' scores, in hundredths of
+ * a percent rounded down (so score >= a whole pass mark exactly when the
+ * stored hundredths are), ascending with how many scored each. */
+struct store_campaign_sum {
+	int64_t campaign;
+	uint32_t rule_id;
+	int sent, waiting, completed;
+	size_t n;                    /* distinct scores */
+	int *score;                  /* hundredths of a percent, 0..10000 */
+	int *count;
+};
+enum store_err store_campaign_sums(struct store *st, uint32_t account,
+				   struct store_campaign_sum ***out, size_t *n);
+void store_campaign_sum_free(struct store_campaign_sum *s);
+void store_campaign_sums_free(struct store_campaign_sum **s, size_t n);
+/* Creates n invitations in one transaction (a bulk import, the
+ * benchmark's history): all or none; STORE_EXISTS when one exists. */
+enum store_err store_invitation_create_many(struct store *st,
+					    const struct store_invitation *inv, size_t n);
+/* ==== end of history indexes ==== */
+
 #endif

@@ -30,7 +30,9 @@
 
 enum tbl {
 	T_ACCOUNTS, T_ACCOUNT_NAMES, T_RULES, T_DELIVERIES, T_JOBS,
-	T_INVITATIONS, T_INV_BY_TEST, T_META, T_OAUTH_STATES, T_AUDIT, T_COUNT
+	T_INVITATIONS, T_INV_BY_TEST, T_META, T_OAUTH_STATES, T_AUDIT,
+	T_INV_INDEX, T_CAMPAIGN_SUMS,   /* history indexes (history.c) */
+	T_COUNT
 };
 
 struct store {
@@ -241,6 +243,9 @@ struct walk {
  * and its length; on failure NULL and 0. */
 enum store_err run_walk(struct store *st, const char *what, struct walk *w, void *out,
 			size_t *n);
+/* The walk itself, inside the caller's transaction: for lists of records
+ * that are no rec_type (the caller frees an earlier attempt's list). */
+int walk(struct store *st, DB_TXN *txn, struct walk *w);
 
 /* ------------------------------------------------ shared between tables */
 
@@ -249,5 +254,18 @@ int get_account(struct store *st, DB_TXN *txn, uint32_t id, u_int32_t flags,
 		struct store_account **out);
 /* jobs.c: inserts job under a fresh random id; sets job->id. */
 int job_insert(struct store *st, DB_TXN *txn, struct store_job *job);
+
+/* invitations.c: the key of an invitation (malloc'd, *len set); the
+ * record k/v decoded into *out; the write of one (create: a new one). */
+unsigned char *inv_key_alloc(uint32_t account, const char *opp, int64_t campaign,
+			     size_t *len);
+int inv_decode(struct store *st, const DBT *k, const DBT *v, struct store_invitation **out);
+
+/* history.c: builds the history indexes of an older store once (at
+ * open); keeps them in step with an invitation write (ik its key, oldv
+ * its previous record or NULL, nw the new one), in the writer's txn. */
+void hist_build(struct store *st);
+int hist_inv_write(struct store *st, DB_TXN *txn, const DBT *ik, const DBT *oldv,
+		   const struct store_invitation *nw);
 
 #endif
