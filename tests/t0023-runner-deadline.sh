@@ -21,6 +21,9 @@ for i in $(seq 1 $N); do
 	deliver "$ACC" "$o" stage-screen >>"$T/deliveries.json"
 	echo >>"$T/deliveries.json"
 done
+# A runner a delivery woke finds the lock taken and leaves: none may be
+# left to take it when the test lets go (at any runner_linger_ms).
+wait_runners
 exec 9>&-
 is "$N deliveries answered 200" "$(grep -c '"status": 200,' "$T/deliveries.json")" $N
 is "and nothing sent yet (no runner)" "$(sends)" 0
@@ -72,6 +75,7 @@ exec 9>>"$T/db/runner-$ACC.lock"
 flock -n 9 || die "cannot take the runner lock"
 o=$(opportunity '{"name":"k","emails":["k@example.com"],"tags":["java"],"stage":"stage-screen"}')
 deliver "$ACC" "$o" stage-screen >/dev/null
+wait_runners
 exec 9>&-
 id2=$(env_shmid)
 # (The binary itself, so that $! is its PID; this test runs under lighttpd.)

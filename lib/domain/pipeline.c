@@ -64,6 +64,25 @@ int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *auth_try)
 	return r == PIPE_DONE;
 }
 
+int pipeline_reload(struct pipeline *p)
+{
+	struct store_account *a = NULL;
+
+	if (store_account_get(p->st, p->acct->id, &a) != STORE_OK)
+		return -1;
+	store_account_free(p->acct);
+	p->acct = a;
+	p->lv.api_key = a->lever_api_key;
+	p->lv.bearer = a->access_token;
+	p->cg.api_key = a->codingame_api_key;
+	/* The campaign names may belong to the key replaced. */
+	cg_campaigns_free(p->camps, p->n_camps);
+	p->camps = NULL;
+	p->n_camps = 0;
+	p->camps_loaded = 0;
+	return 0;
+}
+
 void pipeline_close(struct pipeline *p)
 {
 	store_account_free(p->acct);

@@ -36,6 +36,11 @@ enum pipe_result {
 /* Loads the account; -1 when it is unknown or the store fails. */
 int pipeline_open(struct pipeline *p, const struct conf *c, struct store *st,
 		  uint32_t account);
+/* Takes the account as stored now (0, or -1: p unchanged): a runner
+ * outlives edits made meanwhile (a CodinGame key saved, a reconnect,
+ * tokens another process refreshed), and a job must not run on the copy
+ * the runner loaded when it started. */
+int pipeline_reload(struct pipeline *p);
 void pipeline_close(struct pipeline *p);
 
 /* Valid Lever credentials for the next calls (force: after a 401). */

@@ -280,7 +280,13 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 		if (se == STORE_OK) {
 			char err[512];
 			long retry_after = -1;
-			enum pipe_result r = work(&p, job, err, sizeof err, &retry_after);
+			enum pipe_result r = PIPE_RETRY;
+
+			if (pipeline_reload(&p) < 0)
+				snprintf(err, sizeof err, "cannot load the account: %.400s",
+					 store_last_error(st));
+			else
+				r = work(&p, job, err, sizeof err, &retry_after);
 
 			finish(c, st, job, r, err, retry_after, stats);
 			store_job_free(job);
