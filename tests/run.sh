@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every numbered test and the fault suite (tests/faults) under
 # lighttpd, then the end-to-end tests again
-# under Apache (mod_fcgid), and ends with one line: N passed, N failed.
+# under Apache (mod_proxy_fcgi, the programs as their own user), and ends with one line: N passed, N failed.
 # TESTS="t0002-deliver ..." runs a subset; HTTPDS="lighttpd" one server.
 # CGLEVER_TEST_LINGER_MS=N sets runner_linger_ms = N in every test's config
 # (how long a woken queue runner stays once its queue is empty; the suite
