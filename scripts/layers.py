@@ -2,7 +2,9 @@
 """The layering check (DESIGN.md, "Layers"): reads the #include lines of
 lib/, cgi-bin/ and bin/ and fails when a file includes a higher layer,
 names a header without its folder, or when modules include each other
-(a circle of any length). A module is lib/FOLDER/NAME.c with its .h.
+(a circle of any length), and when a file is longer than the house
+allows (lib/: 800 lines; a program, cgi-bin/ or bin/: under 300).
+A module is lib/FOLDER/NAME.c with its .h.
 
 Usage: layers.py [TOP]   (exit 0: clean; 1: each violation on stderr)
 """
@@ -11,6 +13,7 @@ import os, re, sys
 # Bottom to top; folders on one rank are one layer of DESIGN.md.
 RANK = {"base": 0, "store": 1, "net": 1, "web": 1, "clients": 2,
         "domain": 3, "admin": 4, "programs": 5}
+MAX_LINES = {"programs": 299}   # every other folder: 800
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -41,6 +44,9 @@ def main():
         with open(os.path.join(top, path), encoding="utf-8") as fh:
             text = fh.read()
         me = module(path)
+        limit = MAX_LINES.get(folder, 800)
+        if text.count("\n") > limit:
+            bad.append("%s: %d lines, over the house's %d" % (path, text.count("\n"), limit))
         for inc in INCLUDE.findall(text):
             if "/" not in inc:
                 bad.append('%s: #include "%s" names no folder (write "FOLDER/%s")' % (path, inc, inc))

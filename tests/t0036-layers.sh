@@ -1,7 +1,8 @@
 #!/bin/bash
 # The house (issue 15, DESIGN.md "Layers"): lib/ has one folder per
 # layer; a file includes only its own or lower layers, names each header
-# with its folder, and no modules include each other (scripts/layers.py).
+# with its folder, and no modules include each other; no file of lib/ is
+# over 800 lines, no program file 300 or more (scripts/layers.py).
 # The check is shown to fail once on a copy of the tree with a deliberate
 # upward include, and once with two modules including each other.
 . "$(dirname "$0")/lib.sh"
@@ -31,5 +32,11 @@ copy
 printf '#include "log.h"\n' >>"$T/copy/lib/base/num.c"
 python3 "$TOP/scripts/layers.py" "$T/copy" >/dev/null 2>"$T/bare.err"
 is "a header named without its folder fails the check" "$?" 1
+
+copy
+yes '/* filler */' | head -n 801 >>"$T/copy/lib/base/num.c"
+python3 "$TOP/scripts/layers.py" "$T/copy" >/dev/null 2>"$T/long.err"
+is "a lib/ file over 800 lines fails the check" "$?" 1
+check "and the message names it" grep -q 'lib/base/num.c: .* lines, over the house.s 800' "$T/long.err"
 rm -rf "$T/copy"
 done_testing
