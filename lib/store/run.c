@@ -4,9 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -19,33 +17,6 @@
 #include "store/store_int.h"
 
 #define LOCK_PATIENCE_MS 3000            /* a live holder never keeps a lock this long */
-
-/* ---------------------------------------------------------------- errors */
-
-void set_err(struct store *st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof st->err, fmt, ap);
-	va_end(ap);
-}
-
-const char *store_strerror(enum store_err e)
-{
-	switch (e) {
-	case STORE_OK: return "ok";
-	case STORE_NOTFOUND: return "not found";
-	case STORE_EXISTS: return "already exists";
-	case STORE_ERR: return "store error";
-	}
-	return "unknown store error";
-}
-
-const char *store_last_error(const struct store *st)
-{
-	return st && st->err[0] ? st->err : "no error";
-}
 
 int random_id(uint64_t *out)
 {

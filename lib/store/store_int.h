@@ -1,7 +1,23 @@
 /* store_int: what the files of lib/store share, and only they include:
  * the store handle, the tables, the transaction runner (run.c), the list
  * walk, and the field tables records are written and read from
- * (record.c). See env.c for how the environment is kept safe. */
+ * (record.c). See env.c for how the environment is kept safe.
+ *
+ * The files call each other in this order, bottom to top: a file calls
+ * only files below it (and gate.c and err.c call none).
+ *   gate.c         the gate around opens and recovery (gate.h)
+ *   err.c          set_err, store_strerror, store_last_error
+ *   record.c       records as JSON text, by field table
+ *   env.c          the environment: open, recovery, regions, close
+ *   run.c          the runner, the stall watchdog, ids, the list walk
+ *   invrec.c       the invitation record: its key, its text
+ *   history.c      the history indexes of invitations
+ *   invitations.c  invitations and the test id index
+ *   accounts.c, jobs.c, oauth.c, audit.c   their tables
+ *   rules.c        rules (reads accounts: get_account)
+ *   deliveries.c   deliveries (queues jobs: job_insert)
+ *   open.c         store_open, store_close, backup, checkpoints
+ *   prog.c         the programs' common start (prog.h) */
 #ifndef CGLEVER_STORE_INT_H
 #define CGLEVER_STORE_INT_H
 
@@ -116,25 +132,10 @@ static inline DBT dbt(const void *data, size_t size)
 	return d;
 }
 
-/* ---------------------------------------------------- run.c: the runner */
+/* ------------------------------------------------------ err.c: errors */
 
+/* Writes an op's error message into st->err (see ERR_SET). */
 void set_err(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Runs fn in a transaction of the given mode (retries, recovery: run.c). */
-enum store_err run(struct store *st, const char *what, enum run_mode mode, op_fn fn, void *arg);
-/* Random, so concurrent writers never update one shared counter. */
-int random_id(uint64_t *out);
-/* A short randomized pause before trying a refused lock again. */
-void backoff(int tries);
-/* The stall watchdog (run.c): started by store_open; what a deadline
- * seconds from now (0: none) is about. */
-void stall_init(void);
-void stall_set(const char *what, int seconds);
-/* Takes the next id from meta[name] (first is 1). */
-int next_id(struct store *st, DB_TXN *txn, const char *name, uint32_t *out);
-
-/* env.c, for the runner: (re)opens the environment. */
-int env_open(struct store *st);
-int reopen(struct store *st, const char *what, int ret);
 
 /* ---------------------------------------------- record.c: field tables */
 
@@ -215,6 +216,29 @@ int jget_bool(struct json_object *o, const char *key);
 /* {"received_at": at} as text (deliveries and pacing records), or NULL. */
 char *received_json(int64_t at);
 
+/* -------------------------------------------------- env.c: environment */
+
+/* (Re)opens the environment; closes it (dbflags: DB_NOSYNC when it may
+ * be panicked). */
+int env_open(struct store *st);
+int reopen(struct store *st, const char *what, int ret);
+void env_close(struct store *st, u_int32_t dbflags);
+
+/* ---------------------------------------------------- run.c: the runner */
+
+/* Runs fn in a transaction of the given mode (retries, recovery: run.c). */
+enum store_err run(struct store *st, const char *what, enum run_mode mode, op_fn fn, void *arg);
+/* Random, so concurrent writers never update one shared counter. */
+int random_id(uint64_t *out);
+/* A short randomized pause before trying a refused lock again. */
+void backoff(int tries);
+/* The stall watchdog (run.c): started by store_open; what a deadline
+ * seconds from now (0: none) is about. */
+void stall_init(void);
+void stall_set(const char *what, int seconds);
+/* Takes the next id from meta[name] (first is 1). */
+int next_id(struct store *st, DB_TXN *txn, const char *name, uint32_t *out);
+
 /* --------------------------------------------------- run.c: list walks */
 
 struct walk;
@@ -249,14 +273,9 @@ int walk(struct store *st, DB_TXN *txn, struct walk *w);
 
 /* ------------------------------------------------ shared between tables */
 
-/* accounts.c: reads account id into *out (DB_RMW in flags to write it). */
-int get_account(struct store *st, DB_TXN *txn, uint32_t id, u_int32_t flags,
-		struct store_account **out);
-/* jobs.c: inserts job under a fresh random id; sets job->id. */
-int job_insert(struct store *st, DB_TXN *txn, struct store_job *job);
-
-/* invitations.c: the key of an invitation (malloc'd, *len set); the
- * record k/v decoded into *out; the write of one (create: a new one). */
+/* invrec.c: an invitation's record type; its key (malloc'd, *len set);
+ * the record k/v decoded into *out. */
+extern const struct rec_type inv_type;
 unsigned char *inv_key_alloc(uint32_t account, const char *opp, int64_t campaign,
 			     size_t *len);
 int inv_decode(struct store *st, const DBT *k, const DBT *v, struct store_invitation **out);
@@ -267,5 +286,11 @@ int inv_decode(struct store *st, const DBT *k, const DBT *v, struct store_invita
 void hist_build(struct store *st);
 int hist_inv_write(struct store *st, DB_TXN *txn, const DBT *ik, const DBT *oldv,
 		   const struct store_invitation *nw);
+
+/* accounts.c: reads account id into *out (DB_RMW in flags to write it). */
+int get_account(struct store *st, DB_TXN *txn, uint32_t id, u_int32_t flags,
+		struct store_account **out);
+/* jobs.c: inserts job under a fresh random id; sets job->id. */
+int job_insert(struct store *st, DB_TXN *txn, struct store_job *job);
 
 #endif
