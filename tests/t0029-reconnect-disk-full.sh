@@ -29,6 +29,15 @@ held() { [ "$(sim LEVER GET /_sim/held | jget 'd["held"]')" -ge 1 ]; }
 check "the new webhook's registration is held at Lever" wait_until 30 held
 dd if=/dev/zero of="$T/db/filler" bs=1M 2>/dev/null
 for i in $(seq 1 64); do head -c 4096 /dev/zero >"$T/db/filler.$i" 2>/dev/null || break; done
+# The log file's last page may still have room for a small commit (tmpfs
+# allocates whole pages): writes of the store's own use it up, until one
+# is refused, so the reconnect's save meets a full disk whatever the log's
+# length was.
+refused=0
+for i in $(seq 1 200); do
+	ctl rule add "$ACC" --tag "slack$i" --stage stage-screen --campaign 1 >/dev/null 2>&1 || { refused=1; break; }
+done
+is "the store refuses writes now (after $i rule(s))" "$refused" 1
 sim LEVER POST /_sim/release '{}' >/dev/null
 wait $cb
 code=$(cat "$T/cb.code")
