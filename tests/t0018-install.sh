@@ -171,6 +171,11 @@ wait_runners
 # --- A runner that cannot be started (the program ctl_path names is gone):
 # the delivery is still answered and kept, and the Activity page shows
 # the job pending with its age; once the program is back, a sweep sends it.
+# No runner of the first delivery may be left to take the next job: a
+# live runner holds the account's runner lock (the installed programs'
+# environment need not name this test's config, so runners() may miss it).
+runner_gone() { L="$W/var/lib/cglever/runner-$ACC.lock"; [ ! -e "$L" ] || flock -n "$L" true; }
+check "(the first delivery's runner is gone)" wait_until 60 runner_gone
 mv "$W/usr/sbin/cglever-ctl" "$W/usr/sbin/cglever-ctl.away"
 OPP2=$(opportunity '{"name":"Bea","emails":["bea@example.com"],"tags":["java"],"stage":"stage-screen"}')
 sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$APORT/cglever/webhook.fcgi/lever/$ACC\",\"opportunityId\":\"$OPP2\",\"toStageId\":\"stage-screen\"}" >"$T/delivery2.json"

@@ -247,10 +247,13 @@ void rec_free(const struct rec_type *t, void *rec)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct field *f = &t->fields[i];
-		char *s = *(char **)((char *)rec + f->off);
+		char *s;
 
+		/* Only string fields are read as pointers: another field's
+		 * offset may not be aligned for one. */
 		if (f->type != FT_STR)
 			continue;
+		memcpy(&s, (char *)rec + f->off, sizeof s);
 		if (f->flags & F_SECRET)
 			crypto_free_secret(s);
 		else
