@@ -166,6 +166,10 @@ enum pipe_result pipeline_note_once(struct pipeline *p, struct store_invitation 
 enum pipe_result pipeline_from_lever(struct pipeline *p, enum lever_err e,
 				   char *err, size_t errlen, long *retry_after_s)
 {
+	if (p->parked) {   /* pipeline_reauthorize found the grant gone */
+		snprintf(err, errlen, "account disconnected from Lever");
+		return PIPE_PARK;
+	}
 	snprintf(err, errlen, "Lever: %.400s", p->lv.error[0] ? p->lv.error : lever_strerror(e));
 	switch (e) {
 	case LEVER_OK:

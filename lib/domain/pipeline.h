@@ -48,6 +48,8 @@ enum pipe_result pipeline_authorize(struct pipeline *p, enum auth_force force, c
 /* After a Lever call returned e: 1 when the caller should make it again
  * with new credentials (do ... while; *auth_try starts at 0). */
 int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *auth_try);
+/* The job's outcome after a Lever call returned e: PIPE_PARK once the
+ * account is parked, PIPE_DONE for LEVER_OK; err says why. */
 enum pipe_result pipeline_from_lever(struct pipeline *p, enum lever_err e, char *err,
 				     size_t errlen, long *retry_after_s);
 enum pipe_result pipeline_from_cg(struct pipeline *p, enum cg_err e, char *err, size_t errlen);

@@ -138,14 +138,8 @@ static enum pipe_result thresholds(struct pipeline *p, struct store_invitation *
 		do
 			e = lever_tags_add(&p->lv, inv->opportunity, tag);
 		while (pipeline_reauthorize(p, e, &auth_try));
-		if (p->parked) {
-			r = PIPE_PARK;
+		if ((r = pipeline_from_lever(p, e, err, errlen, &ra)) != PIPE_DONE)
 			goto out;
-		}
-		if (e != LEVER_OK) {
-			r = pipeline_from_lever(p, e, err, errlen, &ra);
-			goto out;
-		}
 		log_info("opportunity %s: tag %s for a score of %.0f%%", inv->opportunity, tag,
 			 inv->score);
 		inv->tags_done = 1;
@@ -158,14 +152,8 @@ static enum pipe_result thresholds(struct pipeline *p, struct store_invitation *
 			do
 				e = lever_stage_set(&p->lv, inv->opportunity, rule->pass_stage);
 			while (pipeline_reauthorize(p, e, &auth_try));
-			if (p->parked) {
-				r = PIPE_PARK;
+			if ((r = pipeline_from_lever(p, e, err, errlen, &ra)) != PIPE_DONE)
 				goto out;
-			}
-			if (e != LEVER_OK) {
-				r = pipeline_from_lever(p, e, err, errlen, &ra);
-				goto out;
-			}
 			log_info("opportunity %s moved to stage %s on pass", inv->opportunity,
 				 rule->pass_stage);
 		}
