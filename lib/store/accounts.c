@@ -19,6 +19,12 @@ static const struct field account_fields[] = {
 	FLD(STR, access_token, F_SECRET), FLD(STR, refresh_token, F_SECRET),
 	FLD(I64, token_expires_at, 0),
 	FLD(BOOL, disconnected, 0), FLD(I64, disconnected_at, 0), FLD(STR, disconnected_reason, 0),
+	/* Added by issue 16: absent in older records, written only when set. */
+	FLD(STR, forget_webhook_id, 0), FLD(STR, forget_webhook_token, F_SECRET),
+	FLD(BOOL, attach_report, F_OMIT0), FLD(BOOL, forget_deletes_test, F_OMIT0),
+	FLD(I64, reconciled_at, F_OMIT0),
+	FLD(I64, webhook_checked_at, F_OMIT0), FLD(BOOL, webhook_missing, F_OMIT0),
+	FLD(I64, codingame_checked_at, F_OMIT0),
 };
 #undef FLD
 static const struct rec_type account_type = REC_TYPE("accounts", store_account, account_fields);

@@ -36,6 +36,9 @@ static const struct field inv_fields[] = {
 	FLD(STR, sent_note, 0), FLD(STR, result_note, 0), FLD(STR, result_status, 0),
 	FLD(DBL, score, 0), FLD(BOOL, tags_done, 0), FLD(BOOL, stage_done, 0),
 	FLD(I64, next_poll_at, 0), FLD(INT, polls, 0),
+	/* Added by issue 16: absent in older records, written only when set. */
+	FLD(STR, outcome_tag, 0), FLD(STR, reminder, 0), FLD(STR, report_file, 0),
+	FLD(I64, forgotten_at, F_OMIT0),
 };
 #undef FLD
 const struct rec_type inv_type = REC_TYPE("invitations", store_invitation, inv_fields);

@@ -71,6 +71,18 @@ struct json_object *jparse(struct store *st, const char *table, const DBT *v)
 	return o;
 }
 
+static int is_zero(const struct field *f, const char *p)
+{
+	switch (f->type) {
+	case FT_I64: return *(const int64_t *)p == 0;
+	case FT_INT: case FT_BOOL: return *(const int *)p == 0;
+	case FT_U32: return *(const uint32_t *)p == 0;
+	case FT_DBL: return *(const double *)p == 0;
+	case FT_STR: return *(char *const *)p == NULL;
+	}
+	return 0;
+}
+
 void rec_set(struct json_object *o, const struct rec_type *t, const void *rec, unsigned skip)
 {
 	for (size_t i = 0; i < t->n; i++) {
@@ -80,6 +92,10 @@ void rec_set(struct json_object *o, const struct rec_type *t, const void *rec, u
 
 		if (f->flags & (skip | F_KEY))
 			continue;
+		if ((f->flags & F_OMIT0) && is_zero(f, p)) {
+			json_object_object_del(o, f->name);
+			continue;
+		}
 		switch (f->type) {
 		case FT_STR:
 			if (*(char *const *)p)

@@ -14,6 +14,7 @@ static const struct field rule_fields[] = {
 	FLD(INT, pass_score, F_UNSET_NEG), FLD(INT, fail_score, F_UNSET_NEG),
 	FLD(STR, pass_tag, 0), FLD(STR, fail_tag, 0), FLD(STR, review_tag, 0),
 	FLD(STR, pass_stage, 0),
+	FLD(INT, reminder_days, F_OMIT0),   /* issue 16 */
 };
 #undef FLD
 static const struct rec_type rule_type = REC_TYPE("rules", store_rule, rule_fields);

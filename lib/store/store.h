@@ -47,6 +47,15 @@ struct store_account {
 	int disconnected;
 	int64_t disconnected_at;
 	char *disconnected_reason;
+	/* Issue 16. The candidateDeleted webhook (its own signature token). */
+	char *forget_webhook_id;
+	char *forget_webhook_token;
+	int attach_report;           /* attach CodinGame's PDF report to the opportunity */
+	int forget_deletes_test;     /* forgetting a person also deletes their test at CodinGame */
+	int64_t reconciled_at;       /* ms epoch: the last reconciliation pass started (0: none) */
+	int64_t webhook_checked_at;  /* ms epoch: our webhooks last looked for in Lever */
+	int webhook_missing;         /* that look did not find them */
+	int64_t codingame_checked_at; /* ms epoch: the CodinGame key last answered */
 };
 enum store_err store_account_add(struct store *st, struct store_account *a); /* sets a->id; STORE_EXISTS on name */
 /* One change to an account, made on the record as it is when the change
@@ -80,12 +89,13 @@ struct store_rule {
 	char *pass_tag, *fail_tag, *review_tag;
 	char *pass_stage;
 	char *created_by;            /* who added it (REMOTE_USER, ...); may be NULL */
+	int reminder_days;           /* resend an unstarted test once after this; 0: never */
 };
 enum store_err store_rule_add(struct store *st, struct store_rule *r);
 enum store_err store_rule_delete(struct store *st, uint32_t id);  /* STORE_NOTFOUND */
 enum store_err store_rule_get(struct store *st, uint32_t id, struct store_rule **out); /* STORE_NOTFOUND */
 /* Replaces tag, stage, campaign, pass_score, fail_score, pass_tag,
- * fail_tag, review_tag and pass_stage of rule r->id (a NULL string or a
+ * fail_tag, review_tag, pass_stage and reminder_days of rule r->id (a NULL string or a
  * negative score removes it); id, account, created_at and created_by stay.
  * STORE_NOTFOUND when there is no such rule. */
 enum store_err store_rule_update(struct store *st, const struct store_rule *r);
@@ -194,6 +204,13 @@ struct store_invitation {
 	int tags_done, stage_done;   /* thresholds applied */
 	int64_t next_poll_at;        /* ms epoch: when sweep polls it next */
 	int polls;
+	/* Issue 16, each NULL, "posting"/"sending" while a request may have
+	 * left, then done: the codingame-expired/-cancelled tag, the
+	 * reminder (resend), the PDF report attached to the opportunity. */
+	char *outcome_tag;
+	char *reminder;
+	char *report_file;
+	int64_t forgotten_at;        /* ms epoch: personal data removed (forget, retention) */
 };
 /* STORE_EXISTS when one exists for the key (nothing written). */
 enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv);

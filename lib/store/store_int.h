@@ -152,6 +152,8 @@ enum ftype {
 #define F_UNSET_NEG 4u   /* an int: negative is written as absent, absent reads -1 */
 #define F_KEEP      8u   /* written once: rec_set(..., F_KEEP) leaves it */
 #define F_KEY      16u   /* a string from the key: not in the text, only freed */
+#define F_OMIT0    32u   /* a number or boolean written only when not 0 (a field
+                           added later: records without it read and write as before) */
 
 /* One field of a record: its JSON key is the member's name. */
 struct field {
