@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/results.h"
@@ -165,6 +166,34 @@ out:
 	return r;
 }
 
+/* inv->tech_scores from the report: one "name<TAB>score<LF>" line per
+ * technology, control characters in names made spaces. 0, or -1 when out
+ * of memory. */
+static int tech_scores(struct store_invitation *inv, const struct cg_test *t)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < t->n_technologies; i++) {
+		char num[32];
+		size_t start = b.len;
+
+		if (buf_append(&b, t->technologies[i].name, strlen(t->technologies[i].name)) < 0)
+			goto oom;
+		for (size_t j = start; j < b.len; j++)
+			if ((unsigned char)b.data[j] < 0x20 || b.data[j] == 0x7f)
+				b.data[j] = ' ';
+		snprintf(num, sizeof num, "\t%.2f\n", t->technologies[i].score);
+		if (buf_append(&b, num, strlen(num)) < 0)
+			goto oom;
+	}
+	free(inv->tech_scores);
+	inv->tech_scores = b.data;   /* NULL when there is none */
+	return 0;
+oom:
+	free(b.data);
+	return -1;
+}
+
 static int finished(const char *status)
 {
 	return strcmp(status, "completed") == 0 || strcmp(status, "aborted") == 0 ||
@@ -204,6 +233,13 @@ enum pipe_result results_check(struct pipeline *p, struct store_invitation *inv,
 	}
 	pipeline_set_str(&inv->result_status, t->status);
 	inv->score = t->has_report ? t->score : 0;
+	inv->started_at = t->start_time;
+	inv->finished_at = t->end_time;
+	if (tech_scores(inv, t) < 0) {
+		snprintf(err, errlen, "out of memory");
+		r = PIPE_RETRY;
+		goto out;
+	}
 	snprintf(marker, sizeof marker, "[cglever:result:%lld]", (long long)inv->test_id);
 	if (!(text = result_text_alloc(p, inv, t, marker))) {
 		snprintf(err, errlen, "out of memory");

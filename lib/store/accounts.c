@@ -22,7 +22,7 @@ static const struct field account_fields[] = {
 	/* Added by issue 16: absent in older records, written only when set. */
 	FLD(STR, forget_webhook_id, 0), FLD(STR, forget_webhook_token, F_SECRET),
 	FLD(BOOL, attach_report, F_OMIT0), FLD(BOOL, forget_deletes_test, F_OMIT0),
-	FLD(I64, reconciled_at, F_OMIT0),
+	FLD(I64, reconciled_at, F_OMIT0), FLD(I64, reconcile_sent_at, F_OMIT0),
 	FLD(I64, webhook_checked_at, F_OMIT0), FLD(BOOL, webhook_missing, F_OMIT0),
 	FLD(I64, codingame_checked_at, F_OMIT0),
 };

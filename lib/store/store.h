@@ -53,6 +53,7 @@ struct store_account {
 	int attach_report;           /* attach CodinGame's PDF report to the opportunity */
 	int forget_deletes_test;     /* forgetting a person also deletes their test at CodinGame */
 	int64_t reconciled_at;       /* ms epoch: the last reconciliation pass started (0: none) */
+	int64_t reconcile_sent_at;   /* ms epoch: a pass last found a candidate no webhook brought */
 	int64_t webhook_checked_at;  /* ms epoch: our webhooks last looked for in Lever */
 	int webhook_missing;         /* that look did not find them */
 	int64_t codingame_checked_at; /* ms epoch: the CodinGame key last answered */
@@ -211,6 +212,10 @@ struct store_invitation {
 	char *reminder;
 	char *report_file;
 	int64_t forgotten_at;        /* ms epoch: personal data removed (forget, retention) */
+	/* From the finished test (CodinGame's start_time, end_time, and
+	 * report.technologies as "name<TAB>score%<LF>" lines). */
+	int64_t started_at, finished_at;
+	char *tech_scores;
 };
 /* STORE_EXISTS when one exists for the key (nothing written). */
 enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv);
