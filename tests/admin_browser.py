@@ -228,8 +228,8 @@ class Run(Browser):
         st, hooks = self.call("GET", lever + "/_sim/webhooks")
         urls = [w.get("url") for w in hooks] if isinstance(hooks, list) else hooks
         want = f"{self.a.base.rstrip('/')}/webhook.fcgi/lever/{self.acc}"
-        if urls != [want]:
-            raise Fail(f"Lever's webhooks are {urls}, want [{want}]")
+        if urls != [want, want]:   # candidateStageChange and candidateDeleted
+            raise Fail(f"Lever's webhooks are {urls}, want [{want}] twice")
         self.ok("Lever holds cglever's webhook for this account")
         self.open_account()
         self.check("the account page now offers Reconnect Lever and Disconnect",
@@ -425,7 +425,7 @@ class Run(Browser):
         self.check("the page confirms the disconnection",
                    any(re.search(r"\bdisconnected\b", m, re.I) for m in oks), f"messages: {oks}")
         st, hooks = self.call("GET", self.a.lever.rstrip("/") + "/_sim/webhooks")
-        self.check("cglever's webhook is gone from Lever", hooks == [], f"{hooks}")
+        self.check("cglever's webhooks are gone from Lever", hooks == [], f"{hooks}")
         self.open_account()
         self.check("the account page offers to connect Lever again",
                    self.has_button("Reconnect Lever") or self.has_button("Connect Lever"))

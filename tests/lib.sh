@@ -502,4 +502,4 @@ done_testing() {
 sends_ge() { [ "$(sends)" -ge "$1" ]; }
 sends_eq() { [ "$(sends)" -eq "$1" ]; }
 # hook_token: the signature token Lever's simulator holds for the first webhook.
-hook_token() { sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["configuration"]["signatureToken"]'; }
+hook_token() { sim LEVER GET /_sim/webhooks | jget '[w for w in (d["webhooks"] if isinstance(d,dict) else d) if w["event"] == "candidateStageChange"][0]["configuration"]["signatureToken"]'; }

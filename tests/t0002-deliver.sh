@@ -6,7 +6,7 @@ setup
 ACC=$(add_account acme)
 check "account add prints an id" test "$ACC" = 1
 hooks=$(sim LEVER GET /_sim/webhooks)
-is "account add registered one webhook in Lever" "$(echo "$hooks" | jget 'len(d["webhooks"]) if isinstance(d,dict) else len(d)')" 1
+is "account add registered its two webhooks in Lever" "$(echo "$hooks" | jget 'sorted(w["event"] for w in (d["webhooks"] if isinstance(d,dict) else d))')" '["candidateDeleted", "candidateStageChange"]'
 is "the webhook points at this account" "$(echo "$hooks" | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["url"]')" \
 	"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC"
 RULE=$(ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1)

@@ -54,7 +54,7 @@ is "a replayed callback: 400" "$(status_of "$CB")" 400
 check "the admin page says to switch the webhook group on" grep -q "Candidate Stage Change" <(web "$BASE/admin.fcgi/?msg=connected&account=$ACC")
 check "the account shows connected (OAuth)" grep -q "connected (OAuth)" <(web "$BASE/admin.fcgi/")
 check "the store holds an OAuth connection with a registered webhook" grep -q "acme .* oauth .* registered .* connected" <(ctl account list)
-is "one webhook in Lever, for this account" "$(sim LEVER GET /_sim/webhooks | jget '[w["url"] for w in d]')" "[\"$BASE/webhook.fcgi/lever/$ACC\"]"
+is "two webhooks in Lever (stage change, deletion), for this account" "$(sim LEVER GET /_sim/webhooks | jget 'sorted((w["event"], w["url"]) for w in d)')" "[[\"candidateDeleted\", \"$BASE/webhook.fcgi/lever/$ACC\"], [\"candidateStageChange\", \"$BASE/webhook.fcgi/lever/$ACC\"]]"
 
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
 OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
@@ -65,7 +65,7 @@ check "and its test goes out (Lever called with the OAuth token)" wait_until 5 s
 # Reconnecting replaces the webhook instead of adding one.
 CB=$(consent "$(start_flow)" allow)
 web -o /dev/null "$CB"
-is "reconnecting leaves one webhook" "$(sim LEVER GET /_sim/webhooks | jget 'len(d)')" 1
+is "reconnecting leaves one webhook per event" "$(sim LEVER GET /_sim/webhooks | jget 'sorted(w["event"] for w in d)')" '["candidateDeleted", "candidateStageChange"]'
 
 # 30 jobs at an expired access token: one refresh, 30 sends.
 sim LEVER POST /_sim/oauth/expire '{}' >/dev/null
@@ -143,7 +143,7 @@ code=$(curl -sS -u "boss:pw-$$" -o /dev/null -w '%{http_code}' --data-urlencode 
 is "another admin's CSRF token: 403" "$code" 403
 code=$(web -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(csrf_from "$T/admin.html")" --data "account=$ACC" "$BASE/admin.fcgi/disconnect")
 is "disconnect: 303 back to the admin page" "$code" 303
-is "the webhook is gone from Lever" "$(sim LEVER GET /_sim/webhooks | jget 'len(d)')" 0
+is "the webhooks are gone from Lever" "$(sim LEVER GET /_sim/webhooks | jget 'len(d)')" 0
 check "the store holds no Lever credentials any more" grep -q "acme .* none .* none .* disconnected: disconnected by admin" <(ctl account list)
 check "rules are kept" test "$(ctl rule list | tail -n +2 | wc -l)" -eq 1
 rep=$(deliver "$ACC" "$OPP" stage-screen "\"signatureToken\":\"whatever\"")

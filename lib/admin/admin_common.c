@@ -110,10 +110,10 @@ static const struct { const char *code, *text; } messages[] = {
 	{ "cancelled", "The test was cancelled in CodinGame; the note on the Lever timeline "
 		       "follows in a moment." },
 	{ "backfilled", "The test is on its way to the candidates already in the stage." },
-	{ "connected", "Lever is connected and cglever's webhook registered. One step is left "
+	{ "connected", "Lever is connected and cglever's webhooks registered. One step is left "
 		       "in Lever: Settings > Integrations and API > Webhooks, switch the "
-		       "\"Candidate Stage Change\" webhook group on." },
-	{ "disconnected", "Disconnected: cglever's webhook was removed from Lever and its tokens "
+		       "\"Candidate Stage Change\" and \"Candidate Deleted\" webhook groups on." },
+	{ "disconnected", "Disconnected: cglever's webhooks were removed from Lever and its tokens "
 			  "forgotten. Rules and history are kept." },
 };
 

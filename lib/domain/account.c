@@ -9,12 +9,8 @@
 #include "clients/codingame.h"
 #include "base/crypto.h"
 #include "clients/lever.h"
+#include "domain/hooks.h"
 #include "base/log.h"
-
-void account_webhook_url(const struct conf *c, uint32_t id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/webhook.fcgi/lever/%u", c->public_url, id);
-}
 
 static int check_codingame(const struct conf *c, const char *key, char *err, size_t errlen)
 {
@@ -34,32 +30,13 @@ static int check_codingame(const struct conf *c, const char *key, char *err, siz
 	return 0;
 }
 
-/* hook: {id, signature token}. */
-static int set_webhook(struct store_account *cur, void *hook)
-{
-	char *id = strdup(((char **)hook)[0]), *token = strdup(((char **)hook)[1]);
-
-	if (!id || !token) {
-		free(id);
-		crypto_free_secret(token);
-		return 1;
-	}
-	free(cur->webhook_id);
-	crypto_free_secret(cur->webhook_token);
-	cur->webhook_id = id;
-	cur->webhook_token = token;
-	return 0;
-}
-
 int account_create(const struct conf *c, struct store *st, const struct account_new *in,
 		   uint32_t *id, char *err, size_t errlen)
 {
 	struct store_account a;
-	char secret[65], url[1024];
-	char *hook_id = NULL, *hook_token = NULL, *hook[2];
+	char secret[65];
 	struct lever lv;
 	enum store_err se;
-	enum lever_err le;
 	int rc = -1;
 
 	memset(&a, 0, sizeof a);
@@ -85,30 +62,15 @@ int account_create(const struct conf *c, struct store *st, const struct account_
 		return -1;
 	}
 	if (in->lever_api_key && !in->webhook_token) {
-		account_webhook_url(c, a.id, url, sizeof url);
 		lever_init(&lv, c->lever_api_url, in->lever_api_key, NULL, c->lever_rate);
-		le = lever_webhook_create(&lv, url, "candidateStageChange", &hook_id, &hook_token);
-		if (le != LEVER_OK) {
-			snprintf(err, errlen, "registering the Lever webhook failed: %s",
-				 lv.error[0] ? lv.error : lever_strerror(le));
+		if (hooks_register(c, st, a.id, &lv, err, errlen) < 0)
 			goto out;
-		}
-		hook[0] = hook_id;
-		hook[1] = hook_token;
-		if (store_account_update(st, a.id, set_webhook, hook) != STORE_OK) {
-			snprintf(err, errlen, "store: %.400s", store_last_error(st));
-			lever_webhook_delete(&lv, hook_id);
-			goto out;
-		}
-		log_info("account %u: Lever webhook %s registered for %s", a.id, hook_id, url);
 	}
 	*id = a.id;
 	rc = 0;
 out:
 	if (rc < 0 && store_account_delete(st, a.id) != STORE_OK)
 		log_err("account %u: could not undo: %s", a.id, store_last_error(st));
-	free(hook_id);
-	crypto_free_secret(hook_token);
 	memset(secret, 0, sizeof secret);
 	return rc;
 }

@@ -16,13 +16,10 @@ struct account_new {
 
 /* Creates the account. With a CodinGame key, checks it by listing the
  * campaigns. With a Lever API key and no webhook token, registers the
- * candidateStageChange webhook at public_url and keeps its token. On any
+ * webhooks (hooks.h) at public_url and keeps their tokens. On any
  * failure nothing is left behind and err says why. */
 int account_create(const struct conf *c, struct store *st, const struct account_new *in,
 		   uint32_t *id, char *err, size_t errlen);
-
-/* The URL Lever delivers to for this account. */
-void account_webhook_url(const struct conf *c, uint32_t id, char *buf, size_t len);
 
 /* The account's CodinGame callback URL (holds its secret). */
 void account_callback_url(const struct conf *c, const struct store_account *a, char *buf,

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "domain/account.h"
+#include "domain/hooks.h"
 #include "base/crypto.h"
 #include "net/http.h"
 #include "clients/lever.h"
@@ -105,32 +105,24 @@ static void fail(struct oauth_result *res, int status, const char *fmt, const ch
 	log_warn("OAuth callback: %s", res->message);
 }
 
-/* What a connection stores, and (out) the webhook it replaces. */
+/* What a connection stores, and (out) the webhooks it replaces. */
 struct connect_edit {
 	const struct lever_tokens *tok;
 	int64_t expires_at;
-	const char *hook_id, *hook_token;
-	char *old_hook_id;
+	const struct hooks *hooks;
+	char *old_stage_id, *old_forget_id;
 };
 
 static int apply_connect(struct store_account *cur, void *arg)
 {
 	struct connect_edit *e = arg;
 	char *at = strdup(e->tok->access_token), *rt = strdup(e->tok->refresh_token);
-	char *hid = strdup(e->hook_id), *htok = strdup(e->hook_token);
 
-	if (!at || !rt || !hid || !htok) {
+	if (!at || !rt || hooks_apply(cur, e->hooks, &e->old_stage_id, &e->old_forget_id)) {
 		crypto_free_secret(at);
 		crypto_free_secret(rt);
-		crypto_free_secret(htok);
-		free(hid);
 		return 1;
 	}
-	free(e->old_hook_id);   /* a retried transaction runs this again */
-	e->old_hook_id = cur->webhook_id;
-	cur->webhook_id = hid;
-	crypto_free_secret(cur->webhook_token);
-	cur->webhook_token = htok;
 	crypto_free_secret(cur->lever_api_key);   /* OAuth replaces an API key */
 	cur->lever_api_key = NULL;
 	crypto_free_secret(cur->access_token);
@@ -145,48 +137,35 @@ static int apply_connect(struct store_account *cur, void *arg)
 	return 0;
 }
 
-/* Registers a new webhook, stores it with the tokens, and only then
- * removes the old one: deliveries keep verifying throughout, and if the
- * store refuses, the new webhook goes and the old one stays. */
+/* Registers new webhooks, stores them with the tokens, and only then
+ * removes the old ones: deliveries keep verifying throughout, and if the
+ * store refuses, the new webhooks go and the old ones stay. */
 static int connect_account(const struct conf *c, struct store *st, uint32_t account,
 			   const struct lever_tokens *tok, char *err, size_t errlen)
 {
-	struct connect_edit e = { tok, clock_wall_ms() + tok->expires_in * 1000, NULL, NULL, NULL };
+	struct hooks h;
+	struct connect_edit e = { tok, clock_wall_ms() + tok->expires_in * 1000, &h, NULL, NULL };
 	struct lever lv;
-	char url[1024], *id = NULL, *sig = NULL;
-	enum lever_err le;
+	char why[600];
 	int rc = -1;
 
 	lever_init(&lv, c->lever_api_url, NULL, tok->access_token, c->lever_rate);
-	account_webhook_url(c, account, url, sizeof url);
-	le = lever_webhook_create(&lv, url, "candidateStageChange", &id, &sig);
-	if (le != LEVER_OK) {
-		snprintf(err, errlen, "registering the webhook in Lever failed: %.400s",
-			 lv.error[0] ? lv.error : lever_strerror(le));
+	if (hooks_create(c, &lv, account, &h, err, errlen) < 0)
 		return -1;
-	}
-	e.hook_id = id;
-	e.hook_token = sig;
 	if (store_account_update(st, account, apply_connect, &e) != STORE_OK) {
 		snprintf(err, errlen, "the tokens could not be stored: %.300s",
 			 store_last_error(st));
-		le = lever_webhook_delete(&lv, id);
-		if (le != LEVER_OK && le != LEVER_NOTFOUND)
-			log_warn("account %u: new webhook %s not removed: %s", account, id, lv.error);
+		if (hooks_delete(&lv, h.stage_id, h.forget_id, why, sizeof why) < 0)
+			log_warn("account %u: new webhooks not removed: %s", account, why);
 		goto out;
 	}
-	log_info("account %u: webhook %s registered", account, id);
-	if (e.old_hook_id && strcmp(e.old_hook_id, id) != 0) {
-		le = lever_webhook_delete(&lv, e.old_hook_id);
-		if (le != LEVER_OK && le != LEVER_NOTFOUND)
-			log_warn("account %u: old webhook %s not removed: %s", account,
-				 e.old_hook_id, lv.error);
-	}
+	log_info("account %u: webhooks %s and %s registered", account, h.stage_id, h.forget_id);
+	hooks_drop_replaced(&lv, account, &h, e.old_stage_id, e.old_forget_id);
 	rc = 0;
 out:
-	free(e.old_hook_id);
-	free(id);
-	crypto_free_secret(sig);
+	free(e.old_stage_id);
+	free(e.old_forget_id);
+	hooks_clear(&h);
 	return rc;
 }
 
@@ -281,9 +260,12 @@ static int apply_disconnect(struct store_account *cur, void *arg)
 	crypto_free_secret(cur->access_token);
 	crypto_free_secret(cur->refresh_token);
 	crypto_free_secret(cur->webhook_token);
+	crypto_free_secret(cur->forget_webhook_token);
 	free(cur->webhook_id);
+	free(cur->forget_webhook_id);
 	cur->lever_api_key = cur->access_token = cur->refresh_token = NULL;
 	cur->webhook_token = cur->webhook_id = NULL;
+	cur->forget_webhook_token = cur->forget_webhook_id = NULL;
 	cur->token_expires_at = 0;
 	cur->disconnected = 1;
 	cur->disconnected_at = clock_wall_ms();
@@ -306,15 +288,11 @@ int oauth_disconnect(const struct conf *c, struct store *st, uint32_t account,
 	}
 	msg[0] = '\0';
 	lever_init(&lv, c->lever_api_url, a->lever_api_key, a->access_token, c->lever_rate);
-	if (a->webhook_id && (a->lever_api_key || a->refresh_token)) {
-		enum lever_err e = LEVER_UNAUTHORIZED;
-
-		if (auth_prepare(c, st, &a, &lv, 0, err, sizeof err) == AUTH_OK)
-			e = lever_webhook_delete(&lv, a->webhook_id);
-		if (e != LEVER_OK && e != LEVER_NOTFOUND)
+	if ((a->webhook_id || a->forget_webhook_id) && (a->lever_api_key || a->refresh_token)) {
+		if (auth_prepare(c, st, &a, &lv, 0, err, sizeof err) != AUTH_OK ||
+		    hooks_delete(&lv, a->webhook_id, a->forget_webhook_id, err, sizeof err) < 0)
 			snprintf(msg, msglen, "Lever could not be told (%.300s): remove the "
-				 "cglever webhook by hand in Lever's settings.",
-				 lv.error[0] ? lv.error : err);
+				 "cglever webhooks by hand in Lever's settings.", err);
 	}
 	if (store_account_update(st, account, apply_disconnect, (void *)user) != STORE_OK) {
 		snprintf(msg, msglen, "store: %.300s", store_last_error(st));
