@@ -47,20 +47,24 @@ static int64_t entered_at(const struct lever_opportunity *o, const char *stage)
 }
 
 /* The job a delivery of this stage change would have made; triggered at
- * the stage entry, so invite holds it to the same rule age. 0, or -1. */
+ * the stage entry, so invite holds it to the same rule age. 0, or -1 with
+ * err set. */
 static int add_job(struct pipeline *p, struct queued *q, const char *opp, const char *stage,
-		   int64_t at)
+		   int64_t at, char *err, size_t errlen)
 {
 	struct store_job job;
 	char *key = NULL;
 
-	if (asprintf(&key, "%s\n%s", stage, opp) < 0)
+	if (asprintf(&key, "%s\n%s", stage, opp) < 0) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
 	if (queued_has(q, key)) {
 		free(key);
 		return 0;
 	}
 	if (buf_reserve((void **)&q->v, &q->cap, q->n + 1, sizeof *q->v) < 0) {
+		snprintf(err, errlen, "out of memory");
 		free(key);
 		return -1;
 	}
@@ -73,6 +77,7 @@ static int add_job(struct pipeline *p, struct queued *q, const char *opp, const 
 	job.created_at = clock_wall_ms();
 	job.due = STORE_DUE_NOW;
 	if (store_job_add(p->st, &job) != STORE_OK) {
+		snprintf(err, errlen, "store: %.400s", store_last_error(p->st));
 		free(key);
 		return -1;
 	}
@@ -115,9 +120,11 @@ static int one_rule(struct pipeline *p, const struct store_rule *rule, int64_t s
 		store_invitation_free(inv);
 		if (se == STORE_OK)
 			continue;
-		if (se != STORE_NOTFOUND || add_job(p, q, o[i]->id, rule->stage, at) < 0) {
+		if (se != STORE_NOTFOUND) {
 			snprintf(err, errlen, "store: %.400s", store_last_error(p->st));
 			rc = -1;
+		} else {
+			rc = add_job(p, q, o[i]->id, rule->stage, at, err, errlen);
 		}
 	}
 	lever_opportunities_free(o, n);
