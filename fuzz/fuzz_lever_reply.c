@@ -24,6 +24,8 @@ static void check_opportunity(const struct lever_opportunity *o)
 	for (size_t i = 0; i < o->n_tags; i++)
 		FUZZ_CHECK(o->tags[i] != NULL);
 	FUZZ_CHECK(o->archived == 0 || o->archived == 1);
+	for (size_t i = 0; i < o->n_changes; i++)
+		FUZZ_CHECK(o->changes[i].to_stage_id != NULL);
 }
 
 static void opportunity(const char *json, size_t len)

@@ -328,14 +328,18 @@ enum lever_err lever_tags_list(struct lever *lv, struct lever_tag **out, size_t 
 	return err;
 }
 
-enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, const char *tag,
-					struct lever_opportunity ***out, size_t *n)
+/* GET /opportunities?stage_id=&tag=[&updated_at_start=] (all pages). */
+static enum lever_err opp_list(struct lever *lv, const char *stage_id, const char *tag,
+			       int64_t updated_since, struct lever_opportunity ***out, size_t *n)
 {
 	struct lever_vec vec = { &lever_kind_opportunity, NULL, 0, 0 };
 	char *s = http_escape_alloc(stage_id), *t = http_escape_alloc(tag), *base = NULL;
+	char since[40] = "";
 	enum lever_err err;
 
-	if (s && t && asprintf(&base, "/opportunities?stage_id=%s&tag=%s", s, t) >= 0) {
+	if (updated_since > 0)
+		snprintf(since, sizeof since, "&updated_at_start=%lld", (long long)updated_since);
+	if (s && t && asprintf(&base, "/opportunities?stage_id=%s&tag=%s%s", s, t, since) >= 0) {
 		err = lv_list_vec(lv, base, &vec, n);
 	} else {
 		base = NULL;
@@ -347,6 +351,19 @@ enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, 
 	free(t);
 	free(base);
 	return err;
+}
+
+enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, const char *tag,
+					struct lever_opportunity ***out, size_t *n)
+{
+	return opp_list(lv, stage_id, tag, 0, out, n);
+}
+
+enum lever_err lever_opportunities_updated(struct lever *lv, const char *stage_id,
+					   const char *tag, int64_t updated_since,
+					   struct lever_opportunity ***out, size_t *n)
+{
+	return opp_list(lv, stage_id, tag, updated_since, out, n);
 }
 
 enum lever_err lever_note_find(struct lever *lv, const char *opp_id,

@@ -30,6 +30,11 @@ enum lever_err lever_opportunity_get(struct lever *lv, const char *id,
 /* GET /opportunities?stage_id=&tag= (all pages): who is in a stage now. */
 enum lever_err lever_opportunities_list(struct lever *lv, const char *stage_id, const char *tag,
 					struct lever_opportunity ***out, size_t *n);
+/* The same, only those updated at or after updated_since (ms epoch,
+ * updated_at_start; 0: all): a stage change updates the opportunity. */
+enum lever_err lever_opportunities_updated(struct lever *lv, const char *stage_id,
+					   const char *tag, int64_t updated_since,
+					   struct lever_opportunity ***out, size_t *n);
 
 /* POST /opportunities/:id/notes with {"value": text}; note_id may be NULL. */
 enum lever_err lever_note_add(struct lever *lv, const char *opp_id,

@@ -35,7 +35,40 @@ void lever_opportunity_free(struct lever_opportunity *o)
 	ju_strv_free(o->emails, o->n_emails);
 	ju_strv_free(o->tags, o->n_tags);
 	free(o->stage_id);
+	for (size_t i = 0; i < o->n_changes; i++)
+		free(o->changes[i].to_stage_id);
+	free(o->changes);
 	free(o);
+}
+
+/* stageChanges, [{toStageId, toStageIndex, userId, updatedAt}], into o.
+ * An entry without a toStageId (null: a stage since deleted?) says
+ * nothing we can use and is left out; a wrong type is a bad reply. */
+static const char *parse_stage_changes(struct json_object *v, struct lever_opportunity *o)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return "stageChanges is not an array";
+	if (!(n = json_object_array_length(v)))
+		return NULL;
+	if (!(o->changes = calloc(n, sizeof *o->changes)))
+		return "out of memory";
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(v, i);
+		struct lever_stage_change *sc = &o->changes[o->n_changes];
+
+		if (!json_object_is_type(c, json_type_object))
+			return "stageChanges[] is not an object";
+		if (ju_opt_str_alloc(c, "toStageId", &sc->to_stage_id) < 0)
+			return "stageChanges[].toStageId is not a string";
+		if (!sc->to_stage_id)
+			continue;
+		o->n_changes++;
+		if (ju_opt_int64(c, "updatedAt", &sc->updated_at) < 0)
+			return "stageChanges[].updatedAt is not an integer";
+	}
+	return NULL;
 }
 
 /* Fills o from the opportunity object d; returns a reason, or NULL. */
@@ -74,6 +107,8 @@ static const char *parse_opportunity(struct json_object *d, struct lever_opportu
 
 	if (ju_opt_int64(d, "lastAdvancedAt", &o->last_advanced_at) < 0)
 		return "lastAdvancedAt is not an integer";
+	if ((v = ju_member(d, "stageChanges")))
+		return parse_stage_changes(v, o);
 	return NULL;
 }
 

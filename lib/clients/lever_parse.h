@@ -22,6 +22,13 @@ enum lever_err {
 	LEVER_REVOKED        /* token endpoint: invalid_grant (revoked, spent or expired) */
 };
 
+/* One entry of an opportunity's stageChanges: it entered to_stage_id at
+ * updated_at (ms). */
+struct lever_stage_change {
+	char *to_stage_id;
+	int64_t updated_at;
+};
+
 struct lever_opportunity {
 	char *id;
 	char *name;
@@ -30,6 +37,10 @@ struct lever_opportunity {
 	char *stage_id;            /* NULL when absent */
 	int archived;              /* 1 when "archived" is a non-null object */
 	int64_t last_advanced_at;
+	/* stageChanges in Lever's order (not documented: oldest first seen);
+	 * entries without a toStageId are left out. */
+	struct lever_stage_change *changes;
+	size_t n_changes;
 };
 void lever_opportunity_free(struct lever_opportunity *o);
 void lever_opportunities_free(struct lever_opportunity **o, size_t n);

@@ -17,6 +17,7 @@
 #include "domain/invite.h"
 #include "domain/pipeline.h"
 #include "domain/queue.h"
+#include "domain/reconcile.h"
 #include "domain/results.h"
 
 /* A runner waits for jobs due this soon instead of exiting. */
@@ -315,6 +316,9 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			/* Results arrive even without a CodinGame callback. */
 			if (!p.parked && results_poll(&p, 0, err, sizeof err) != PIPE_DONE)
 				log_warn("account %u: polling results: %s", account, err);
+			/* Stage changes no delivery brought: their jobs are worked next. */
+			if (!p.parked)
+				reconcile_run(&p);
 			recheck = 0;
 			continue;
 		}
