@@ -23,7 +23,7 @@ static const char usage[] =
 	"  account list\n"
 	"  rule add ACCOUNT --tag T --stage STAGE_ID --campaign ID\n"
 	"           [--pass SCORE [--fail SCORE] [--pass-tag T] [--fail-tag T]\n"
-	"            [--review-tag T] [--on-pass-stage STAGE_ID]]\n"
+	"            [--review-tag T] [--on-pass-stage STAGE_ID]] [--reminder-days N]\n"
 	"  rule list\n"
 	"  rule delete ID\n"
 	"  callback ACCOUNT on|off   (CodinGame calls cglever when a test ends)\n"
@@ -118,6 +118,7 @@ static int rule_add(struct ctl *x, int argc, char **argv)
 	struct store_rule r = { 0 };
 	const char *tag = NULL, *stage = NULL, *camp = NULL, *pass = NULL, *fail = NULL;
 	const char *pass_tag = NULL, *fail_tag = NULL, *review_tag = NULL, *pass_stage = NULL;
+	const char *remind = NULL;
 
 	if (argc < 1 || !(r.account = (uint32_t)parse_id(argv[0], UINT32_MAX)))
 		return fail_usage("rule add: ACCOUNT must be an account id%s", "");
@@ -142,6 +143,8 @@ static int rule_add(struct ctl *x, int argc, char **argv)
 			slot = &review_tag;
 		else if (strcmp(argv[i], "--on-pass-stage") == 0)
 			slot = &pass_stage;
+		else if (strcmp(argv[i], "--reminder-days") == 0)
+			slot = &remind;
 		else
 			return fail_usage("rule add: unknown option %s", argv[i]);
 		if (i + 1 >= argc)
@@ -154,6 +157,8 @@ static int rule_add(struct ctl *x, int argc, char **argv)
 		return fail_usage("rule add: --stage must be a Lever stage id%s", "");
 	if (!camp || !(r.campaign = (int64_t)parse_id(camp, INT64_MAX)))
 		return fail_usage("rule add: --campaign must be a CodinGame campaign id%s", "");
+	if (remind && !(r.reminder_days = (int)parse_id(remind, 60)))
+		return fail_usage("rule add: --reminder-days must be from 1 to 60%s", "");
 	r.pass_score = r.fail_score = -1;
 	if (pass && parse_score(pass, &r.pass_score) < 0)
 		return fail_usage("rule add: --pass must be a score from 0 to 100%s", "");

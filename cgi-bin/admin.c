@@ -10,6 +10,7 @@
 #include "admin/admin_campaigns.h"
 #include "admin/admin_common.h"
 #include "admin/admin_home.h"
+#include "admin/admin_options.h"
 #include "admin/admin_rules.h"
 #include "base/num.h"
 #include "store/prog.h"
@@ -58,6 +59,7 @@ static const struct route {
 	{ "account", "activity", 0, NULL, admin_activity },
 	{ "account", "action", 1, NULL, admin_action },
 	{ "account", "campaigns", 0, NULL, admin_campaigns },
+	{ "account", "options", 1, NULL, admin_options },
 	{ "rule", "", 1, NULL, admin_rule_update },
 	{ "rule", "edit", 0, NULL, admin_rule_edit },
 	{ "rule", "delete", 1, NULL, admin_rule_delete },

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin/admin_account.h"
+#include "admin/admin_options.h"
 #include "admin/admin_common.h"
 #include "admin/admin_rule_widget.h"
 #include "base/clock.h"
@@ -149,6 +150,7 @@ static void page(struct admin *a, struct store_account *acct, int status, const 
 	admin_rules_table(a, &h, acct);
 	snprintf(path, sizeof path, "account/%u/rules", acct->id);
 	admin_rule_form(a, &h, acct, rule_values, path, "Add rule", rule_error);
+	admin_options_form(a, &h, acct);
 	admin_end(a, &h, status);
 }
 

@@ -100,6 +100,7 @@ void admin_duration(struct html *h, int64_t ms)
 static const struct { const char *code, *text; } messages[] = {
 	{ "created", "Account created. Connect Lever and save the CodinGame key next." },
 	{ "keysaved", "CodinGame key checked and saved." },
+	{ "optionssaved", "Options saved." },
 	{ "callbackon", "CodinGame will now call cglever when a test ends." },
 	{ "callbackoff", "CodinGame's callback is off; results arrive by polling." },
 	{ "ruleadded", "Rule added. It applies to stage changes from now on." },

@@ -164,6 +164,14 @@ void admin_rule_form(struct admin *a, struct html *h, const struct store_account
 	label(h, "pass_stage", "Move to this stage on pass");
 	field_error(h, err, "pass_stage");
 	stage_select(h, "pass_stage", l, v ? v->pass_stage : NULL, 1);
+	label(h, "reminder_days", "Reminder: if the test is not started this many days after "
+	      "it was sent, CodinGame resends it once (empty: no reminder)");
+	field_error(h, err, "reminder_days");
+	snprintf(num, sizeof num, "%d", v ? v->reminder_days : 0);
+	html_raw(h, "<input id=\"reminder_days\" name=\"reminder_days\" type=\"number\" "
+		    "min=\"1\" max=\"60\" value=\"");
+	html_attr(h, v && v->reminder_days > 0 ? num : "");
+	html_raw(h, "\">\n");
 	html_raw(h, "<p><button type=\"submit\">");
 	html_txt(h, button);
 	html_raw(h, "</button></p>\n</form>\n");
@@ -256,6 +264,7 @@ const struct form_field admin_rule_fields[] = {
 	{ "fail_tag", FORM_STRING, 200, 0, 0, 0, NULL },
 	{ "review_tag", FORM_STRING, 200, 0, 0, 0, NULL },
 	{ "pass_stage", FORM_STRING, 64, 0, 0, 0, NULL },
+	{ "reminder_days", FORM_INT, 0, 0, 1, 60, NULL },
 };
 const size_t admin_rule_n_fields = sizeof admin_rule_fields / sizeof admin_rule_fields[0];
 
@@ -278,6 +287,7 @@ int admin_rule_read(const struct form *f, struct store_rule *r, struct admin_rul
 	r->fail_tag = (char *)opt(f->str[7]);
 	r->review_tag = (char *)opt(f->str[8]);
 	r->pass_stage = (char *)opt(f->str[9]);
+	r->reminder_days = f->present[10] ? (int)f->num[10] : 0;   /* the form checked 1..60 */
 	if (!*r->tag) {
 		*err = (struct admin_rule_errors){ "tag", "Choose a Lever tag." };
 		return -1;

@@ -82,9 +82,10 @@ static enum api_class bad_status(const struct http_request *req, const char *pat
 	return API_BAD_REPLY; /* 1xx/3xx: redirects are not followed */
 }
 
-enum api_class api_call(const struct http_request *req, const char *base_url,
-			const char *path, enum api_reply want,
-			struct json_object **json_out, struct api_result *res)
+/* api_call's work; raw (may be NULL): takes the body of a 2xx as it came. */
+static enum api_class call(const struct http_request *req, const char *base_url,
+			   const char *path, enum api_reply want, struct json_object **json_out,
+			   struct http_response *raw, struct api_result *res)
 {
 	struct http_request r = *req;
 	struct http_response resp;
@@ -115,10 +116,35 @@ enum api_class api_call(const struct http_request *req, const char *base_url,
 		cls = he == HTTP_ERR_TOOBIG ? API_BAD_REPLY : API_TEMPORARY;
 	} else if (resp.status >= 200 && resp.status <= 299) {
 		cls = good_reply(&r, path, &resp, want, json_out, res);
+		if (raw) {
+			*raw = resp;   /* handed over: not freed below */
+			memset(&resp, 0, sizeof resp);
+		}
 	} else {
 		cls = bad_status(&r, path, &resp, res);
 	}
 	http_response_free(&resp);
 	free(url);
+	return cls;
+}
+
+enum api_class api_call(const struct http_request *req, const char *base_url,
+			const char *path, enum api_reply want,
+			struct json_object **json_out, struct api_result *res)
+{
+	return call(req, base_url, path, want, json_out, NULL, res);
+}
+
+enum api_class api_call_bytes(const struct http_request *req, const char *base_url,
+			      const char *path, char **body_alloc, size_t *len,
+			      struct api_result *res)
+{
+	struct http_response raw = { 0 };
+	enum api_class cls = call(req, base_url, path, API_REPLY_OBJECT, NULL, &raw, res);
+
+	*body_alloc = cls == API_OK ? raw.body : NULL;
+	*len = cls == API_OK ? raw.body_len : 0;
+	if (cls != API_OK)
+		http_response_free(&raw);
 	return cls;
 }

@@ -44,6 +44,13 @@ enum api_class api_call(const struct http_request *req, const char *base_url,
 			const char *path, enum api_reply want,
 			struct json_object **json_out, struct api_result *res);
 
+/* Like api_call, for a reply that is not JSON (a PDF): on API_OK
+ * *body_alloc holds the 2xx reply's bytes (NUL-terminated, *len of them;
+ * caller frees), else NULL. */
+enum api_class api_call_bytes(const struct http_request *req, const char *base_url,
+			      const char *path, char **body_alloc, size_t *len,
+			      struct api_result *res);
+
 /* Writes "METHOD /path: what more" into buf, the query left out: it may
  * hold a candidate's email. more may be NULL. */
 void api_set_error(char *buf, size_t len, const char *method, const char *path,

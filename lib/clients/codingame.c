@@ -48,11 +48,15 @@ static const enum cg_err from_class[] = {
 	[API_BAD_REPLY] = CG_BAD_REPLY,
 };
 
+/* A reply that is not JSON: its bytes (*bytes, caller frees) and length,
+ * at most cap of them, asking for type. */
+struct cg_raw { const char *type; size_t cap; char **bytes; size_t *len; };
+
 /* One request. On CG_OK with json_out, *json_out is the parsed reply (an
- * object or an array; caller puts it). */
-static enum cg_err cg_call(struct codingame *cg, const char *method, const char *path,
-			   const char *body, enum http_retry retry,
-			   struct json_object **json_out)
+ * object or an array; caller puts it); with raw, raw's bytes. */
+static enum cg_err cg_call_raw(struct codingame *cg, const char *method, const char *path,
+			       const char *body, enum http_retry retry,
+			       struct json_object **json_out, const struct cg_raw *raw)
 {
 	struct http_request req;
 	struct api_result res;
@@ -75,7 +79,13 @@ static enum cg_err cg_call(struct codingame *cg, const char *method, const char 
 	req.header = hdr;
 	req.retry = retry;
 
-	cls = api_call(&req, cg->api_url, path, API_REPLY_OBJECT_OR_ARRAY, json_out, &res);
+	if (raw) {
+		req.accept = raw->type;
+		req.max_reply = raw->cap;
+		cls = api_call_bytes(&req, cg->api_url, path, raw->bytes, raw->len, &res);
+	} else {
+		cls = api_call(&req, cg->api_url, path, API_REPLY_OBJECT_OR_ARRAY, json_out, &res);
+	}
 	crypto_free_secret(hdr); /* holds the API key */
 	/* An unknown test id may come as code NotFoundTestId, not a 404. */
 	if (cls != API_UNAUTHORIZED && strcmp(res.code, "NotFoundTestId") == 0)
@@ -88,6 +98,13 @@ static enum cg_err cg_call(struct codingame *cg, const char *method, const char 
 	if (err != CG_OK)
 		log_debug("codingame: %s", cg->error);
 	return err;
+}
+
+static enum cg_err cg_call(struct codingame *cg, const char *method, const char *path,
+			   const char *body, enum http_retry retry,
+			   struct json_object **json_out)
+{
+	return cg_call_raw(cg, method, path, body, retry, json_out, NULL);
 }
 
 /* --- campaigns --------------------------------------------------------- */
@@ -312,4 +329,29 @@ enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action)
 	snprintf(path, sizeof path, "/tests/%lld/actions/%s", (long long)id, action);
 	/* Both are harmless to repeat while the test waits. */
 	return cg_call(cg, "POST", path, NULL, HTTP_RETRY_UNSAFE, NULL);
+}
+
+enum cg_err cg_report_get(struct codingame *cg, int64_t id, char **pdf_alloc, size_t *len)
+{
+	struct cg_raw raw = { "application/pdf", CG_REPORT_MAX, pdf_alloc, len };
+	char path[96];
+	enum cg_err e;
+
+	*pdf_alloc = NULL;
+	*len = 0;
+	if (id <= 0) {
+		snprintf(cg->error, sizeof cg->error, "GET /tests/report: bad test id");
+		return CG_REJECTED;
+	}
+	/* report_type: the docs name full and simplified and no default. */
+	snprintf(path, sizeof path, "/tests/%lld/report?report_type=full", (long long)id);
+	e = cg_call_raw(cg, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL, &raw);
+	if (e == CG_OK && (*len < 5 || memcmp(*pdf_alloc, "%PDF-", 5) != 0)) {
+		api_set_error(cg->error, sizeof cg->error, "GET", path, "reply is not a PDF", NULL);
+		free(*pdf_alloc);
+		*pdf_alloc = NULL;
+		*len = 0;
+		e = CG_BAD_REPLY;
+	}
+	return e;
 }

@@ -49,4 +49,11 @@ enum cg_err cg_webhook_delete(struct codingame *cg);
  * else CG_REJECTED with InvalidTestId). */
 enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action);
 
+/* GET /tests/{id}/report?report_type=full: the PDF (*pdf_alloc, *len
+ * bytes; caller frees), at most CG_REPORT_MAX bytes (Lever takes files
+ * up to 30 MB); a reply that is not a PDF is CG_BAD_REPLY. CodinGame may
+ * refuse it (CG_REJECTED) until the test is finished. */
+#define CG_REPORT_MAX ((size_t)30 * 1000 * 1000)
+enum cg_err cg_report_get(struct codingame *cg, int64_t id, char **pdf_alloc, size_t *len);
+
 #endif

@@ -56,33 +56,41 @@ static const enum lever_err from_class[] = {
 	[API_REJECTED] = LEVER_REJECTED, [API_BAD_REPLY] = LEVER_BAD_REPLY,
 };
 
-/* One request. On LEVER_OK with json_out, *json_out is the parsed reply
- * (an object; caller puts it). path starts with '/' and may carry a query. */
-static enum lever_err lv_call(struct lever *lv, const char *method, const char *path,
-			      const char *body, enum http_retry retry,
-			      struct json_object **json_out)
+/* One request (req: method, body or file, retry; auth set here). On
+ * LEVER_OK with json_out, *json_out is the parsed reply (an object;
+ * caller puts it). path starts with '/' and may carry a query. */
+static enum lever_err lv_call_req(struct lever *lv, struct http_request *req, const char *path,
+				  struct json_object **json_out)
 {
-	struct http_request req;
 	struct api_result res;
 	enum lever_err err;
 
-	memset(&req, 0, sizeof req);
-	req.method = method;
-	req.body = body;
 	if (lv->api_key && *lv->api_key)
-		req.basic_user = lv->api_key; /* key as user, empty password */
+		req->basic_user = lv->api_key; /* key as user, empty password */
 	else
-		req.bearer = lv->bearer;
-	req.retry = retry;
-	req.rl = &lv->rl;
+		req->bearer = lv->bearer;
+	req->rl = &lv->rl;
 
-	err = from_class[api_call(&req, lv->api_url, path, API_REPLY_OBJECT, json_out, &res)];
+	err = from_class[api_call(req, lv->api_url, path, API_REPLY_OBJECT, json_out, &res)];
 	lv->status = res.status;
 	lv->retry_after = res.retry_after;
 	snprintf(lv->error, sizeof lv->error, "%s", res.error);
 	if (err != LEVER_OK)
 		log_debug("lever: %s", lv->error);
 	return err;
+}
+
+static enum lever_err lv_call(struct lever *lv, const char *method, const char *path,
+			      const char *body, enum http_retry retry,
+			      struct json_object **json_out)
+{
+	struct http_request req;
+
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.body = body;
+	req.retry = retry;
+	return lv_call_req(lv, &req, path, json_out);
 }
 
 /* what: out of memory, in lv->error; LEVER_TEMPORARY. */
@@ -459,5 +467,120 @@ enum lever_err lever_webhook_delete(struct lever *lv, const char *id)
 	err = lv_call(lv, "DELETE", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL);
 	free(path);
 	free(esc);
+	return err;
+}
+
+/* --- files ------------------------------------------------------------- */
+
+/* Not idempotent (a second file): retried only when surely not received.
+ * Any 2xx counts: the reply's status and envelope are not documented. */
+enum lever_err lever_file_upload(struct lever *lv, const char *opp_id, const char *perform_as,
+				 const char *name, const char *type, const char *data,
+				 size_t len)
+{
+	struct http_request req;
+	char *eo = NULL, *eu = NULL, *path = NULL;
+	enum lever_err err;
+
+	if (!opp_id || !*opp_id || !perform_as || !*perform_as || !name || !len) {
+		snprintf(lv->error, sizeof lv->error, "POST files: empty id, user or file");
+		return LEVER_REJECTED;
+	}
+	if (len > LEVER_FILE_MAX) {
+		snprintf(lv->error, sizeof lv->error, "POST files: %zu bytes, over Lever's 30 MB",
+			 len);
+		return LEVER_REJECTED;
+	}
+	if (!(eo = http_escape_alloc(opp_id)) || !(eu = http_escape_alloc(perform_as)) ||
+	    asprintf(&path, "/opportunities/%s/files?perform_as=%s", eo, eu) < 0) {
+		path = NULL;
+		err = lv_oom(lv, "POST files");
+		goto out;
+	}
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.retry = HTTP_RETRY_UNSAFE;
+	req.file_field = "file";
+	req.file_name = name;
+	req.file_type = type;
+	req.file_data = data;
+	req.file_len = len;
+	log_debug("lever: POST /opportunities/%s/files (%zu bytes)", eo, len);
+	err = lv_call_req(lv, &req, path, NULL);
+out:
+	free(path);
+	free(eu);
+	free(eo);
+	return err;
+}
+
+struct file_search { const char *name; int found; };
+
+static const char *file_item(struct json_object *item, void *ctx)
+{
+	struct file_search *fs = ctx;
+	const char *name = ju_str(item, "name");
+
+	if (name && strcmp(name, fs->name) == 0) {
+		fs->found = 1;
+		return LEVER_LIST_STOP;
+	}
+	return NULL;   /* another file, or one of an unexpected shape */
+}
+
+enum lever_err lever_file_find(struct lever *lv, const char *opp_id, const char *name,
+			       int *found)
+{
+	struct file_search fs = { name, 0 };
+	char *esc = NULL, *base = NULL;
+	enum lever_err err;
+
+	*found = 0;
+	if (!(esc = http_escape_alloc(opp_id)) ||
+	    asprintf(&base, "/opportunities/%s/files", esc) < 0) {
+		free(esc);
+		return lv_oom(lv, "GET files");
+	}
+	err = lv_list(lv, base, LEVER_NOTE_MAX_PAGES, file_item, &fs);
+	*found = err == LEVER_OK && fs.found;
+	free(base);
+	free(esc);
+	return err;
+}
+
+/* The first active user of the best role seen so far (0 none, 1 admin,
+ * 2 super admin). */
+struct user_pick { char *id; int rank; };
+
+static const char *user_item(struct json_object *item, void *ctx)
+{
+	struct user_pick *up = ctx;
+	const char *id = ju_str(item, "id"), *role = ju_str(item, "accessRole");
+	int rank = !role ? 0 : strcmp(role, "super admin") == 0 ? 2 : strcmp(role, "admin") == 0;
+
+	if (!id || !*id || !rank || rank <= up->rank || ju_member(item, "deactivatedAt"))
+		return NULL;
+	free(up->id);
+	if (!(up->id = strdup(id)))
+		return "out of memory";
+	up->rank = rank;
+	return rank == 2 ? LEVER_LIST_STOP : NULL;
+}
+
+enum lever_err lever_admin_user(struct lever *lv, char **id_alloc)
+{
+	struct user_pick up = { NULL, 0 };
+	enum lever_err err = lv_list(lv, "/users", LEVER_MAX_PAGES, user_item, &up);
+
+	*id_alloc = NULL;
+	if (err == LEVER_OK && !up.id) {
+		snprintf(lv->error, sizeof lv->error, "GET /users: no active admin to upload as");
+		err = LEVER_REJECTED;
+	}
+	if (err == LEVER_OK) {
+		*id_alloc = up.id;
+		up.id = NULL;
+	}
+	free(up.id);
 	return err;
 }

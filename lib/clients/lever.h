@@ -63,4 +63,21 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 				    char **token_alloc);
 enum lever_err lever_webhook_delete(struct lever *lv, const char *id);
 
+/* POST /opportunities/:id/files?perform_as=USER: data (len bytes, at most
+ * LEVER_FILE_MAX) as the multipart part "file" named name, of type type.
+ * Not retried once it may have been received: after LEVER_TEMPORARY look
+ * with lever_file_find before uploading again. */
+#define LEVER_FILE_MAX ((size_t)30 * 1000 * 1000)
+enum lever_err lever_file_upload(struct lever *lv, const char *opp_id, const char *perform_as,
+				 const char *name, const char *type, const char *data,
+				 size_t len);
+/* GET /opportunities/:id/files (all pages, at most 100): *found 1 when a
+ * file is named name. */
+enum lever_err lever_file_find(struct lever *lv, const char *opp_id, const char *name,
+			       int *found);
+/* GET /users: the id of the first active super admin (else admin), whom
+ * uploads are made as (Lever wants perform_as on files); LEVER_REJECTED
+ * when there is none. */
+enum lever_err lever_admin_user(struct lever *lv, char **id_alloc);
+
 #endif

@@ -7,9 +7,12 @@
 #include "base/conf.h"
 #include "store/store.h"
 
-/* Scopes Lever recommends for an assessment partner (API-NOTES.md). */
+/* Scopes Lever recommends for an assessment partner (API-NOTES.md), and
+ * files:write:admin with users:read:admin for attaching the PDF report
+ * (as an admin user: Lever wants perform_as on files). */
 #define OAUTH_SCOPES "offline_access opportunities:write:admin notes:write:admin " \
-		     "stages:read:admin tags:read:admin webhooks:write:admin"
+		     "stages:read:admin tags:read:admin webhooks:write:admin " \
+		     "files:write:admin users:read:admin"
 
 /* Stores a single-use state bound to account and user (valid for
  * oauth_state_seconds), and returns the

@@ -194,6 +194,201 @@ oom:
 	return -1;
 }
 
+/* --- the test's whole life: outcome tag, reminder, report (issue 16) --- */
+
+#define DAY_MS 86400000LL
+
+static int is(const char *s, const char *v)
+{
+	return s && strcmp(s, v) == 0;
+}
+
+/* codingame-expired / codingame-cancelled, once. Adding a tag twice is
+ * harmless, so "posting" only says a request may have left. */
+static enum pipe_result outcome_tag(struct pipeline *p, struct store_invitation *inv,
+				    char *err, size_t errlen)
+{
+	const char *tag = is(inv->result_status, "expired") ? "codingame-expired"
+							     : "codingame-cancelled";
+	enum pipe_result r;
+	enum lever_err e;
+	int auth_try = 0;
+	long ra = -1;
+
+	if (is(inv->outcome_tag, "posted"))
+		return PIPE_DONE;
+	pipeline_set_str(&inv->outcome_tag, "posting");
+	if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+		return r;
+	do
+		e = lever_tags_add(&p->lv, inv->opportunity, tag);
+	while (pipeline_reauthorize(p, e, &auth_try));
+	if ((r = pipeline_from_lever(p, e, err, errlen, &ra)) != PIPE_DONE)
+		return r;
+	log_info("opportunity %s: tag %s", inv->opportunity, tag);
+	pipeline_set_str(&inv->outcome_tag, "posted");
+	return pipeline_save(p, inv, err, errlen);
+}
+
+/* The file's name on the opportunity: one per test, so that after a lost
+ * reply the opportunity's files say whether it arrived. */
+static void report_name(const struct store_invitation *inv, char *buf, size_t len)
+{
+	snprintf(buf, len, "codingame-report-%lld.pdf", (long long)inv->test_id);
+}
+
+/* CodinGame's PDF report attached to the opportunity, once:
+ * report_file NULL -> "posting" (saved before the upload leaves) ->
+ * "posted". Found "posting" (an upload whose outcome is unknown), the
+ * opportunity's files are looked through first. */
+static enum pipe_result attach_report(struct pipeline *p, struct store_invitation *inv,
+				      char *err, size_t errlen)
+{
+	char name[64], *pdf = NULL, *user = NULL;
+	size_t len = 0;
+	enum pipe_result r;
+	enum lever_err e;
+	enum cg_err ce;
+	int auth_try = 0, found = 0;
+	long ra = -1;
+
+	if (is(inv->report_file, "posted"))
+		return PIPE_DONE;
+	report_name(inv, name, sizeof name);
+	if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
+		return r;
+	if (is(inv->report_file, "posting")) {
+		do
+			e = lever_file_find(&p->lv, inv->opportunity, name, &found);
+		while (pipeline_reauthorize(p, e, &auth_try));
+		if ((r = pipeline_from_lever(p, e, err, errlen, &ra)) != PIPE_DONE)
+			return r;
+		if (found) {
+			log_info("report %s for opportunity %s was already attached", name,
+				 inv->opportunity);
+			goto done;
+		}
+	}
+	if ((ce = cg_report_get(&p->cg, inv->test_id, &pdf, &len)) != CG_OK)
+		return pipeline_from_cg(p, ce, err, errlen);
+	auth_try = 0;
+	do
+		e = lever_admin_user(&p->lv, &user);
+	while (pipeline_reauthorize(p, e, &auth_try));
+	if ((r = pipeline_from_lever(p, e, err, errlen, &ra)) != PIPE_DONE)
+		goto out;
+	pipeline_set_str(&inv->report_file, "posting");
+	if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+		goto out;
+	auth_try = 0;
+	do
+		e = lever_file_upload(&p->lv, inv->opportunity, user, name, "application/pdf", pdf,
+				      len);
+	while (pipeline_reauthorize(p, e, &auth_try));
+	if ((r = pipeline_from_lever(p, e, err, errlen, &ra)) != PIPE_DONE)
+		goto out;
+	log_info("report %s (%zu bytes) attached to opportunity %s", name, len, inv->opportunity);
+done:
+	pipeline_set_str(&inv->report_file, "posted");
+	r = pipeline_save(p, inv, err, errlen);
+out:
+	free(user);
+	free(pdf);
+	return r;
+}
+
+/* What follows the result note, each once: the outcome tag of a
+ * cancelled or expired test, the report when the account asks for it,
+ * the rule's thresholds on a completed test. Then the invitation leaves
+ * the poll list (tags_done and stage_done). */
+static enum pipe_result after_result(struct pipeline *p, struct store_invitation *inv,
+				     char *err, size_t errlen)
+{
+	const char *st = inv->result_status;
+	enum pipe_result r;
+
+	if ((is(st, "cancelled") || is(st, "expired")) &&
+	    (r = outcome_tag(p, inv, err, errlen)) != PIPE_DONE)
+		return r;
+	/* CodinGame has a report once a test is completed or aborted. */
+	if ((is(st, "completed") || is(st, "aborted")) && p->acct->attach_report &&
+	    (r = attach_report(p, inv, err, errlen)) != PIPE_DONE)
+		return r;
+	if (is(st, "completed"))
+		return thresholds(p, inv, err, errlen);
+	if (inv->tags_done && inv->stage_done)
+		return PIPE_DONE;
+	inv->tags_done = inv->stage_done = 1;   /* no thresholds without a score */
+	return pipeline_save(p, inv, err, errlen);
+}
+
+/* The rule's reminder for a test still waiting: CodinGame resends its
+ * invitation once, reminder_days after CodinGame sent it (its
+ * send_time), then a note says so. inv->reminder: NULL -> "sending"
+ * (saved before the request leaves) -> "sent" -> the note's "posting" ->
+ * "posted"; or "unknown" (the resend may or may not have happened) and
+ * "skipped" (CodinGame refused: the test no longer waits). *due_at: when
+ * a reminder not sent yet is due (0: none to come). */
+static enum pipe_result reminder(struct pipeline *p, struct store_invitation *inv,
+				 const struct cg_test *t, int64_t now, int64_t *due_at,
+				 char *err, size_t errlen)
+{
+	struct store_rule *rule = NULL;
+	char marker[64], text[300];
+	enum pipe_result r;
+	enum cg_err e;
+
+	*due_at = 0;
+	if (is(inv->reminder, "sending")) {
+		/* A runner stopped while the resend was in flight. Never ask
+		 * again after an unknown outcome: a second reminder mail is
+		 * worse than none. */
+		pipeline_set_str(&inv->reminder, "unknown");
+		return pipeline_save(p, inv, err, errlen);
+	}
+	if (!inv->reminder) {
+		if (!is(t->status, "waiting") || t->send_time <= 0)
+			return PIPE_DONE;   /* never for a started test */
+		if (store_rule_get(p->st, inv->rule_id, &rule) != STORE_OK || rule->reminder_days <= 0) {
+			store_rule_free(rule);
+			return PIPE_DONE;   /* no reminder asked (or the rule is gone) */
+		}
+		*due_at = t->send_time + rule->reminder_days * DAY_MS;
+		store_rule_free(rule);
+		if (now < *due_at)
+			return PIPE_DONE;
+		*due_at = 0;
+		pipeline_set_str(&inv->reminder, "sending");
+		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+			return r;
+		e = cg_test_action(&p->cg, inv->test_id, "resend");
+		if (e != CG_OK) {
+			r = pipeline_from_cg(p, e, err, errlen);
+			if (e == CG_REJECTED || e == CG_NOTFOUND)
+				pipeline_set_str(&inv->reminder, "skipped");
+			else if (e == CG_TEMPORARY && !p->cg.outcome_unknown)
+				pipeline_set_str(&inv->reminder, NULL);   /* surely not sent: later */
+			else
+				pipeline_set_str(&inv->reminder, "unknown");   /* as above: never twice */
+			log_warn("test %lld: reminder: %s", (long long)inv->test_id, err);
+			if (pipeline_save(p, inv, err, errlen) != PIPE_DONE)
+				return PIPE_RETRY;
+			return inv->reminder ? PIPE_DONE : r;
+		}
+		log_info("test %lld: CodinGame resent the invitation (reminder)",
+			 (long long)inv->test_id);
+		pipeline_set_str(&inv->reminder, "sent");
+		if ((r = pipeline_save(p, inv, err, errlen)) != PIPE_DONE)
+			return r;
+	}
+	if (!is(inv->reminder, "sent") && !is(inv->reminder, "posting"))
+		return PIPE_DONE;
+	snprintf(marker, sizeof marker, "[cglever:reminder:%lld]", (long long)inv->test_id);
+	snprintf(text, sizeof text, "CodinGame test not started yet: CodinGame sent the "
+		 "candidate a reminder of the invitation.\n%s", marker);
+	return pipeline_note_once(p, inv, &inv->reminder, text, marker, err, errlen);
+}
+
 static int finished(const char *status)
 {
 	return strcmp(status, "completed") == 0 || strcmp(status, "aborted") == 0 ||
@@ -205,6 +400,7 @@ enum pipe_result results_check(struct pipeline *p, struct store_invitation *inv,
 {
 	struct cg_test *t = NULL;
 	char marker[64], *text = NULL;
+	int64_t now, due_at = 0;
 	enum pipe_result r;
 	enum cg_err e;
 
@@ -213,20 +409,26 @@ enum pipe_result results_check(struct pipeline *p, struct store_invitation *inv,
 	if ((r = results_sent_note(p, inv, err, errlen)) != PIPE_DONE)
 		return r;
 	if (inv->result_note && strcmp(inv->result_note, "posted") == 0)
-		return inv->result_status && strcmp(inv->result_status, "completed") == 0
-			       ? thresholds(p, inv, err, errlen) : PIPE_DONE;
+		return after_result(p, inv, err, errlen);
 	e = cg_test_get(&p->cg, inv->test_id, &t);
 	if (e == CG_NOTFOUND) {
 		log_info("test %lld no longer exists in CodinGame", (long long)inv->test_id);
 		pipeline_set_str(&inv->result_status, "deleted");
 		pipeline_set_str(&inv->result_note, "posted");   /* nothing to say */
-		return pipeline_save(p, inv, err, errlen);
+		return after_result(p, inv, err, errlen);
 	}
 	if (e != CG_OK)
 		return pipeline_from_cg(p, e, err, errlen);
+	now = clock_wall_ms();
+	if ((r = reminder(p, inv, t, now, &due_at, err, errlen)) != PIPE_DONE)
+		goto out;
 	if (!t->status || !finished(t->status) ||
 	    (strcmp(t->status, "completed") == 0 && !t->has_report)) {
-		inv->next_poll_at = clock_wall_ms() + results_poll_delay_ms(inv->polls);
+		inv->next_poll_at = now + results_poll_delay_ms(inv->polls);
+		/* The poll delay grows to hours: a reminder due sooner is
+		 * looked at on time. */
+		if (due_at && due_at < inv->next_poll_at)
+			inv->next_poll_at = due_at;
 		inv->polls++;
 		r = pipeline_save(p, inv, err, errlen);
 		goto out;
@@ -251,8 +453,7 @@ enum pipe_result results_check(struct pipeline *p, struct store_invitation *inv,
 		goto out;
 	log_info("result of test %lld (%s) posted on opportunity %s", (long long)inv->test_id,
 		 t->status, inv->opportunity);
-	if (strcmp(t->status, "completed") == 0)
-		r = thresholds(p, inv, err, errlen);
+	r = after_result(p, inv, err, errlen);
 out:
 	free(text);
 	cg_test_free(t);

@@ -47,6 +47,8 @@ static uint64_t g_rand_state;
 /* What one transfer collects through the callbacks. */
 struct xfer {
 	struct buf body;
+	size_t cap;                /* reply size cap */
+	curl_mime *mime;           /* the file upload's body, or NULL */
 	int toobig;
 	long retry_after;          /* -1: none in the last reply */
 };
@@ -125,7 +127,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
 
-	if (n > (size_t)HTTP_BODY_CAP - x->body.len) {
+	if (n > x->cap - x->body.len) {
 		x->toobig = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
@@ -254,7 +256,24 @@ static enum http_err classify(CURLcode rc, const struct xfer *x, CURL *c)
 	return HTTP_ERR_CONNECT;
 }
 
-/* Sets the options of one try. Returns 0, or -1 with resp->error set. */
+/* The one file part of req as a MIME body for c (caller frees), or NULL. */
+static curl_mime *file_mime(CURL *c, const struct http_request *req)
+{
+	curl_mime *m = curl_mime_init(c);
+	curl_mimepart *part = m ? curl_mime_addpart(m) : NULL;
+
+	if (!part || curl_mime_name(part, req->file_field) != CURLE_OK ||
+	    curl_mime_filename(part, req->file_name) != CURLE_OK ||
+	    (req->file_type && curl_mime_type(part, req->file_type) != CURLE_OK) ||
+	    curl_mime_data(part, req->file_data, req->file_len) != CURLE_OK) {
+		curl_mime_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Sets the options of one try (x->mime: the MIME body it made, freed by
+ * the caller). Returns 0, or -1 with resp->error set. */
 static int setup(CURL *c, const struct http_request *req, struct xfer *x,
 		 struct curl_slist **hdrs, char *errbuf, struct http_response *resp)
 {
@@ -278,7 +297,7 @@ static int setup(CURL *c, const struct http_request *req, struct xfer *x,
 	SET(CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
 	SET(CURLOPT_TIMEOUT, g_timeout_s);
 	SET(CURLOPT_USERAGENT, HTTP_USER_AGENT);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_BODY_CAP);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->cap);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
@@ -289,7 +308,13 @@ static int setup(CURL *c, const struct http_request *req, struct xfer *x,
 	if (req->retry == HTTP_RETRY_UNSAFE)
 		SET(CURLOPT_FRESH_CONNECT, 1L);
 
-	if (strcmp(req->method, "GET") == 0) {
+	if (req->file_field) {
+		if (!(x->mime = file_mime(c, req))) {
+			snprintf(resp->error, sizeof resp->error, "out of memory");
+			return -1;
+		}
+		SET(CURLOPT_MIMEPOST, x->mime);
+	} else if (strcmp(req->method, "GET") == 0) {
 		SET(CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(req->method, "POST") == 0 || req->body) {
 		if (strcmp(req->method, "POST") != 0)
@@ -319,7 +344,8 @@ static int setup(CURL *c, const struct http_request *req, struct xfer *x,
 	if (!(t = curl_slist_append(h, "Expect:")))
 		goto oom;
 	h = t;
-	if (!(t = curl_slist_append(h, "Accept: application/json")))
+	snprintf(line, sizeof line, "Accept: %.200s", req->accept ? req->accept : "application/json");
+	if (!(t = curl_slist_append(h, line)))
 		goto oom;
 	h = t;
 	if (req->content_type && req->body) {
@@ -395,7 +421,8 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 	}
 
 	for (int try = 1; try <= max_tries; try++) {
-		struct xfer x = { { NULL, 0, 0 }, 0, -1 };
+		struct xfer x = { { NULL, 0, 0 }, req->max_reply ? req->max_reply : HTTP_BODY_CAP,
+				  NULL, 0, -1 };
 		struct curl_slist *hdrs = NULL;
 		char errbuf[CURL_ERROR_SIZE] = "";
 		CURLcode rc;
@@ -411,6 +438,7 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 		if (setup(c, req, &x, &hdrs, errbuf, resp) < 0) {
 			e = HTTP_ERR_OTHER;
 			free(x.body.data);
+			curl_mime_free(x.mime);
 			break;
 		}
 		log_debug("http: %s %.*s (try %d/%d)", method,
@@ -419,6 +447,8 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 		/* The list and the error buffer are ours: detach before freeing. */
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, NULL);
+		curl_mime_free(x.mime);   /* a copy of the file: curl_mime_data copies */
 		free_headers(hdrs);
 
 		resp->retry_after = x.retry_after;
@@ -439,7 +469,7 @@ enum http_err http_do(const struct http_request *req, struct http_response *resp
 			if (e == HTTP_ERR_TOOBIG) {
 				curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 				snprintf(resp->error, sizeof resp->error,
-					 "reply larger than %ld bytes", HTTP_BODY_CAP);
+					 "reply larger than %zu bytes", x.cap);
 			} else {
 				snprintf(resp->error, sizeof resp->error, "%s",
 					 errbuf[0] ? errbuf : curl_easy_strerror(rc));

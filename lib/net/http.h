@@ -31,6 +31,15 @@ struct http_request {
 	const char *basic_pass;    /* NULL = empty */
 	const char *bearer;        /* Authorization: Bearer */
 	const char *header;        /* one extra "Name: value" header */
+	/* A multipart/form-data body of one file part instead of body
+	 * (when file_field is set; the method is then POST). */
+	const char *file_field;    /* the part's name, e.g. "file" */
+	const char *file_name;     /* its filename */
+	const char *file_type;     /* its Content-Type, e.g. "application/pdf" */
+	const char *file_data;
+	size_t file_len;
+	const char *accept;        /* Accept header; NULL: application/json */
+	size_t max_reply;          /* reply size cap; 0: the default (8 MiB) */
 	enum http_retry retry;
 	int max_tries;             /* 0 = default (4) */
 	struct ratelimit *rl;      /* waited on before every try; may be NULL */
