@@ -75,7 +75,7 @@ void svg_columns(struct html *h, const char *title, const char *desc, const char
 		 const char *y_axis, const char *const *ticks, const struct svg_bar *b,
 		 size_t n)
 {
-	const double x0 = 34, plot = WIDTH - x0 - 8, base = 150, tall = 118;
+	const double x0 = 34, plot = WIDTH - x0 - 16, base = 150, tall = 118;
 	double max = 1, col = n ? plot / (double)n : plot;
 
 	for (size_t i = 0; i < n; i++)
