@@ -192,7 +192,7 @@ void admin_css(struct admin *a)
 		"label{display:block;margin:.5em 0 .2em}input,select{max-width:100%;font-size:1em}"
 		".msg{padding:.6em;border-radius:4px}.ok{background:#e6f4e6}.error{background:#fbe3e3}"
 		".field-error{color:#a00;margin:.2em 0}"
-		"svg .bar{fill:#468}svg text{font-size:10px}"
+		"svg.chart{display:block;width:100%;max-width:34rem;height:auto;margin:.5em 0}"
 		"@media (max-width:40em){table,td,th{font-size:.9em}}";
 
 	req_reply(a->r, 200, "text/css; charset=utf-8", NULL, css,

@@ -2,6 +2,7 @@
  * Campaigns page independent of how many invitations an account has
  * (issue 13 item 7). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/buf.h"
@@ -20,36 +21,31 @@
  * invitations waiting for an email, t = 0; HX_TIME, every invitation,
  * t = updated_at (the Activity page, newest first).
  *
- * campaign_sums.db: account(4) | campaign(8) | rule(4) -> sent(4) |
- * waiting(4) | pairs of score in hundredths of a percent (2) and how many
- * completed tests scored it (4), ascending: what the Campaigns page
- * shows, median and pass rate included, without reading invitations.
+ * campaign_sums.db: the campaign summaries (sums.c), what the
+ * Campaigns page shows without reading invitations.
  *
  * A store written before these existed is indexed once, at open, in
  * batches (hist_build); meta's HIST_META holds how far it got (the last
- * invitation key indexed) and then HIST_DONE. A write to an invitation
- * the build has not reached yet leaves the indexes alone: the build
- * counts it as it is when it gets there. */
+ * invitation key indexed) and then HIST_DONE. The summaries are counted
+ * the same way under their own key, SUMS_META, so that a store whose
+ * summaries are of an older format gets them recounted once. A write to
+ * an invitation a build has not reached yet leaves what that build makes
+ * alone: the build counts it as it is when it gets there. */
 
 #define HX_POLL 'p'
 #define HX_WAIT 'w'
 #define HX_TIME 'u'
 #define HX_HEAD 13              /* account(4) | kind(1) | ord64(t)(8) */
 #define HIST_META "history_indexes"
+#define SUMS_META "campaign_sums_2"   /* the summaries of sums.c's format */
 #define HIST_DONE "\x01"        /* shorter than any invitation key */
 #define HIST_BATCH 500          /* invitations indexed per transaction */
-#define SUM_HEAD 8              /* sent(4) | waiting(4) */
-#define SUM_PAIR 6              /* score(2) | count(4) */
-#define SUM_KEY_LEN 16          /* account(4) | campaign(8) | rule(4) */
 #define CURSOR_MAX 300          /* bytes in a cursor (hex: twice, STORE_CURSOR_MAX) */
 
-/* What one invitation puts in the indexes and the summary. */
+/* What one invitation puts in the indexes. */
 struct hx_of {
 	int poll, wait;             /* in HX_POLL / HX_WAIT */
 	int64_t poll_at, updated;
-	int sent, waiting, score;   /* score: hundredths, -1: not completed */
-	int64_t campaign;
-	uint32_t rule;
 };
 
 static void hx_of(const struct store_invitation *i, struct hx_of *o)
@@ -57,10 +53,7 @@ static void hx_of(const struct store_invitation *i, struct hx_of *o)
 	int sent = strcmp(i->state, "sent") == 0;
 
 	memset(o, 0, sizeof *o);
-	o->score = -1;
 	o->updated = i->updated_at;
-	o->campaign = i->campaign;
-	o->rule = i->rule_id;
 	o->wait = strcmp(i->state, "waiting_email") == 0;
 	/* What results_poll skips for good: no test, or all done. */
 	o->poll = sent && i->test_id &&
@@ -68,17 +61,6 @@ static void hx_of(const struct store_invitation *i, struct hx_of *o)
 		    i->tags_done && i->stage_done);
 	/* A final status seen but not acted on yet is due at once. */
 	o->poll_at = i->result_status ? 0 : i->next_poll_at;
-	if (!sent)
-		return;
-	o->sent = 1;
-	o->waiting = !i->result_status;
-	if (i->result_status && strcmp(i->result_status, "completed") == 0) {
-		double s = i->score * 100;
-
-		/* Rounded down: score >= a whole pass_score exactly when the
-		 * hundredths are. */
-		o->score = s <= 0 ? 0 : s >= 10000 ? 10000 : (int)s;
-	}
 }
 
 static int hx_entry(struct store *st, DB_TXN *txn, const DBT *ik, int kind, int64_t t, int del)
@@ -100,80 +82,29 @@ static int hx_entry(struct store *st, DB_TXN *txn, const DBT *ik, int kind, int6
 	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
-/* Adds sign times one invitation's share to its campaign summary. */
-static int sum_add(struct store *st, DB_TXN *txn, uint32_t account, const struct hx_of *o,
-		   int sign)
-{
-	DB *db = st->db[T_CAMPAIGN_SUMS];
-	unsigned char kb[SUM_KEY_LEN], *rec = NULL;
-	DBT k, v = dbt(NULL, 0);
-	size_t len = SUM_HEAD, at;
-	int ret;
+#define PART_INDEX 1   /* inv_index.db */
+#define PART_SUMS 2    /* campaign_sums.db */
 
-	if (!o->sent)
-		return 0;
-	put_be32(kb, account);
-	put_be64(kb + 4, (uint64_t)o->campaign);
-	put_be32(kb + 12, o->rule);
-	k = dbt(kb, sizeof kb);
-	ret = db->get(db, txn, &k, &v, DB_RMW);
-	if (ret == 0 && (v.size < SUM_HEAD || (v.size - SUM_HEAD) % SUM_PAIR)) {
-		set_err(st, "corrupt record in campaign_sums");
-		return ERR_SET;
-	}
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return ret;
-	if (ret == 0)
-		len = v.size;
-	if (!(rec = calloc(1, len + SUM_PAIR)))
-		return ENOMEM;
-	if (ret == 0)
-		memcpy(rec, v.data, v.size);
-	put_be32(rec, get_be32(rec) + (uint32_t)(sign * o->sent));
-	put_be32(rec + 4, get_be32(rec + 4) + (uint32_t)(sign * o->waiting));
-	if (o->score >= 0) {
-		for (at = SUM_HEAD; at < len && ((rec[at] << 8) | rec[at + 1]) < o->score;
-		     at += SUM_PAIR)
-			;
-		if (at == len || ((rec[at] << 8) | rec[at + 1]) != o->score) {
-			memmove(rec + at + SUM_PAIR, rec + at, len - at);
-			rec[at] = (unsigned char)(o->score >> 8);
-			rec[at + 1] = (unsigned char)o->score;
-			put_be32(rec + at + 2, 0);
-			len += SUM_PAIR;
-		}
-		put_be32(rec + at + 2, get_be32(rec + at + 2) + (uint32_t)sign);
-		if (get_be32(rec + at + 2) == 0) {
-			memmove(rec + at, rec + at + SUM_PAIR, len - at - SUM_PAIR);
-			len -= SUM_PAIR;
-		}
-	}
-	v = dbt(rec, len);
-	ret = len == SUM_HEAD && !get_be32(rec) && !get_be32(rec + 4) ? db->del(db, txn, &k, 0)
-								     : db->put(db, txn, &k, &v, 0);
-	free(rec);
-	return ret == DB_NOTFOUND ? 0 : ret;
-}
-
-/* Moves invitation ik's entries from what old put in (NULL: nothing) to
- * what nw puts in (NULL: nothing). */
+/* Moves invitation ik's entries in the parts asked for from what old put
+ * in (NULL: nothing) to what nw puts in (NULL: nothing). */
 static int hx_move(struct store *st, DB_TXN *txn, const DBT *ik,
-		   const struct store_invitation *old, const struct store_invitation *nw)
+		   const struct store_invitation *old, const struct store_invitation *nw,
+		   int parts)
 {
-	struct hx_of a, b, none;
-	uint32_t account = get_be32(ik->data);
+	struct hx_of a, b;
 	int ret = 0;
 
-	memset(&none, 0, sizeof none);
-	none.score = -1;
+	if (parts & PART_SUMS &&
+	    (ret = sums_move(st, txn, get_be32(ik->data), old, nw)) != 0)
+		return ret;
+	if (!(parts & PART_INDEX))
+		return 0;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
 	if (old)
 		hx_of(old, &a);
-	else
-		a = none;
 	if (nw)
 		hx_of(nw, &b);
-	else
-		b = none;
 	if (a.poll != b.poll || a.poll_at != b.poll_at) {
 		if ((a.poll && (ret = hx_entry(st, txn, ik, HX_POLL, a.poll_at, 1)) != 0) ||
 		    (b.poll && (ret = hx_entry(st, txn, ik, HX_POLL, b.poll_at, 0)) != 0))
@@ -187,12 +118,7 @@ static int hx_move(struct store *st, DB_TXN *txn, const DBT *ik,
 		    (nw && (ret = hx_entry(st, txn, ik, HX_TIME, b.updated, 0)) != 0))
 			return ret;
 	}
-	if (a.sent == b.sent && a.waiting == b.waiting && a.score == b.score &&
-	    a.campaign == b.campaign && a.rule == b.rule)
-		return 0;
-	if ((ret = sum_add(st, txn, account, &a, -1)) != 0)
-		return ret;
-	return sum_add(st, txn, account, &b, 1);
+	return 0;
 }
 
 /* Berkeley DB's default order: bytes, then length. */
@@ -203,42 +129,71 @@ static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 	return c ? c : (alen > blen) - (alen < blen);
 }
 
+/* The builds: what each counts, and meta's key for how far it got. */
+static const struct build_of {
+	const char *meta;
+	int part;
+	const char *what;
+} builds[] = {
+	{ HIST_META, PART_INDEX, "the history indexes" },
+	{ SUMS_META, PART_SUMS, "the campaign summaries" },
+};
+#define N_BUILDS (sizeof builds / sizeof builds[0])
+
+/* *in: whether build b has counted invitation ik (or will not reach it
+ * any more). 0, or Berkeley DB's error. */
+static int built(struct store *st, DB_TXN *txn, const struct build_of *b, const DBT *ik,
+		 int *in)
+{
+	DB *meta = st->db[T_META];
+	DBT k = dbt(b->meta, strlen(b->meta)), v = dbt(NULL, 0);
+	int ret = meta->get(meta, txn, &k, &v, 0);
+
+	*in = 0;
+	if (ret == DB_NOTFOUND)   /* not started yet: the build counts it */
+		return 0;
+	if (ret != 0)
+		return ret;
+	/* Done, or at or before where it got: counted, so kept in step. */
+	*in = (v.size == 1 && memcmp(v.data, HIST_DONE, 1) == 0) ||
+	      key_cmp(ik->data, ik->size, v.data, v.size) <= 0;
+	return 0;
+}
+
 /* Called by op_inv_write before it writes nw over the record ik (oldv:
  * the record there, NULL: none). */
 int hist_inv_write(struct store *st, DB_TXN *txn, const DBT *ik, const DBT *oldv,
 			  const struct store_invitation *nw)
 {
-	DB *meta = st->db[T_META];
-	DBT k = dbt(HIST_META, strlen(HIST_META)), v = dbt(NULL, 0);
 	struct store_invitation *old = NULL;
-	int ret;
+	int ret, parts = 0, in;
 
-	ret = meta->get(meta, txn, &k, &v, 0);
-	if (ret == DB_NOTFOUND)   /* not built yet: the build counts it */
+	for (size_t i = 0; i < N_BUILDS; i++) {
+		if ((ret = built(st, txn, &builds[i], ik, &in)) != 0)
+			return ret;
+		parts |= in ? builds[i].part : 0;
+	}
+	if (!parts)
 		return 0;
-	if (ret != 0)
-		return ret;
-	if (!(v.size == 1 && memcmp(v.data, HIST_DONE, 1) == 0) &&
-	    key_cmp(ik->data, ik->size, v.data, v.size) > 0)
-		return 0;   /* past where the build got: it counts it */
 	if (oldv && (ret = inv_decode(st, ik, oldv, &old)) != 0)
 		return ret;
-	ret = hx_move(st, txn, ik, old, nw);
+	ret = hx_move(st, txn, ik, old, nw, parts);
 	store_invitation_free(old);
 	return ret;
 }
 
 struct hist_build {
-	size_t batch;   /* out: invitations indexed by this transaction */
+	const struct build_of *of;
+	size_t batch;   /* out: invitations counted by this transaction */
 	int done;
 };
 
-/* Indexes the next HIST_BATCH invitations after where the build got. */
+/* Counts the next HIST_BATCH invitations after where the build got. */
 static int op_hist_build(struct store *st, DB_TXN *txn, void *p)
 {
 	struct hist_build *b = p;
 	DB *meta = st->db[T_META], *db = st->db[T_INVITATIONS];
-	DBT mk = dbt(HIST_META, strlen(HIST_META)), mv = dbt(NULL, 0), k, v = dbt(NULL, 0);
+	DBT mk = dbt(b->of->meta, strlen(b->of->meta)), mv = dbt(NULL, 0), k, v = dbt(NULL, 0);
 	unsigned char *last = NULL;
 	size_t last_len = 0;
 	u_int32_t flag = DB_FIRST;
@@ -260,6 +215,8 @@ static int op_hist_build(struct store *st, DB_TXN *txn, void *p)
 		memcpy(last, mv.data, mv.size);
 		last_len = mv.size;
 		flag = DB_SET_RANGE;
+	} else if (b->of->part == PART_SUMS && (ret = sums_drop_old(st, txn)) != 0) {
+		return ret;   /* the first batch: an older format's summaries go */
 	}
 	k = dbt(last, last_len);
 	if ((ret = db->cursor(db, txn, &c, 0)) != 0)
@@ -270,7 +227,7 @@ static int op_hist_build(struct store *st, DB_TXN *txn, void *p)
 
 		flag = DB_NEXT;
 		if (last && key_cmp(k.data, k.size, last, last_len) == 0)
-			continue;   /* indexed by the previous batch */
+			continue;   /* counted by the previous batch */
 		if (!(nl = realloc(last, k.size))) {
 			ret = ENOMEM;
 			break;
@@ -279,7 +236,7 @@ static int op_hist_build(struct store *st, DB_TXN *txn, void *p)
 		memcpy(last, k.data, k.size);
 		last_len = k.size;
 		if ((ret = inv_decode(st, &k, &v, &inv)) == 0)
-			ret = hx_move(st, txn, &k, NULL, inv);
+			ret = hx_move(st, txn, &k, NULL, inv, b->of->part);
 		store_invitation_free(inv);
 		if (ret != 0)
 			break;
@@ -300,45 +257,66 @@ out:
 	return ret;
 }
 
-/* Whether the build is done: a plain read, so that the opens of a built
- * store (all but one) take no write lock. */
+/* Whether every build is done: a plain read, so that the opens of a
+ * built store (all but one) take no write lock. */
 static int op_hist_done(struct store *st, DB_TXN *txn, void *p)
 {
-	DBT k = dbt(HIST_META, strlen(HIST_META)), v = dbt(NULL, 0);
-	int ret = st->db[T_META]->get(st->db[T_META], txn, &k, &v, 0);
+	int *done = p, ret = 0;
 
-	*(int *)p = ret == 0 && v.size == 1 && memcmp(v.data, HIST_DONE, 1) == 0;
+	*done = 1;
+	for (size_t i = 0; i < N_BUILDS && ret == 0 && *done; i++) {
+		DBT k = dbt(builds[i].meta, strlen(builds[i].meta)), v = dbt(NULL, 0);
+
+		ret = st->db[T_META]->get(st->db[T_META], txn, &k, &v, 0);
+		*done = ret == 0 && v.size == 1 && memcmp(v.data, HIST_DONE, 1) == 0;
+	}
 	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+/* Runs build of to its end; how many invitations it counted, or -1 on
+ * failure (logged: the next open carries on). */
+static long hist_build_one(struct store *st, const struct build_of *of)
+{
+	struct hist_build b = { .of = of };
+	char what[64];
+	long total = 0;
+
+	snprintf(what, sizeof what, "building %s", of->what);
+	for (;;) {
+		if (run(st, what, RUN_TXN, op_hist_build, &b) != STORE_OK) {
+			log_err("store: %s: %s (the next open carries on)", what, st->err);
+			return -1;
+		}
+		total += (long)b.batch;
+		if (b.done)
+			return total;
+		if (total == (long)b.batch)
+			log_info("store %s: counting the invitations of a store written by "
+				 "an earlier version for %s (once)", st->home, of->what);
+	}
 }
 
 /* Once per store, and at once when it is done (one read per open). */
 void hist_build(struct store *st)
 {
-	struct hist_build b = { 0 };
-	size_t total = 0;
 	int64_t t0 = clock_mono_us() / 1000;
+	long n[N_BUILDS];
 	int done = 0;
 
 	if (run(st, "reading the history indexes' state", RUN_READ, op_hist_done, &done) ==
 	    STORE_OK && done)
 		return;
-	for (;;) {
-		if (run(st, "building the history indexes", RUN_TXN, op_hist_build, &b) !=
-		    STORE_OK) {
-			log_err("store: building the history indexes: %s (the next open "
-				"carries on)", st->err);
+	for (size_t i = 0; i < N_BUILDS; i++)
+		if ((n[i] = hist_build_one(st, &builds[i])) < 0)
 			return;
-		}
-		total += b.batch;
-		if (b.done)
-			break;
-		if (total == b.batch)
-			log_info("store %s: indexing the invitations of a store written by "
-				 "an earlier version (once)", st->home);
-	}
-	if (total)
-		log_info("store %s: history indexes and campaign summaries built: %zu "
-			 "invitation(s) in %lld ms", st->home, total, (long long)(clock_mono_us() / 1000 - t0));
+	if (n[0])
+		log_info("store %s: history indexes and campaign summaries built: %ld "
+			 "invitation(s) in %lld ms", st->home, n[0],
+			 (long long)(clock_mono_us() / 1000 - t0));
+	else if (n[1])
+		log_info("store %s: campaign summaries recounted in their new format: %ld "
+			 "invitation(s) in %lld ms", st->home, n[1],
+			 (long long)(clock_mono_us() / 1000 - t0));
 }
 
 struct hx_list {
@@ -592,81 +570,4 @@ enum store_err store_invitation_page(struct store *st, uint32_t account, const c
 	*more_older = a.more_older;
 	*more_newer = a.more_newer;
 	return STORE_OK;
-}
-
-void store_campaign_sum_free(struct store_campaign_sum *s)
-{
-	if (!s)
-		return;
-	free(s->score);
-	free(s->count);
-	free(s);
-}
-
-void store_campaign_sums_free(struct store_campaign_sum **s, size_t n)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < n; i++)
-		store_campaign_sum_free(s[i]);
-	free(s);
-}
-
-static int sum_take(struct store *st, const DBT *k, const DBT *v, struct walk *w, void *out)
-{
-	const unsigned char *kd = k->data, *vd = v->data;
-	struct store_campaign_sum *s;
-	size_t n;
-
-	(void)w;
-	if (k->size != SUM_KEY_LEN || v->size < SUM_HEAD || (v->size - SUM_HEAD) % SUM_PAIR) {
-		set_err(st, "corrupt record in campaign_sums");
-		return ERR_SET;
-	}
-	n = (v->size - SUM_HEAD) / SUM_PAIR;
-	if (!(s = calloc(1, sizeof *s)) || (n && (!(s->score = calloc(n, sizeof *s->score)) ||
-						   !(s->count = calloc(n, sizeof *s->count))))) {
-		store_campaign_sum_free(s);
-		return ENOMEM;
-	}
-	s->campaign = (int64_t)get_be64(kd + 4);
-	s->rule_id = get_be32(kd + 12);
-	s->sent = (int)get_be32(vd);
-	s->waiting = (int)get_be32(vd + 4);
-	s->n = n;
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *pr = vd + SUM_HEAD + i * SUM_PAIR;
-
-		s->score[i] = (pr[0] << 8) | pr[1];
-		s->count[i] = (int)get_be32(pr + 2);
-		s->completed += s->count[i];
-	}
-	*(struct store_campaign_sum **)out = s;
-	return 0;
-}
-
-/* walk() starts a new list: a retried walk frees the last one first. */
-static int op_sum_list(struct store *st, DB_TXN *txn, void *p)
-{
-	struct walk *w = p;
-
-	store_campaign_sums_free(w->list, w->n);
-	return walk(st, txn, w);
-}
-
-enum store_err store_campaign_sums(struct store *st, uint32_t account,
-				   struct store_campaign_sum ***out, size_t *n)
-{
-	unsigned char prefix[4];
-	struct walk w = { .t = T_CAMPAIGN_SUMS, .prefix = prefix, .prefix_len = 4,
-			  .take = sum_take };
-	enum store_err e;
-
-	put_be32(prefix, account);
-	e = run(st, "reading the campaign summaries", RUN_READ, op_sum_list, &w);
-	if (e != STORE_OK)
-		store_campaign_sums_free(w.list, w.n);
-	*out = e == STORE_OK ? w.list : NULL;
-	*n = e == STORE_OK ? w.n : 0;
-	return e;
 }

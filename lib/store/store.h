@@ -308,9 +308,16 @@ enum store_err store_invitation_page(struct store *st, uint32_t account, const c
 int store_invitation_cursor(const struct store_invitation *inv, char *buf, size_t len);
 
 /* The Campaigns page: per campaign and rule, the invitations sent, those
- * without a result yet, and the completed tests' scores, in hundredths of
- * a percent rounded down (so score >= a whole pass mark exactly when the
- * stored hundredths are), ascending with how many scored each. */
+ * without a result yet, those known to have started (a start time kept,
+ * or completed or aborted), and the completed tests' scores, in
+ * hundredths of a percent rounded down (so score >= a whole pass mark
+ * exactly when the stored hundredths are), ascending with how many scored
+ * each; their times to complete in whole minutes rounded down (at most
+ * STORE_SUM_MINUTES_MAX: longer ones count as that), ascending with how
+ * many took each (tests without both times left out); and per technology
+ * of their reports, how many scored it and the sum of the scores, in
+ * hundredths (at most 64 technologies, names cut to 64 bytes). */
+#define STORE_SUM_MINUTES_MAX 10080   /* a week */
 struct store_campaign_sum {
 	int64_t campaign;
 	uint32_t rule_id;
@@ -318,6 +325,14 @@ struct store_campaign_sum {
 	size_t n;                    /* distinct scores */
 	int *score;                  /* hundredths of a percent, 0..10000 */
 	int *count;
+	int started;
+	size_t n_times;              /* distinct times to complete */
+	int *minutes;
+	int *time_count;
+	size_t n_tech;
+	char **tech;                 /* names, as the reports give them */
+	int *tech_count;
+	int64_t *tech_sum;           /* hundredths of a percent */
 };
 enum store_err store_campaign_sums(struct store *st, uint32_t account,
 				   struct store_campaign_sum ***out, size_t *n);

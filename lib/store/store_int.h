@@ -11,7 +11,8 @@
  *   env.c          the environment: open, recovery, regions, close
  *   run.c          the runner, the stall watchdog, ids, the list walk
  *   invrec.c       the invitation record: its key, its text
- *   history.c      the history indexes of invitations
+ *   sums.c         the campaign summaries
+ *   history.c      the history indexes of invitations (and when to sum)
  *   invitations.c  invitations and the test id index
  *   accounts.c, jobs.c, oauth.c, audit.c   their tables
  *   rules.c        rules (reads accounts: get_account)
@@ -288,6 +289,12 @@ int inv_decode(struct store *st, const DBT *k, const DBT *v, struct store_invita
 void hist_build(struct store *st);
 int hist_inv_write(struct store *st, DB_TXN *txn, const DBT *ik, const DBT *oldv,
 		   const struct store_invitation *nw);
+/* sums.c: moves an invitation's share of the campaign summaries from
+ * what old gave (NULL: none) to what nw gives (NULL: none); removes the
+ * summaries of an older format (recounted by history.c). */
+int sums_move(struct store *st, DB_TXN *txn, uint32_t account,
+	      const struct store_invitation *old, const struct store_invitation *nw);
+int sums_drop_old(struct store *st, DB_TXN *txn);
 
 /* accounts.c: reads account id into *out (DB_RMW in flags to write it). */
 int get_account(struct store *st, DB_TXN *txn, uint32_t id, u_int32_t flags,
