@@ -313,3 +313,11 @@ enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action)
 	/* Both are harmless to repeat while the test waits. */
 	return cg_call(cg, "POST", path, NULL, HTTP_RETRY_UNSAFE, NULL);
 }
+
+enum cg_err cg_test_delete(struct codingame *cg, int64_t id)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/tests/%lld", (long long)id);
+	return cg_call(cg, "DELETE", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL);
+}

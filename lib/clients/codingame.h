@@ -49,4 +49,7 @@ enum cg_err cg_webhook_delete(struct codingame *cg);
  * else CG_REJECTED with InvalidTestId). */
 enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action);
 
+/* DELETE /tests/{id} (204; CG_NOTFOUND once deleted). */
+enum cg_err cg_test_delete(struct codingame *cg, int64_t id);
+
 #endif

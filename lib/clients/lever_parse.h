@@ -30,6 +30,7 @@ struct lever_opportunity {
 	char *stage_id;            /* NULL when absent */
 	int archived;              /* 1 when "archived" is a non-null object */
 	int64_t last_advanced_at;
+	char *contact;             /* the person's contact id (NULL when absent) */
 };
 void lever_opportunity_free(struct lever_opportunity *o);
 void lever_opportunities_free(struct lever_opportunity **o, size_t n);
