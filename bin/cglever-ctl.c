@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/num.h"
 #include "domain/ctl.h"
+#include "domain/forget.h"
 #include "store/prog.h"
 #include "store/store.h"
 
@@ -31,6 +32,7 @@ static const char usage[] =
 	"  jobs [ACCOUNT]\n"
 	"  sweep [--account ID]\n"
 	"  backup DIR                (hot backup; DIR must not exist or be empty)\n"
+	"  forget --email E          (a person's data, every account)\n"
 	"  --version\n"
 	"The configuration is $CGLEVER_CONFIG or " CGLEVER_DEFAULT_CONFIG ".\n";
 
@@ -249,8 +251,13 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	sub = argc > 2 ? argv[2] : "";
 	if (strcmp(cmd, "account") && strcmp(cmd, "rule") && strcmp(cmd, "invitations") &&
-	    strcmp(cmd, "jobs") && strcmp(cmd, "sweep") && strcmp(cmd, "callback") && strcmp(cmd, "backup"))
+	    strcmp(cmd, "jobs") && strcmp(cmd, "sweep") && strcmp(cmd, "callback") &&
+	    strcmp(cmd, "backup") && strcmp(cmd, "forget"))
 		return fail_usage("unknown command %s", cmd);
+	/* The address is not echoed: it is the personal data being removed. */
+	if (strcmp(cmd, "forget") == 0 &&
+	    (argc != 4 || strcmp(argv[2], "--email") != 0 || !forget_email_ok(argv[3])))
+		return fail_usage("forget: --email needs one email address%s", "");
 	if ((strcmp(cmd, "account") == 0 && strcmp(sub, "add") && strcmp(sub, "list")) ||
 	    (strcmp(cmd, "rule") == 0 && strcmp(sub, "add") && strcmp(sub, "list") &&
 	     strcmp(sub, "delete")))
@@ -283,6 +290,8 @@ int main(int argc, char **argv)
 					    : ctl_backup(x.st, argv[2]);
 	else if (strcmp(cmd, "sweep") == 0)
 		rc = sweep(&x, argc - 2, argv + 2);
+	else if (strcmp(cmd, "forget") == 0)
+		rc = ctl_forget(x.conf, x.st, argv[3]);
 	else
 		rc = with_account(&x, cmd, argc - 2, argv + 2);
 out:

@@ -50,6 +50,7 @@ static const struct key keys[] = {
 	{ "replay_window_seconds", K_LONG, S(replay_window_seconds), 0, 60, 30L * 86400, "604800" },
 	{ "runner_linger_ms", K_LONG, S(runner_linger_ms), 0, 0, 60000, "1500" },
 	{ "runner_max_seconds", K_LONG, S(runner_max_seconds), 0, 1, 86400, "900" },
+	{ "retention_days", K_LONG, S(retention_days), 0, 1, 36500, "730" },
 };
 #undef S
 

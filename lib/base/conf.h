@@ -39,6 +39,7 @@ struct conf {
 	int replay_window_seconds;  /* oldest triggeredAt accepted (Lever retries for days) */
 	int runner_linger_ms;       /* a woken runner waits this long for more work */
 	int runner_max_seconds;     /* a runner stops between jobs after this */
+	int retention_days;         /* finished invitations' personal data kept this long */
 };
 
 /* Loads path, or $CGLEVER_CONFIG, or CGLEVER_DEFAULT_CONFIG when path is

@@ -355,3 +355,11 @@ enum cg_err cg_report_get(struct codingame *cg, int64_t id, char **pdf_alloc, si
 	}
 	return e;
 }
+
+enum cg_err cg_test_delete(struct codingame *cg, int64_t id)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/tests/%lld", (long long)id);
+	return cg_call(cg, "DELETE", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL);
+}

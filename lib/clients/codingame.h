@@ -55,5 +55,7 @@ enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action)
  * refuse it (CG_REJECTED) until the test is finished. */
 #define CG_REPORT_MAX ((size_t)30 * 1000 * 1000)
 enum cg_err cg_report_get(struct codingame *cg, int64_t id, char **pdf_alloc, size_t *len);
+/* DELETE /tests/{id} (204; CG_NOTFOUND once deleted). */
+enum cg_err cg_test_delete(struct codingame *cg, int64_t id);
 
 #endif

@@ -38,6 +38,7 @@ void lever_opportunity_free(struct lever_opportunity *o)
 	for (size_t i = 0; i < o->n_changes; i++)
 		free(o->changes[i].to_stage_id);
 	free(o->changes);
+	free(o->contact);
 	free(o);
 }
 
@@ -107,6 +108,13 @@ static const char *parse_opportunity(struct json_object *d, struct lever_opportu
 
 	if (ju_opt_int64(d, "lastAdvancedAt", &o->last_advanced_at) < 0)
 		return "lastAdvancedAt is not an integer";
+	/* contact: an id, or an object with ?expand=contact; only kept to
+	 * find a person's invitations when Lever says they were deleted. */
+	if ((v = ju_member(d, "contact")) && json_object_is_type(v, json_type_object))
+		v = ju_member(v, "id");
+	if (v && json_object_is_type(v, json_type_string) &&
+	    !(o->contact = strdup(json_object_get_string(v))))
+		return "out of memory";
 	if ((v = ju_member(d, "stageChanges")))
 		return parse_stage_changes(v, o);
 	return NULL;

@@ -41,6 +41,7 @@ struct lever_opportunity {
 	 * entries without a toStageId are left out. */
 	struct lever_stage_change *changes;
 	size_t n_changes;
+	char *contact;             /* the person's contact id (NULL when absent) */
 };
 void lever_opportunity_free(struct lever_opportunity *o);
 void lever_opportunities_free(struct lever_opportunity **o, size_t n);

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/ctl.h"
+#include "domain/forget.h"
 #include "domain/queue.h"
 
 /* The secret is the first line of the file; a trailing newline is ignored. */
@@ -247,6 +248,8 @@ int ctl_sweep(const struct conf *c, struct store *st, uint32_t only)
 				 s.done, s.retried, s.failed);
 	}
 	store_accounts_free(a, n);
+	if (forget_retention(c, st, clock_wall_ms()) < 0)
+		rc = 1;
 	/* Tokens outlive the replay window by a day (see intake.h). */
 	if (store_delivery_prune(st, clock_wall_ms() -
 				 (c->replay_window_seconds + 86400LL) * 1000) != STORE_OK ||
@@ -255,5 +258,67 @@ int ctl_sweep(const struct conf *c, struct store *st, uint32_t only)
 		fprintf(stderr, "cglever-ctl: sweep: %s\n", store_last_error(st));
 		rc = 1;
 	}
+	return rc;
+}
+
+/* The account's runner lock, waited for: a runner lives at most
+ * runner_max_seconds, and no runner may write an invitation back over
+ * the forgetting. -1 when it cannot be had. */
+static int lock_account(const struct conf *c, uint32_t account)
+{
+	int64_t until = clock_mono_us() + ((int64_t)c->runner_max_seconds + 5) * 1000000;
+	int fd, said = 0;
+
+	while ((fd = queue_lock(c, account)) == -1 && clock_mono_us() < until) {
+		if (!said++)
+			fprintf(stderr, "cglever-ctl: forget: waiting for account %u's queue "
+				"runner to finish\n", account);
+		clock_sleep_ms(100);
+	}
+	return fd;
+}
+
+int ctl_forget(const struct conf *c, struct store *st, const char *email)
+{
+	struct store_account **a = NULL;
+	size_t n = 0;
+	int rc = 0, total = 0;
+
+	if (store_account_list(st, &a, &n) != STORE_OK) {
+		fprintf(stderr, "cglever-ctl: %s\n", store_last_error(st));
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct forget_tally t;
+		struct pipeline p;
+		char err[600] = "";
+		int lock = lock_account(c, a[i]->id);
+
+		if (lock < 0 || pipeline_open(&p, c, st, a[i]->id) < 0) {
+			fprintf(stderr, "cglever-ctl: forget: account %u: %s\n", a[i]->id,
+				lock < 0 ? "its queue runner is busy; try again" : store_last_error(st));
+			queue_unlock(lock);
+			rc = 1;
+			continue;
+		}
+		if (forget_email(&p, email, &t, err, sizeof err) != PIPE_DONE) {
+			fprintf(stderr, "cglever-ctl: forget: account %u: %s (run it again)\n",
+				a[i]->id, err);
+			rc = 1;
+		}
+		pipeline_close(&p);
+		queue_unlock(lock);
+		if (t.forgotten)
+			printf("account %u: %d invitation(s) forgotten, %d test(s) cancelled, "
+			       "%d deleted, %d left as they were\n", a[i]->id, t.forgotten,
+			       t.cancelled, t.deleted, t.left);
+		total += t.forgotten;
+		/* Deliveries that found the lock taken started no runner. */
+		if (store_job_next_due(st, a[i]->id) <= clock_wall_ms())
+			queue_wake(c, a[i]->id);
+	}
+	store_accounts_free(a, n);
+	if (!total && !rc)
+		printf("no invitation holds that email: nothing to forget\n");
 	return rc;
 }

@@ -30,5 +30,9 @@ int ctl_backup(struct store *st, const char *dir);
  * only 0 the whole sweep: every account's due jobs, waiting invitations
  * and results, then the store's pruning and checkpoint. */
 int ctl_sweep(const struct conf *c, struct store *st, uint32_t only);
+/* A data-subject request (forget.h): every account's invitations with
+ * email (checked by forget_email_ok), each account under its runner
+ * lock; prints the counts per account, or that nobody had it (0). */
+int ctl_forget(const struct conf *c, struct store *st, const char *email);
 
 #endif

@@ -84,6 +84,8 @@ int intake_parse_lever(const char *body, size_t len, struct lever_delivery *out,
 		out->opportunity = ju_str(data, "candidateId");
 	out->to_stage = ju_str(data, "toStageId");
 	out->from_stage = ju_str(data, "fromStageId");
+	out->candidate = ju_str(data, "candidateId");
+	out->contact = ju_str(data, "contactId");
 	out->data_ok = leverid_ok(out->opportunity) && leverid_ok(out->to_stage) &&
 		       (!out->from_stage || !*out->from_stage || leverid_ok(out->from_stage));
 	return 0;
@@ -95,6 +97,34 @@ refused:
 	return -1;
 }
 
+/* The token of the webhook Lever sends this event from (see intake.h). */
+static const char *signing_token(const struct store_account *a, const char *event)
+{
+	if (strcmp(event, "candidateDeleted") == 0 && a->forget_webhook_token)
+		return a->forget_webhook_token;
+	return a->webhook_token;
+}
+
+/* A candidateDeleted's job: the usable ids only (API-NOTES: the data is
+ * undocumented; act on whichever are present). 0: none usable. */
+static int forget_job(const struct lever_delivery *d, struct store_job *job)
+{
+	const char *opp = leverid_ok(d->opportunity) ? d->opportunity : NULL;
+	const char *cand = leverid_ok(d->candidate) ? d->candidate : NULL;
+
+	if (!opp) {
+		opp = cand;
+		cand = NULL;
+	}
+	if (cand && strcmp(cand, opp) == 0)
+		cand = NULL;   /* the deprecated alias of the opportunity */
+	job->opportunity = (char *)(opp ? opp : "*");
+	job->candidate = (char *)cand;
+	job->contact = leverid_ok(d->contact) ? (char *)d->contact : NULL;
+	job->kind = "forget";
+	return opp || job->contact;
+}
+
 void intake_lever(struct store *st, const struct store_account *acct,
 		  const char *body, size_t len, int64_t now, int64_t max_age_ms,
 		  struct intake_result *res)
@@ -103,7 +133,8 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	char why[160];
 	struct store_job job;
 	enum store_err se;
-	int use;
+	const char *key;
+	int use, forget;
 
 	memset(res, 0, sizeof *res);
 	memset(&job, 0, sizeof job);
@@ -112,20 +143,21 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		set(res, 400, d.reject);
 		return;
 	}
-	if (acct->disconnected && !acct->webhook_token) {
+	key = signing_token(acct, d.event);
+	if (acct->disconnected && !key) {
 		/* Disconnected by an admin: the webhook is gone from Lever; a
 		 * late delivery changes nothing (and a 4xx would only be retried). */
 		log_info("delivery for account %u ignored: account disconnected", acct->id);
 		set(res, 200, "account disconnected, nothing recorded");
 		goto out;
 	}
-	if (!acct->webhook_token) {
+	if (!key) {
 		log_limited(LOG_LEVEL_WARN, "delivery for account %u refused: no signature token stored",
 			    acct->id);
 		set(res, 401, "account has no webhook signature token");
 		goto out;
 	}
-	if (!signature_ok(acct->webhook_token, d.token, d.triggered_at, d.signature)) {
+	if (!signature_ok(key, d.token, d.triggered_at, d.signature)) {
 		log_limited(LOG_LEVEL_WARN, "delivery for account %u refused: bad signature", acct->id);
 		set(res, 401, "bad signature");
 		goto out;
@@ -142,13 +174,16 @@ void intake_lever(struct store *st, const struct store_account *acct,
 	 * signature covers only token + triggeredAt, so an envelope that is
 	 * not acted on (Lever's "send test", an event not used, unusable
 	 * data) must not come back re-aimed with another event or data. */
-	use = strcmp(d.event, "candidateStageChange") == 0 && d.data_ok;
-	if (use) {
-		/* The job only borrows the strings: the store copies what it keeps. */
+	/* The job only borrows the strings: the store copies what it keeps. */
+	forget = strcmp(d.event, "candidateDeleted") == 0;
+	use = forget ? forget_job(&d, &job) : strcmp(d.event, "candidateStageChange") == 0 && d.data_ok;
+	if (use && !forget) {
 		job.opportunity = (char *)d.opportunity;
 		job.to_stage = (char *)d.to_stage;
 		job.from_stage = (char *)d.from_stage;
 		job.kind = "stage_change";
+	}
+	if (use) {
 		job.account = acct->id;
 		job.due = STORE_DUE_NOW;
 		job.triggered_at = d.triggered_at;
@@ -164,6 +199,19 @@ void intake_lever(struct store *st, const struct store_account *acct,
 		log_err("delivery for account %u not recorded: %s", acct->id,
 			store_last_error(st));
 		set(res, 503, "could not record the delivery, retry later");
+		goto out;
+	}
+	if (forget) {
+		/* Ids only: never a name or an email in this log. */
+		if (use)
+			log_info("delivery for account %u: candidateDeleted queued: opportunity %s%s%s",
+				 acct->id, job.opportunity, job.contact ? ", contact " : "",
+				 job.contact ? job.contact : "");
+		else
+			log_info("delivery for account %u: candidateDeleted without a usable id: "
+				 "nothing to forget", acct->id);
+		set(res, 200, use ? "queued" : "no usable id, nothing to forget");
+		res->queued = use;
 		goto out;
 	}
 	if (strcmp(d.event, "candidateStageChange") != 0) {

@@ -37,6 +37,9 @@ struct lever_delivery {
 	 * bytes; fromStageId optional). Only a candidateStageChange needs it. */
 	const char *opportunity, *to_stage, *from_stage;
 	int data_ok;
+	/* candidateDeleted (data undocumented): candidateId and contactId as
+	 * sent, each NULL when absent or not a string. */
+	const char *candidate, *contact;
 	/* After a refusal: the short reason to answer Lever with (static). */
 	const char *reject;
 };
@@ -56,9 +59,16 @@ void intake_delivery_clear(struct lever_delivery *d);
 int64_t intake_parse_codingame(const char *body, size_t len);
 
 /* Verifies and records one delivery for account (already looked up).
- * Invalid UTF-8 anywhere in the body: 400. Once the signature and the
- * time are good, the token is used up whatever the event or the data
- * (a stage change with unusable data is then answered 400). */
+ * Invalid UTF-8 anywhere in the body: 400. The signature is checked with
+ * the token of the webhook registered for the event: candidateDeleted
+ * with forget_webhook_token, every other event with webhook_token; an
+ * account without forget_webhook_token (its webhook made by hand in
+ * Lever, one token for every event) has its candidateDeleted checked
+ * with webhook_token. Once the signature and the time are good, the
+ * token is used up whatever the event or the data (a stage change with
+ * unusable data is then answered 400). A candidateDeleted becomes a
+ * "forget" job carrying whichever of opportunityId, candidateId and
+ * contactId are ids of the safe alphabet; none: 200 and nothing. */
 void intake_lever(struct store *st, const struct store_account *acct,
 		  const char *body, size_t len, int64_t now, int64_t max_age_ms,
 		  struct intake_result *res);

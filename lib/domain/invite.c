@@ -134,6 +134,11 @@ static enum pipe_result advance(struct pipeline *p, struct store_invitation *inv
 {
 	enum pipe_result r;
 
+	if (inv->forgotten_at) {   /* the person was deleted: never again */
+		log_info("opportunity %s: its invitation was forgotten: nothing to do",
+			 inv->opportunity);
+		return PIPE_DONE;
+	}
 	if (strcmp(inv->state, "sent") == 0)
 		return results_sent_note(p, inv, err, errlen);
 	if (strcmp(inv->state, "failed") == 0) {
@@ -171,6 +176,7 @@ static enum pipe_result handle_rule(struct pipeline *p, const struct store_rule 
 		fresh.state = o->n_emails ? "sending" : "waiting_email";
 		fresh.email = o->n_emails ? o->emails[0] : NULL;
 		fresh.name = o->name;
+		fresh.contact = o->contact;   /* finds it again on candidateDeleted */
 		fresh.created_at = fresh.updated_at = clock_wall_ms();
 		/* Committed before the send: this record makes it happen once. */
 		created = store_invitation_create(p->st, &fresh);

@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "domain/forget.h"
 #include "domain/invite.h"
 #include "domain/pipeline.h"
 #include "domain/queue.h"
@@ -186,6 +187,8 @@ static enum pipe_result work(struct pipeline *p, const struct store_job *job,
 	err[0] = '\0';
 	if (strcmp(job->kind, "stage_change") == 0)
 		return invite_stage_change(p, job, err, errlen, retry_after_s);
+	if (strcmp(job->kind, "forget") == 0)
+		return forget_work(p, job, err, errlen);
 	if (strcmp(job->kind, "check_test") == 0 || strcmp(job->kind, "poll") == 0) {
 		if ((r = pipeline_authorize(p, 0, err, errlen)) != PIPE_DONE)
 			return r;

@@ -40,6 +40,7 @@ static const struct field inv_fields[] = {
 	FLD(STR, outcome_tag, 0), FLD(STR, reminder, 0), FLD(STR, report_file, 0),
 	FLD(I64, forgotten_at, F_OMIT0),
 	FLD(I64, started_at, F_OMIT0), FLD(I64, finished_at, F_OMIT0), FLD(STR, tech_scores, 0),
+	FLD(STR, contact, 0),
 };
 #undef FLD
 const struct rec_type inv_type = REC_TYPE("invitations", store_invitation, inv_fields);

@@ -34,6 +34,7 @@ static const struct field job_fields[] = {
 	FLD(INT, attempts, 0), FLD(BOOL, failed, 0), FLD(STR, last_error, 0),
 	FLD(I64, created_at, 0),
 	FLD(I64, test_id, 0), FLD(U32, rule_id, 0),
+	FLD(STR, candidate, 0), FLD(STR, contact, 0),
 };
 #undef FLD
 static const struct rec_type job_type = REC_TYPE("jobs", store_job, job_fields);

@@ -127,6 +127,10 @@ struct store_job {
 	int64_t created_at;
 	int64_t test_id;             /* "check_test": the CodinGame test to re-read */
 	uint32_t rule_id;            /* a backfill: this rule only, whatever its age */
+	/* "forget" (candidateDeleted): the ids the delivery carried besides
+	 * opportunity (which is then its opportunityId, or "*": none). */
+	char *candidate;             /* candidateId, when not the same as opportunity */
+	char *contact;               /* contactId: the person, all their opportunities */
 };
 /* One transaction: remember (account, token); when it is new, add job
  * (due = job->due; job NULL: the token only). Durable when it returns
@@ -216,6 +220,7 @@ struct store_invitation {
 	 * report.technologies as "name<TAB>score%<LF>" lines). */
 	int64_t started_at, finished_at;
 	char *tech_scores;
+	char *contact;               /* the person's Lever contact id (candidateDeleted) */
 };
 /* STORE_EXISTS when one exists for the key (nothing written). */
 enum store_err store_invitation_create(struct store *st, const struct store_invitation *inv);
