@@ -49,4 +49,8 @@ enum cg_err cg_webhook_delete(struct codingame *cg);
  * else CG_REJECTED with InvalidTestId). */
 enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action);
 
+/* GET /webhook: the organization's callback URL in *url_alloc, NULL
+ * when none is registered (a 404). It may be another integration's. */
+enum cg_err cg_webhook_get(struct codingame *cg, char **url_alloc);
+
 #endif

@@ -58,4 +58,7 @@ enum lever_err lever_webhook_create(struct lever *lv, const char *url,
 				    char **token_alloc);
 enum lever_err lever_webhook_delete(struct lever *lv, const char *id);
 
+/* GET /webhooks (all pages): the account's webhooks, ours or not. */
+enum lever_err lever_webhooks_list(struct lever *lv, struct lever_webhook **out, size_t *n);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "domain/health.h"
 #include "domain/invite.h"
 #include "domain/pipeline.h"
 #include "domain/queue.h"
@@ -315,6 +316,8 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			/* Results arrive even without a CodinGame callback. */
 			if (!p.parked && results_poll(&p, 0, err, sizeof err) != PIPE_DONE)
 				log_warn("account %u: polling results: %s", account, err);
+			if (!p.parked && health_webhooks_check(&p, 0, err, sizeof err) != PIPE_DONE)
+				log_warn("account %u: looking for the webhooks in Lever: %s", account, err);
 			recheck = 0;
 			continue;
 		}
