@@ -9,8 +9,10 @@
 #include "admin/admin_backfill.h"
 #include "admin/admin_campaigns.h"
 #include "admin/admin_common.h"
+#include "admin/admin_health.h"
 #include "admin/admin_home.h"
 #include "admin/admin_options.h"
+#include "admin/admin_metrics.h"
 #include "admin/admin_rules.h"
 #include "base/num.h"
 #include "store/prog.h"
@@ -65,6 +67,9 @@ static const struct route {
 	{ "rule", "delete", 1, NULL, admin_rule_delete },
 	{ "rule", "preview", 1, NULL, admin_backfill },
 	{ "rule", "backfill", 1, NULL, admin_backfill_confirm },
+	{ "account", "webhookcheck", 1, NULL, admin_webhooks_check },
+	{ "account", "webhooks", 1, NULL, admin_webhooks_register },
+	{ "metrics", "", 0, admin_metrics, NULL },
 };
 
 static void dispatch(struct admin *a)

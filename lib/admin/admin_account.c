@@ -7,6 +7,7 @@
 #include "admin/admin_account.h"
 #include "admin/admin_options.h"
 #include "admin/admin_common.h"
+#include "admin/admin_health.h"
 #include "admin/admin_rule_widget.h"
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -144,6 +145,7 @@ static void page(struct admin *a, struct store_account *acct, int status, const 
 	html_attr(&h, url);
 	html_raw(&h, "\">Campaigns</a></p>\n");
 	queue_warning(a, &h, acct);
+	admin_health_panel(a, &h, acct);
 	section_lever(a, &h, acct);
 	section_codingame(a, &h, acct, key_error);
 	html_raw(&h, "<h2>Rules</h2>\n");
@@ -247,16 +249,22 @@ out:
 static const struct form_field callback_fields[] = {
 	{ "csrf", FORM_STRING, 100, 1, 0, 0, "0123456789.abcdef" },
 	{ "on", FORM_INT, 1, 1, 0, 1, NULL },
+	{ "replace", FORM_INT, 1, 0, 0, 1, NULL },   /* confirmed: replace another's URL */
 };
 
 void admin_callback(struct admin *a, uint32_t id)
 {
-	struct form *f = admin_form(a, callback_fields, 2);
+	struct form *f = admin_form(a, callback_fields, 3);
 	char err[600];
+	int rc;
 
 	if (!f)
 		return;
-	if (account_callback(a->conf, a->st, id, (int)f->num[1], err, sizeof err) < 0) {
+	rc = account_callback(a->conf, a->st, id, f->num[1] && f->num[2] ?
+			      ACCOUNT_CALLBACK_REPLACE : (int)f->num[1], err, sizeof err);
+	if (rc > 0) {
+		admin_callback_confirm(a, id, err);
+	} else if (rc < 0) {
 		page_error(a->conf, a->r, 400, "Callback not changed", err);
 	} else {
 		admin_audit_log(a, id, "callback", "%s", f->num[1] ? "on" : "off");

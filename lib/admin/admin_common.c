@@ -116,6 +116,11 @@ static const struct { const char *code, *text; } messages[] = {
 		       "\"Candidate Stage Change\" and \"Candidate Deleted\" webhook groups on." },
 	{ "disconnected", "Disconnected: cglever's webhooks were removed from Lever and its tokens "
 			  "forgotten. Rules and history are kept." },
+	{ "webhookschecked", "Looked for cglever's webhooks in Lever: the Health panel says "
+			     "what was found." },
+	{ "webhooksregistered", "cglever's webhooks are registered in Lever again. The webhook "
+				"group must be switched on in Lever (Settings > Integrations and "
+				"API > Webhooks)." },
 };
 
 const char *admin_message(const char *code)

@@ -363,3 +363,28 @@ enum cg_err cg_test_delete(struct codingame *cg, int64_t id)
 	snprintf(path, sizeof path, "/tests/%lld", (long long)id);
 	return cg_call(cg, "DELETE", path, NULL, HTTP_RETRY_IDEMPOTENT, NULL);
 }
+
+enum cg_err cg_webhook_get(struct codingame *cg, char **url_alloc)
+{
+	struct json_object *root = NULL;
+	const char *url;
+	enum cg_err e;
+
+	*url_alloc = NULL;
+	e = cg_call(cg, "GET", "/webhook", NULL, HTTP_RETRY_IDEMPOTENT, &root);
+	if (e == CG_NOTFOUND)
+		return CG_OK;   /* no callback registered */
+	if (e != CG_OK)
+		return e;
+	if (!json_object_is_type(root, json_type_object) || !(url = ju_str(root, "url"))) {
+		api_set_error(cg->error, sizeof cg->error, "GET", "/webhook",
+			      "reply is not {\"url\": string}", NULL);
+		e = CG_BAD_REPLY;
+	} else if (!(*url_alloc = strdup(url))) {
+		api_set_error(cg->error, sizeof cg->error, "GET", "/webhook", "out of memory",
+			      NULL);
+		e = CG_TEMPORARY;
+	}
+	json_object_put(root);
+	return e;
+}

@@ -57,5 +57,8 @@ enum cg_err cg_test_action(struct codingame *cg, int64_t id, const char *action)
 enum cg_err cg_report_get(struct codingame *cg, int64_t id, char **pdf_alloc, size_t *len);
 /* DELETE /tests/{id} (204; CG_NOTFOUND once deleted). */
 enum cg_err cg_test_delete(struct codingame *cg, int64_t id);
+/* GET /webhook: the organization's callback URL in *url_alloc, NULL
+ * when none is registered (a 404). It may be another integration's. */
+enum cg_err cg_webhook_get(struct codingame *cg, char **url_alloc);
 
 #endif

@@ -584,3 +584,12 @@ enum lever_err lever_admin_user(struct lever *lv, char **id_alloc)
 	free(up.id);
 	return err;
 }
+
+enum lever_err lever_webhooks_list(struct lever *lv, struct lever_webhook **out, size_t *n)
+{
+	struct lever_vec vec = { &lever_kind_webhook, NULL, 0, 0 };
+	enum lever_err err = lv_list_vec(lv, "/webhooks", &vec, n);
+
+	*out = vec.v;
+	return err;
+}

@@ -79,5 +79,7 @@ enum lever_err lever_file_find(struct lever *lv, const char *opp_id, const char 
  * uploads are made as (Lever wants perform_as on files); LEVER_REJECTED
  * when there is none. */
 enum lever_err lever_admin_user(struct lever *lv, char **id_alloc);
+/* GET /webhooks (all pages): the account's webhooks, ours or not. */
+enum lever_err lever_webhooks_list(struct lever *lv, struct lever_webhook **out, size_t *n);
 
 #endif

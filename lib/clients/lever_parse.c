@@ -513,3 +513,54 @@ enum lever_err lever_parse_webhook_reply(const char *json, size_t len, char **id
 	json_object_put(root);
 	return err;
 }
+
+/* --- the webhooks listed (GET /webhooks) --------------------------------- */
+
+/* Whether a listed webhook shows its signatureToken is unknown: it is
+ * not read. */
+static const char *webhook_fill(struct json_object *item, void *elem)
+{
+	struct lever_webhook *w = elem;
+
+	if (!json_object_is_type(item, json_type_object))
+		return "webhook is not an object";
+	if (ju_opt_str_alloc(item, "id", &w->id) < 0 || !w->id ||
+	    ju_opt_str_alloc(item, "event", &w->event) < 0 ||
+	    ju_opt_str_alloc(item, "url", &w->url) < 0) {
+		free(w->id);
+		free(w->event);
+		free(w->url);
+		return "webhook id missing, or id, event or url not a string";
+	}
+	return NULL;
+}
+
+void lever_webhooks_free(struct lever_webhook *w, size_t n)
+{
+	for (size_t i = 0; w && i < n; i++) {
+		free(w[i].id);
+		free(w[i].event);
+		free(w[i].url);
+	}
+	free(w);
+}
+
+static void webhooks_free(void *v, size_t n)
+{
+	lever_webhooks_free(v, n);
+}
+
+const struct lever_kind lever_kind_webhook = {
+	sizeof(struct lever_webhook), webhook_fill, webhooks_free
+};
+
+enum lever_err lever_parse_webhooks_page(const char *json, size_t len,
+					 struct lever_webhook **out, size_t *n,
+					 char **next_alloc, char *why, size_t whylen)
+{
+	struct lever_vec vec = { &lever_kind_webhook, NULL, 0, 0 };
+	enum lever_err err = parse_vec_page(json, len, &vec, n, next_alloc, why, whylen);
+
+	*out = vec.v;
+	return err;
+}

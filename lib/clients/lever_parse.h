@@ -124,4 +124,14 @@ enum lever_err lever_vec_end(struct lever_vec *vec, enum lever_err err, size_t *
 struct lever_note_search { const char *marker; char *id; };
 const char *lever_note_item(struct json_object *item, void *search);
 
+/* ---- GET /webhooks (issue 16): the webhooks of the Lever account, as
+ * listed; their signature tokens are not read (whether a listing shows
+ * them is unknown). event and url may be NULL. ---- */
+struct lever_webhook { char *id; char *event; char *url; };
+void lever_webhooks_free(struct lever_webhook *w, size_t n);
+extern const struct lever_kind lever_kind_webhook;
+enum lever_err lever_parse_webhooks_page(const char *json, size_t len,
+					 struct lever_webhook **out, size_t *n,
+					 char **next_alloc, char *why, size_t whylen);
+
 #endif

@@ -82,12 +82,21 @@ void account_callback_url(const struct conf *c, const struct store_account *a, c
 		 a->callback_secret ? a->callback_secret : "");
 }
 
+void account_callback_owner(const char *url, char *buf, size_t len)
+{
+	size_t scheme = strstr(url, "://") ? (size_t)(strstr(url, "://") - url) + 3 : 0;
+
+	/* Scheme and host only: the rest may hold the other one's secret. */
+	snprintf(buf, len, "another URL (%.*s...)", (int)(scheme + strcspn(url + scheme, "/?#")),
+		 url);
+}
+
 int account_callback(const struct conf *c, struct store *st, uint32_t id, int on,
 		     char *err, size_t errlen)
 {
 	struct store_account *a = NULL;
 	struct codingame cg;
-	char url[1200];
+	char url[1200], *current = NULL;
 	enum cg_err e;
 	int rc = -1;
 
@@ -101,14 +110,27 @@ int account_callback(const struct conf *c, struct store *st, uint32_t id, int on
 	}
 	cg_init(&cg, c->codingame_api_url, a->codingame_api_key);
 	account_callback_url(c, a, url, sizeof url);
-	e = on ? cg_webhook_set(&cg, url) : cg_webhook_delete(&cg);
-	if (e != CG_OK && !(e == CG_NOTFOUND && !on)) {
-		snprintf(err, errlen, "CodinGame: %.400s", cg.error[0] ? cg.error : cg_strerror(e));
+	/* CodinGame keeps one callback per organization: another's is
+	 * replaced only when asked, and never removed. */
+	if ((e = cg_webhook_get(&cg, &current)) != CG_OK)
+		goto cg_failed;
+	if (current && strcmp(current, url) != 0 && on != ACCOUNT_CALLBACK_REPLACE) {
+		account_callback_owner(current, err, errlen);
+		rc = on ? 1 : 0;
+		log_info("account %u: CodinGame's callback is %s: %s", id, err,
+			 on ? "not replaced" : "left as it is");
 		goto out;
 	}
+	e = on ? cg_webhook_set(&cg, url) : current ? cg_webhook_delete(&cg) : CG_OK;
+	if (e != CG_OK && !(e == CG_NOTFOUND && !on))
+		goto cg_failed;
 	log_info("account %u: CodinGame callback %s", id, on ? "registered" : "removed");
 	rc = 0;
+	goto out;
+cg_failed:
+	snprintf(err, errlen, "CodinGame: %.400s", cg.error[0] ? cg.error : cg_strerror(e));
 out:
+	free(current);
 	explicit_bzero(url, sizeof url);
 	store_account_free(a);
 	return rc;

@@ -24,9 +24,18 @@ int account_create(const struct conf *c, struct store *st, const struct account_
 /* The account's CodinGame callback URL (holds its secret). */
 void account_callback_url(const struct conf *c, const struct store_account *a, char *buf,
 			  size_t len);
-/* Registers (on) or removes (off) the account's callback in CodinGame.
- * CodinGame keeps one callback per organization. */
+/* Registers (on: ACCOUNT_CALLBACK_ON) or removes (0) the account's
+ * callback in CodinGame. CodinGame keeps one callback per organization:
+ * when another URL is registered, ON leaves it and returns 1 with err
+ * naming its owner (account_callback_owner), off leaves it and returns
+ * 0; ACCOUNT_CALLBACK_REPLACE (the admin confirmed) replaces it. 0 done,
+ * -1 with err. */
+#define ACCOUNT_CALLBACK_ON 1
+#define ACCOUNT_CALLBACK_REPLACE 2
 int account_callback(const struct conf *c, struct store *st, uint32_t id, int on,
 		     char *err, size_t errlen);
+/* "another URL (https://host...)": whose a registered callback URL is,
+ * without its path (it may hold the other integration's secret). */
+void account_callback_owner(const char *url, char *buf, size_t len);
 
 #endif

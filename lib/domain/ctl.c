@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "domain/ctl.h"
 #include "domain/forget.h"
+#include "domain/health.h"
 #include "domain/queue.h"
 
 /* The secret is the first line of the file; a trailing newline is ignored. */
@@ -196,12 +197,14 @@ int ctl_jobs(struct store *st, uint32_t account)
 int ctl_callback(const struct conf *c, struct store *st, uint32_t account, int on)
 {
 	char err[600];
+	int rc = account_callback(c, st, account, on, err, sizeof err);
 
-	if (account_callback(c, st, account, on, err, sizeof err) < 0) {
+	if (rc > 0)   /* another integration's callback: the admin page asks first */
+		fprintf(stderr, "cglever-ctl: callback: CodinGame's callback is %s: not replaced "
+			"(the account page can replace it)\n", err);
+	else if (rc < 0)
 		fprintf(stderr, "cglever-ctl: callback: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return rc ? 1 : 0;
 }
 
 int ctl_backup(struct store *st, const char *dir)
@@ -258,6 +261,7 @@ int ctl_sweep(const struct conf *c, struct store *st, uint32_t only)
 		fprintf(stderr, "cglever-ctl: sweep: %s\n", store_last_error(st));
 		rc = 1;
 	}
+	health_sweep_done(c);   /* the account page warns when cron stops */
 	return rc;
 }
 

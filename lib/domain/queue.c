@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/forget.h"
+#include "domain/health.h"
 #include "domain/invite.h"
 #include "domain/pipeline.h"
 #include "domain/queue.h"
@@ -322,6 +323,8 @@ int queue_run(const struct conf *c, struct store *st, uint32_t account,
 			/* Stage changes no delivery brought: their jobs are worked next. */
 			if (!p.parked)
 				reconcile_run(&p);
+			if (!p.parked && health_webhooks_check(&p, 0, err, sizeof err) != PIPE_DONE)
+				log_warn("account %u: looking for the webhooks in Lever: %s", account, err);
 			recheck = 0;
 			continue;
 		}

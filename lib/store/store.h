@@ -349,4 +349,12 @@ enum store_err store_invitation_create_many(struct store *st,
 					    const struct store_invitation *inv, size_t n);
 /* ==== end of history indexes ==== */
 
+/* ==== health (issue 16 item 6) ==== */
+/* When the account's latest remembered delivery arrived (ms epoch; 0:
+ * none remembered). Deliveries are pruned a day after the replay window,
+ * so this reads at most that window's tokens, and says nothing of older
+ * ones. */
+enum store_err store_delivery_last(struct store *st, uint32_t account, int64_t *at);
+/* ==== end of health ==== */
+
 #endif
