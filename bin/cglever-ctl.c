@@ -121,37 +121,25 @@ static int rule_add(struct ctl *x, int argc, char **argv)
 	const char *tag = NULL, *stage = NULL, *camp = NULL, *pass = NULL, *fail = NULL;
 	const char *pass_tag = NULL, *fail_tag = NULL, *review_tag = NULL, *pass_stage = NULL;
 	const char *remind = NULL;
+	const struct { const char *opt, **slot; } opts[] = {
+		{ "--tag", &tag }, { "--stage", &stage }, { "--campaign", &camp },
+		{ "--pass", &pass }, { "--fail", &fail }, { "--pass-tag", &pass_tag },
+		{ "--fail-tag", &fail_tag }, { "--review-tag", &review_tag },
+		{ "--on-pass-stage", &pass_stage }, { "--reminder-days", &remind },
+	};
 
 	if (argc < 1 || !(r.account = (uint32_t)parse_id(argv[0], UINT32_MAX)))
 		return fail_usage("rule add: ACCOUNT must be an account id%s", "");
 	for (int i = 1; i < argc; i += 2) {
-		const char **slot;
+		size_t k = 0;
 
-		if (strcmp(argv[i], "--tag") == 0)
-			slot = &tag;
-		else if (strcmp(argv[i], "--stage") == 0)
-			slot = &stage;
-		else if (strcmp(argv[i], "--campaign") == 0)
-			slot = &camp;
-		else if (strcmp(argv[i], "--pass") == 0)
-			slot = &pass;
-		else if (strcmp(argv[i], "--fail") == 0)
-			slot = &fail;
-		else if (strcmp(argv[i], "--pass-tag") == 0)
-			slot = &pass_tag;
-		else if (strcmp(argv[i], "--fail-tag") == 0)
-			slot = &fail_tag;
-		else if (strcmp(argv[i], "--review-tag") == 0)
-			slot = &review_tag;
-		else if (strcmp(argv[i], "--on-pass-stage") == 0)
-			slot = &pass_stage;
-		else if (strcmp(argv[i], "--reminder-days") == 0)
-			slot = &remind;
-		else
+		while (k < sizeof opts / sizeof opts[0] && strcmp(argv[i], opts[k].opt) != 0)
+			k++;
+		if (k == sizeof opts / sizeof opts[0])
 			return fail_usage("rule add: unknown option %s", argv[i]);
 		if (i + 1 >= argc)
 			return fail_usage("rule add: %s needs a value", argv[i]);
-		*slot = argv[i + 1];
+		*opts[k].slot = argv[i + 1];
 	}
 	if (!tag || !*tag || strlen(tag) > 200)
 		return fail_usage("rule add: --tag T is required (1..200 bytes)%s", "");
