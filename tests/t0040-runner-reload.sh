@@ -42,4 +42,19 @@ check "the second candidate gets the test, from the same runner" wait_until 60 s
 check "(the runner that sent it is the one started before the key was saved)" \
 	grep -q "cglever-ctl\[$runner\].*$o2" <(cat "$T"/*.err 2>/dev/null)
 wait_runners
+
+# An account with a hand-made webhook and no Lever credentials: its
+# delivery is kept, and its runner stops at once with the job waiting for
+# a connection, instead of taking the job it just put back again and again
+# (it used to, until runner_max_seconds).
+printf 'hand-token-%s\n' "$$" >"$T/keys/hand"
+ACC3=$(ctl account add nolever --webhook-token-file "$T/keys/hand")
+ctl rule add "$ACC3" --tag java --stage stage-screen --campaign 1 >/dev/null
+o3=$(opportunity '{"name":"Three","emails":["three@example.com"],"tags":["java"],"stage":"stage-screen"}')
+is "a delivery to it is accepted" "$(sim LEVER POST /_sim/deliver "{\"url\":\"http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC3\",\"opportunityId\":\"$o3\",\"toStageId\":\"stage-screen\",\"signatureToken\":\"hand-token-$$\"}" | jget 'd["status"]')" 200
+check "the runner the delivery woke stops by itself" wait_runners
+timeout 120 "$PROG/bin/cglever-ctl" sweep --account "$ACC3" 2>"$T/nolever.err"
+is "its runner returns (exit 0, not killed by the 120 s limit)" "$?" 0
+is "having said once that the job waits" "$(grep -c "waits: account $ACC3 is not connected to Lever" "$T/nolever.err")" 1
+check "and the job is kept, pending" grep -q "pending" <(ctl jobs "$ACC3")
 done_testing

@@ -246,8 +246,8 @@ static void funnel(struct html *h, const struct summary *s)
 	}
 	html_raw(h, "<h3>Funnel</h3>\n");
 	svg_rows(h, "Funnel", "Tests sent, started, completed and passed, with their share of those "
-			      "sent. Started counts the tests known to have started: a test still "
-			      "in progress counts once it ends.", b, 4, s->sent);
+			      "sent. Started counts the tests seen started at CodinGame (at the "
+			      "latest poll or callback).", b, 4, s->sent);
 }
 
 static void histogram(struct html *h, const struct summary *s)

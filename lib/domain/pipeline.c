@@ -34,8 +34,12 @@ enum pipe_result pipeline_authorize(struct pipeline *p, enum auth_force force, c
 
 	/* p->acct may be a new copy: the CodinGame client borrows from it. */
 	p->cg.api_key = p->acct->codingame_api_key;
-	if (r == AUTH_DISCONNECTED)
+	/* Parked, so that the runner stops instead of taking the job it just
+	 * put back (due now, for after a reconnect) again and again. */
+	if (r == AUTH_DISCONNECTED) {
+		p->parked = 1;
 		return PIPE_PARK;
+	}
 	return r == AUTH_OK ? PIPE_DONE : PIPE_RETRY;
 }
 
@@ -57,9 +61,7 @@ int pipeline_reauthorize(struct pipeline *p, enum lever_err e, int *auth_try)
 	++*auth_try;
 	r = pipeline_authorize(p, *auth_try == 1 ? AUTH_AFTER_401 : AUTH_REFRESH_NOW,
 			       err, sizeof err);
-	if (r == PIPE_PARK)
-		p->parked = 1;
-	else if (r != PIPE_DONE)
+	if (r != PIPE_DONE && r != PIPE_PARK)
 		log_warn("account %u: %s", p->acct->id, err);
 	return r == PIPE_DONE;
 }

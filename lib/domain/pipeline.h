@@ -19,7 +19,7 @@ struct pipeline {
 	struct store_account *acct;       /* owned */
 	struct lever lv;                  /* rate limited per account */
 	struct codingame cg;
-	int parked;                       /* the account lost its Lever grant */
+	int parked;                       /* the account lost its Lever grant, or has none */
 	struct cg_campaign *camps;        /* owned, loaded on first use */
 	size_t n_camps;
 	int camps_loaded;

@@ -429,6 +429,7 @@ enum pipe_result results_check(struct pipeline *p, struct store_invitation *inv,
 		 * looked at on time. */
 		if (due_at && due_at < inv->next_poll_at)
 			inv->next_poll_at = due_at;
+		inv->started_at = t->start_time;   /* the Campaigns funnel's "started" */
 		inv->polls++;
 		r = pipeline_save(p, inv, err, errlen);
 		goto out;

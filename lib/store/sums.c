@@ -71,8 +71,9 @@ static void sum_of(const struct store_invitation *i, struct sum_of *o)
 	o->rule = i->rule_id;
 	o->sent = 1;
 	o->waiting = !i->result_status;
-	/* A start time is kept only once a test ends; before that (and in
-	 * stores older than it) a completed or aborted test was started. */
+	/* The start time is kept from the first poll that sees it (a
+	 * callback makes that poll at once); in stores older than it a
+	 * completed or aborted test was started. */
 	o->started = i->started_at != 0 ||
 		     (i->result_status && (strcmp(i->result_status, "completed") == 0 ||
 					   strcmp(i->result_status, "aborted") == 0));
