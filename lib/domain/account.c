@@ -63,7 +63,7 @@ int account_create(const struct conf *c, struct store *st, const struct account_
 	}
 	if (in->lever_api_key && !in->webhook_token) {
 		lever_init(&lv, c->lever_api_url, in->lever_api_key, NULL, c->lever_rate);
-		if (hooks_register(c, st, a.id, &lv, err, errlen) < 0)
+		if (hooks_register(c, st, a.id, &lv, NULL, NULL, err, errlen) < 0)
 			goto out;
 	}
 	*id = a.id;

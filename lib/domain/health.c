@@ -128,7 +128,7 @@ int health_register_again(const struct conf *c, struct store *st, uint32_t accou
 		snprintf(err, errlen, "the account is not connected to Lever: connecting it "
 			 "registers the webhooks");
 	else if (pipeline_authorize(&p, AUTH_IF_DUE, err, errlen) == PIPE_DONE)
-		rc = hooks_register(c, st, account, &p.lv, err, errlen);
+		rc = hooks_register(c, st, account, &p.lv, NULL, NULL, err, errlen);
 	pipeline_close(&p);
 	return rc;
 }

@@ -7,7 +7,13 @@
 #include "base/log.h"
 #include "domain/hooks.h"
 
-void hooks_clear(struct hooks *h)
+struct hooks {
+	char *stage_id, *stage_token;     /* candidateStageChange */
+	char *forget_id, *forget_token;   /* candidateDeleted */
+};
+
+/* Frees what h holds (tokens wiped) and zeroes it. */
+static void hooks_clear(struct hooks *h)
 {
 	free(h->stage_id);
 	free(h->forget_id);
@@ -16,13 +22,16 @@ void hooks_clear(struct hooks *h)
 	memset(h, 0, sizeof *h);
 }
 
-void hooks_url(const struct conf *c, uint32_t account, char *buf, size_t len)
+/* The URL Lever delivers to for this account. */
+static void hooks_url(const struct conf *c, uint32_t account, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/webhook.fcgi/lever/%u", c->public_url, account);
 }
 
-int hooks_create(const struct conf *c, struct lever *lv, uint32_t account, struct hooks *out,
-		 char *err, size_t errlen)
+/* Creates both webhooks at the account's URL with lv's credentials. 0, or
+ * -1 with err after removing the one it may have created. */
+static int hooks_create(const struct conf *c, struct lever *lv, uint32_t account,
+			struct hooks *out, char *err, size_t errlen)
 {
 	char url[1024];
 	enum lever_err e;
@@ -71,8 +80,11 @@ int hooks_delete(struct lever *lv, const char *stage_id, const char *forget_id, 
 	return a < 0 || b < 0 ? -1 : 0;
 }
 
-int hooks_apply(struct store_account *cur, const struct hooks *h, char **old_stage_id,
-		char **old_forget_id)
+/* Puts copies of h's ids and tokens in cur and the ids they replace in
+ * *old_stage_id and *old_forget_id (freed first: a retried transaction
+ * runs this again). 0, or 1 when out of memory (cur unchanged). */
+static int hooks_apply(struct store_account *cur, const struct hooks *h, char **old_stage_id,
+		       char **old_forget_id)
 {
 	char *sid = strdup(h->stage_id), *stok = strdup(h->stage_token);
 	char *fid = strdup(h->forget_id), *ftok = strdup(h->forget_token);
@@ -100,6 +112,8 @@ int hooks_apply(struct store_account *cur, const struct hooks *h, char **old_sta
 
 struct register_edit {
 	const struct hooks *h;
+	store_account_edit_fn also;
+	void *also_arg;
 	char *old_stage_id, *old_forget_id;
 };
 
@@ -107,7 +121,9 @@ static int apply_register(struct store_account *cur, void *arg)
 {
 	struct register_edit *e = arg;
 
-	return hooks_apply(cur, e->h, &e->old_stage_id, &e->old_forget_id);
+	if (hooks_apply(cur, e->h, &e->old_stage_id, &e->old_forget_id))
+		return 1;
+	return e->also ? e->also(cur, e->also_arg) : 0;
 }
 
 /* old when it is a webhook other than new, else NULL. */
@@ -116,8 +132,10 @@ static const char *replaced(const char *old, const char *new)
 	return old && strcmp(old, new) != 0 ? old : NULL;
 }
 
-void hooks_drop_replaced(struct lever *lv, uint32_t account, const struct hooks *h,
-			 const char *old_stage_id, const char *old_forget_id)
+/* After h is stored: removes the old webhooks h replaced; a failure is
+ * logged. */
+static void hooks_drop_replaced(struct lever *lv, uint32_t account, const struct hooks *h,
+				const char *old_stage_id, const char *old_forget_id)
 {
 	char why[600];
 
@@ -129,17 +147,18 @@ void hooks_drop_replaced(struct lever *lv, uint32_t account, const struct hooks 
 }
 
 int hooks_register(const struct conf *c, struct store *st, uint32_t account, struct lever *lv,
-		   char *err, size_t errlen)
+		   store_account_edit_fn also, void *also_arg, char *err, size_t errlen)
 {
 	struct hooks h;
-	struct register_edit e = { &h, NULL, NULL };
+	struct register_edit e = { &h, also, also_arg, NULL, NULL };
 	char why[600];
 	int rc = -1;
 
 	if (hooks_create(c, lv, account, &h, err, errlen) < 0)
 		return -1;
 	if (store_account_update(st, account, apply_register, &e) != STORE_OK) {
-		snprintf(err, errlen, "the webhooks could not be stored: %.300s",
+		snprintf(err, errlen, "the webhooks%s could not be stored: %.300s",
+			 also ? " and the connection" : "",
 			 store_last_error(st));
 		if (hooks_delete(lv, h.stage_id, h.forget_id, why, sizeof why) < 0)
 			log_warn("account %u: %s", account, why);

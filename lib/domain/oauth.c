@@ -105,12 +105,10 @@ static void fail(struct oauth_result *res, int status, const char *fmt, const ch
 	log_warn("OAuth callback: %s", res->message);
 }
 
-/* What a connection stores, and (out) the webhooks it replaces. */
+/* What a connection stores besides the webhooks. */
 struct connect_edit {
 	const struct lever_tokens *tok;
 	int64_t expires_at;
-	const struct hooks *hooks;
-	char *old_stage_id, *old_forget_id;
 };
 
 static int apply_connect(struct store_account *cur, void *arg)
@@ -118,7 +116,7 @@ static int apply_connect(struct store_account *cur, void *arg)
 	struct connect_edit *e = arg;
 	char *at = strdup(e->tok->access_token), *rt = strdup(e->tok->refresh_token);
 
-	if (!at || !rt || hooks_apply(cur, e->hooks, &e->old_stage_id, &e->old_forget_id)) {
+	if (!at || !rt) {
 		crypto_free_secret(at);
 		crypto_free_secret(rt);
 		return 1;
@@ -137,36 +135,15 @@ static int apply_connect(struct store_account *cur, void *arg)
 	return 0;
 }
 
-/* Registers new webhooks, stores them with the tokens, and only then
- * removes the old ones: deliveries keep verifying throughout, and if the
- * store refuses, the new webhooks go and the old ones stay. */
+/* New webhooks and the tokens, stored in one change (hooks_register). */
 static int connect_account(const struct conf *c, struct store *st, uint32_t account,
 			   const struct lever_tokens *tok, char *err, size_t errlen)
 {
-	struct hooks h;
-	struct connect_edit e = { tok, clock_wall_ms() + tok->expires_in * 1000, &h, NULL, NULL };
+	struct connect_edit e = { tok, clock_wall_ms() + tok->expires_in * 1000 };
 	struct lever lv;
-	char why[600];
-	int rc = -1;
 
 	lever_init(&lv, c->lever_api_url, NULL, tok->access_token, c->lever_rate);
-	if (hooks_create(c, &lv, account, &h, err, errlen) < 0)
-		return -1;
-	if (store_account_update(st, account, apply_connect, &e) != STORE_OK) {
-		snprintf(err, errlen, "the tokens could not be stored: %.300s",
-			 store_last_error(st));
-		if (hooks_delete(&lv, h.stage_id, h.forget_id, why, sizeof why) < 0)
-			log_warn("account %u: new webhooks not removed: %s", account, why);
-		goto out;
-	}
-	log_info("account %u: webhooks %s and %s registered", account, h.stage_id, h.forget_id);
-	hooks_drop_replaced(&lv, account, &h, e.old_stage_id, e.old_forget_id);
-	rc = 0;
-out:
-	free(e.old_stage_id);
-	free(e.old_forget_id);
-	hooks_clear(&h);
-	return rc;
+	return hooks_register(c, st, account, &lv, apply_connect, &e, err, errlen);
 }
 
 void oauth_finish(const struct conf *c, struct store *st, const char *user,
