@@ -229,7 +229,7 @@ CONF
 	S_HOOK=$url/webhook.fcgi/lever/$S_ACC
 	S_TRIVIAL=$url/trivial.fcgi
 	S_KEY=$(curl -sS "http://127.0.0.1:$LEVER_PORT/_sim/webhooks" |
-		jget "[w for w in (d['webhooks'] if isinstance(d,dict) else d) if w['url']=='$S_HOOK'][-1]['configuration']['signatureToken']") ||
+		jget "[w for w in (d['webhooks'] if isinstance(d,dict) else d) if w['url']=='$S_HOOK' and w['event']=='candidateStageChange'][-1]['configuration']['signatureToken']") ||
 		die "$name: no webhook registered in the Lever simulator for $S_HOOK"
 	if [ "$kind" = apache ]; then
 		sh "$TOP/scripts/apache-conf.sh" "$prog" "$S_PORT" "$S_CONF" "$S_DIR/apache" $WWW \

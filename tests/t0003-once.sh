@@ -28,7 +28,7 @@ hooks = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/_sim/webhooks
 hooks = hooks["webhooks"] if isinstance(hooks, dict) else hooks
 import hmac, hashlib, time, secrets
 tok = secrets.token_hex(24); t = int(time.time() * 1000)
-sig = hmac.new(hooks[0]["configuration"]["signatureToken"].encode(), f"{tok}{t}".encode(), hashlib.sha256).hexdigest()
+sig = hmac.new([w for w in hooks if w["event"] == "candidateStageChange"][0]["configuration"]["signatureToken"].encode(), f"{tok}{t}".encode(), hashlib.sha256).hexdigest()
 body = json.dumps({"id": "x", "event": "candidateStageChange", "triggeredAt": t, "token": tok,
     "signature": sig, "data": {"opportunityId": opp, "toStageId": "stage-screen", "fromStageId": "stage-applied"}}).encode()
 barrier = threading.Barrier(20); out = []

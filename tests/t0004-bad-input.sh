@@ -6,7 +6,7 @@ ACC=$(add_account acme)
 ctl rule add "$ACC" --tag java --stage stage-screen --campaign 1 >/dev/null
 OPP=$(opportunity '{"name":"Ada","emails":["ada@example.com"],"tags":["java"],"stage":"stage-screen"}')
 URL="http://127.0.0.1:$HTTP_PORT/webhook.fcgi/lever/$ACC"
-KEY=$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["configuration"]["signatureToken"]')
+KEY=$(hook_token)
 
 # payload TOKEN TRIGGERED SIGKEY: a stage-change envelope signed with SIGKEY.
 payload() {

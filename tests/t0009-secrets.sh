@@ -9,7 +9,7 @@ deliver "$ACC" "$OPP" stage-screen >/dev/null
 wait_until 5 sends_ge 1
 wait_runners
 ctl sweep
-HOOK=$(sim LEVER GET /_sim/webhooks | jget '(d["webhooks"] if isinstance(d,dict) else d)[0]["configuration"]["signatureToken"]')
+HOOK=$(hook_token)
 check "the database holds files" test "$(find "$T/db" -type f | wc -l)" -gt 3
 for secret in "$LEVER_KEY" "$CG_KEY" "$HOOK" ada@example.com; do
 	hits=$(grep -rlaF -- "$secret" "$T/db" | tr '\n' ' ')
