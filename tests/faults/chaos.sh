@@ -19,12 +19,15 @@ KILL_FOR=${CHAOS_KILL_SECONDS:-60}   # the kills stop then at the latest
 EXTRA_CONF="job_backoff_seconds = 1
 http_timeout_seconds = 2" LEASE=5 FCGI_PROCS=4 setup
 # One Lever key per account: each has its own 10/s bucket, as in Lever.
+# The simulator is one Lever for all of them, so each account's rule has
+# its own tag: the sweep's reconciliation would otherwise (rightly) find
+# every other account's candidates in its stage.
 ACCS=""
 for a in $(seq 1 $ACCOUNTS); do
 	printf 'lever-key-%s-%s\n' "$a" $$ >"$T/keys/lever"
 	sim LEVER POST /_sim/keys "{\"key\":\"lever-key-$a-$$\"}" >/dev/null
 	acc=$(add_account "acme$a") || die "cannot add account $a"
-	ctl rule add "$acc" --tag java --stage stage-screen --campaign 1 >/dev/null
+	ctl rule add "$acc" --tag "java-$acc" --stage stage-screen --campaign 1 >/dev/null
 	ACCS="$ACCS $acc"
 done
 if [ -n "$FLAKY" ]; then
@@ -113,7 +116,8 @@ def call(path, body):
                                  headers={"Content-Type": "application/json"})
     return json.load(urllib.request.urlopen(req, timeout=60))
 opps = [(call("/_sim/opportunities", {"name": f"Chaos {i}", "emails": [f"x{i}@example.com"],
-         "tags": ["java"], "stage": "stage-screen"})["id"], accs[i % len(accs)]) for i in range(n)]
+         "tags": [f"java-{accs[i % len(accs)]}"], "stage": "stage-screen"})["id"], accs[i % len(accs)])
+        for i in range(n)]
 now = int(time.time() * 1000)
 work = [(o, a, secrets.token_hex(24)) for o, a in opps] * 3      # every delivery 3 times
 random.shuffle(work)
