@@ -50,6 +50,9 @@ sleeper=""   # the sweep loop's `sleep 60` (in the background: it ignores Ctrl-C
 stop() {
 	trap - INT TERM EXIT
 	for p in $pids $sleeper; do kill "$p" 2>/dev/null || true; done
+	# lighttpd restarts a FastCGI program that dies (Ctrl-C reaches them
+	# all) until it has exited itself: wait for it first.
+	wait 2>/dev/null || true
 	# lighttpd's FastCGI programs: only this sandbox's (its CGLEVER_CONFIG), not
 	# those of another `make run` or test from the same checkout.
 	if [ -r /proc/self/environ ]; then

@@ -63,7 +63,7 @@ trap 'stop_sandbox; cleanup || exit 1' EXIT
 # run exited first.
 run_ready() {
 	[ -z "$PGID" ] && [ -s "$T/run.pgid" ] && PGID=$(cat "$T/run.pgid")
-	grep -q "http://127.0.0.1:$CG_PORT/ui" "$T/run.out" 2>/dev/null && return 0
+	[ -n "$PGID" ] && grep -q "http://127.0.0.1:$CG_PORT/ui" "$T/run.out" 2>/dev/null && return 0
 	kill -0 "$RUN_PID" 2>/dev/null || die "make run exited before it printed its URLs: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
 	return 1
 }
@@ -73,7 +73,10 @@ run_ready() {
 # which a shell cannot trap: the launcher puts it back to the default.
 start_run() {
 	STOPPED="" PGID=""
-	rm -f "$T/run.pgid"
+	# The launch below is a background job: its redirections happen
+	# later, in the child, so the previous run's output must not be there
+	# for run_ready to read.
+	rm -f "$T/run.pgid" "$T/run.out"
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u CGLEVER_CONFIG \
 		PORT="$PORT" LEVER_PORT="$LEVER_PORT" CG_PORT="$CG_PORT" CGLEVER_VAR="$VAR" \
 		"$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
@@ -82,7 +85,6 @@ start_run() {
 	RUN_PID=$!
 	wait_until 180 run_ready ||      # a build first, perhaps
 		die "make run printed no URLs in 180 s: $(tail -n 20 "$T/run.err" | tr '\n' ' ')"
-	PGID=$(cat "$T/run.pgid")
 }
 # stopped HOW: checks that all of the sandbox is gone within 10 s of the signal.
 stopped() {
